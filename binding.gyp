@@ -1,0 +1,27 @@
+{
+  "targets": [
+    {
+      "target_name": "safebind",
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": [
+            "native/binding.cc",
+            "native/socket_ops.cc",
+            "native/netlink.cc",
+            "native/addresses.cc",
+            "native/sock_diag.cc",
+            "native/route.cc",
+            "native/address_watch.cc",
+            "native/churn.cc"
+          ]
+        }, {
+          "sources": ["native/unsupported.cc"]
+        }]
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],
+      "cflags": ["-Wall", "-Wextra", "-O2"],
+      "cflags_cc": ["-Wall", "-Wextra", "-O2", "-std=c++17", "-fno-exceptions"]
+    }
+  ]
+}

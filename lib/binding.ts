@@ -1,0 +1,229 @@
+// The single loader of the .node file and the one typed interface to it. Nothing past this file sees
+// the untyped module. On a platform other than Linux, or when no build can be loaded, `loadBinding()`
+// reports why instead of throwing, so the package still imports and calls fail as `unsupported-platform`.
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Numeric constants, always read from the addon (the C headers), never typed in TypeScript. */
+export interface NativeConstants {
+  AF_UNSPEC: number;
+  AF_INET: number;
+  AF_INET6: number;
+  SOCK_STREAM: number;
+  SOCK_DGRAM: number;
+  SOL_SOCKET: number;
+  IPPROTO_IP: number;
+  IPPROTO_IPV6: number;
+  IPPROTO_TCP: number;
+  IPPROTO_UDP: number;
+  SO_REUSEADDR: number;
+  SO_REUSEPORT: number;
+  SO_BINDTODEVICE: number;
+  SO_LINGER: number;
+  SO_ERROR: number;
+  SO_RCVBUF: number;
+  SO_SNDBUF: number;
+  IP_FREEBIND: number;
+  IP_TRANSPARENT: number;
+  IP_BIND_ADDRESS_NO_PORT: number;
+  IP_LOCAL_PORT_RANGE: number;
+  IPV6_FREEBIND: number;
+  IPV6_V6ONLY: number;
+  /** IFA_F_* address flags (rtnetlink(7)), by lower-case name without prefix: tentative, dadfailed, … */
+  addressFlags: Record<string, number>;
+  /** IFF_* interface flags (netdevice(7)), by lower-case name: up, running, loopback, … */
+  linkFlags: Record<string, number>;
+  /** RT_SCOPE_* by name: universe, site, link, host, nowhere. */
+  scopes: Record<string, number>;
+  /** TCP states as sock_diag numbers them (1 = ESTABLISHED … 11 = CLOSING, 12 = NEW_SYN_RECV). */
+  tcpStates: Record<string, number>;
+}
+
+/** A socket address crossing the binding. `scopeId` is 0 for IPv4 and for global IPv6. */
+export interface NativeSockAddr {
+  family: number;
+  address: string;
+  port: number;
+  scopeId: number;
+}
+
+/** One interface address from rtnetlink RTM_GETADDR, joined with its link from RTM_GETLINK. */
+export interface NativeAddress {
+  ifindex: number;
+  ifname: string;
+  family: number;
+  address: string;
+  prefixLength: number;
+  /** RT_SCOPE_* of the address. */
+  scope: number;
+  /** IFA_F_* bits, from IFA_FLAGS when present (32 bits), else ifa_flags. */
+  ifaFlags: number;
+  /** IFF_* bits of the interface. */
+  linkFlags: number;
+  /** IFLA_OPERSTATE of the link (RFC 2863 number: 6 = up, 2 = down, 0 = unknown…). */
+  operState: number;
+  /** IPv4 label (eth0:1) when it differs from the interface name. */
+  label?: string;
+  /** IFA_CACHEINFO lifetimes in seconds; 0xffffffff is forever. */
+  preferredLifetime?: number;
+  validLifetime?: number;
+}
+
+/** Which sockets a sock_diag query counts: filtered in the kernel, never one JS object per socket. */
+export interface NativeSocketQuery {
+  /** IPPROTO_TCP or IPPROTO_UDP. */
+  protocol: number;
+  /** AF_INET, AF_INET6, or AF_UNSPEC for both. */
+  family: number;
+  /** Bit mask of states (1 << state); 0 means all. */
+  states: number;
+  /** Remote end to match. An IPv4 address also matches v4-mapped IPv6 sockets (::ffff:a.b.c.d). */
+  dst?: { address?: string; port?: number };
+  /** Local end to match. */
+  src?: { address?: string; port?: number };
+}
+
+/** One socket, for the few cases that need them (holders of a local port). */
+export interface NativeSocketEntry {
+  family: number;
+  state: number;
+  src: string;
+  sport: number;
+  dst: string;
+  dport: number;
+  inode: number;
+  uid: number;
+}
+
+/** The kernel's answer to RTM_GETROUTE: what a packet toward `dst` would use. */
+export interface NativeRoute {
+  family: number;
+  /** RTN_* route type: 1 unicast, 2 local, 6 blackhole, 7 unreachable, 8 prohibit … */
+  type: number;
+  table: number;
+  oif: number;
+  oifName?: string;
+  prefsrc?: string;
+  gateway?: string;
+}
+
+/** A subscription to rtnetlink address notifications; the callback runs on the JS thread. */
+export interface NativeAddressWatch {
+  close(): void;
+}
+
+/** Every export of the addon. Each call returns its value, or a negative errno as a number. */
+export interface NativeBinding {
+  constants: NativeConstants;
+  socket(family: number, type: number): number;
+  close(fd: number): number;
+  setIntOption(fd: number, level: number, name: number, value: number): number;
+  /** The option's value (>= 0), or -errno. */
+  getIntOption(fd: number, level: number, name: number): number;
+  setLinger(fd: number, on: boolean, seconds: number): number;
+  getLinger(fd: number): { on: boolean; seconds: number } | number;
+  setDevice(fd: number, name: string): number;
+  getDevice(fd: number): string | number;
+  setLocalPortRange(fd: number, lo: number, hi: number): number;
+  getLocalPortRange(fd: number): [number, number] | number;
+  bind(fd: number, addr: NativeSockAddr): number;
+  listen(fd: number, backlog: number): number;
+  /** 0 when connected at once, -EINPROGRESS while in progress, other -errno on failure. */
+  connect(fd: number, addr: NativeSockAddr): number;
+  /** SO_ERROR: 0 or a positive errno; negative when getsockopt itself failed. */
+  socketError(fd: number): number;
+  getsockname(fd: number): NativeSockAddr | number;
+  getpeername(fd: number): NativeSockAddr | number;
+  /** RTM_GETADDR dump joined with RTM_GETLINK. */
+  addresses(): NativeAddress[] | number;
+  /** Counts by state number (index = state, length 16) of the sockets matching the query. */
+  socketCounts(query: NativeSocketQuery): number[] | number;
+  /** The matching sockets, at most `limit` of them. */
+  socketList(query: NativeSocketQuery, limit: number): NativeSocketEntry[] | number;
+  /** RTM_GETROUTE toward dst (optionally from src, out of ifindex oif). -ENETUNREACH etc. when none. */
+  routeGet(query: { family: number; dst: string; src?: string; oif?: number }): NativeRoute | number;
+  /** Calls back (coalesced) whenever an IPv4 or IPv6 address is added, removed or changes flags. */
+  watchAddresses(onChange: () => void): NativeAddressWatch | number;
+  /** unshare(CLONE_NEWNET) for the calling (main) thread. Test support: a private namespace. */
+  unshareNet(): number;
+}
+
+export type BindingLoad = { ok: true; binding: NativeBinding } | { ok: false; reason: string };
+
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'safebind') return dir;
+      } catch {
+        // not ours; keep walking up
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir)
+      throw new Error('safebind: cannot find the package root above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+}
+
+let cached: BindingLoad | undefined;
+
+/**
+ * Loads the addon once per thread: `SAFEBIND_ADDON` when set (the cmake build is tested that way),
+ * then build/Release, build/Debug, then a matching prebuild through node-gyp-build. The failure lists
+ * every path tried and why each failed.
+ */
+export function loadBinding(): BindingLoad {
+  if (cached) return cached;
+  if (process.platform !== 'linux') {
+    cached = { ok: false, reason: `safebind supports Linux only; this is ${process.platform}` };
+    return cached;
+  }
+  const require = createRequire(import.meta.url);
+  const root = packageRoot();
+  const tried: string[] = [];
+  const explicit = process.env.SAFEBIND_ADDON;
+  const candidates = explicit
+    ? [resolve(explicit)]
+    : [join(root, 'build', 'Release', 'safebind.node'), join(root, 'build', 'Debug', 'safebind.node')];
+  for (const path of candidates) {
+    if (!existsSync(path)) {
+      tried.push(`${path}: not found`);
+      continue;
+    }
+    try {
+      cached = { ok: true, binding: require(path) as NativeBinding };
+      return cached;
+    } catch (e) {
+      tried.push(`${path}: ${(e as Error).message}`);
+    }
+  }
+  if (explicit) {
+    cached = { ok: false, reason: `safebind: SAFEBIND_ADDON could not be loaded:\n  ${tried.join('\n  ')}` };
+    return cached;
+  }
+  try {
+    const gypBuild = require('node-gyp-build') as { path(dir: string): string };
+    const path = gypBuild.path(root);
+    cached = { ok: true, binding: require(path) as NativeBinding };
+    return cached;
+  } catch (e) {
+    tried.push(`prebuilds in ${join(root, 'prebuilds')}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  cached = {
+    ok: false,
+    reason: `safebind: no native build could be loaded; tried:\n  ${tried.join('\n  ')}`,
+  };
+  return cached;
+}
+
+/** The addon, or an Error naming every path tried. For layers that cannot go on without it. */
+export function binding(): NativeBinding {
+  const load = loadBinding();
+  if (!load.ok) throw new Error(load.reason);
+  return load.binding;
+}

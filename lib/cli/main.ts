@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// The `safebind` command: parses arguments and hands each command to its own module. Bad usage
+// exits 2 with one clear line and never a stack trace.
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { UsageError } from './usage-error.js';
+
+function version(): string {
+  // dist/cli/main.js and lib/cli/main.ts both sit two folders below the package root.
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('safebind')
+    .description(
+      'Bind and connect reliably on Linux: explain EADDRNOTAVAIL and its kin with evidence from the host.',
+    )
+    .version(version(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version arrive here too, with exit code 0.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`safebind: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`safebind: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`safebind: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,56 @@
+// Shapes of what the host readers gather. Filled by lib/host, consumed by lib/diagnose and lib/api.
+import type { Address, Family, PortUsage } from '../types.js';
+
+/** The sysctls that decide bind and connect outcomes, for the caller's network namespace. */
+export interface NetSysctls {
+  /** net.ipv4.ip_local_port_range (also governs IPv6). */
+  ipLocalPortRange: [number, number];
+  /** net.ipv4.ip_local_reserved_ports, as inclusive ranges. */
+  ipLocalReservedPorts: Array<[number, number]>;
+  /** net.ipv4.ip_nonlocal_bind and net.ipv6.ip_nonlocal_bind. */
+  ipNonlocalBind: { v4: boolean; v6: boolean };
+  /** net.ipv4.tcp_tw_reuse: 0 never, 1 all outbound, 2 loopback only (default). */
+  tcpTwReuse: number;
+  /** net.ipv4.ip_unprivileged_port_start. */
+  ipUnprivilegedPortStart: number;
+  /** net.ipv6.conf.{all,default,IF}.disable_ipv6; `absent` when the kernel has no IPv6 at all. */
+  disableIpv6: { absent: boolean; all: boolean; default: boolean; interfaces: Record<string, boolean> };
+  /** net.ipv6.conf.{all,default,IF}.dad_transmits. */
+  dadTransmits: Record<string, number>;
+  /** net.ipv6.conf.{all,default,IF}.accept_dad. */
+  acceptDad: Record<string, number>;
+  /** Every value read, by dotted name, as the kernel printed it (tabs folded to spaces). */
+  raw: Record<string, string>;
+  /** Dotted names that could not be read, with the reason. */
+  unreadable: Record<string, string>;
+}
+
+/** A socket that holds a local port, with its owner where /proc lets us see it. */
+export interface PortHolder {
+  protocol: 'tcp' | 'udp';
+  state: string;
+  local: string;
+  localPort: number;
+  remote?: string;
+  remotePort?: number;
+  uid: number;
+  inode: number;
+  pid?: number;
+  command?: string;
+}
+
+/** The kernel's route lookup toward a destination (ip route get). */
+export type RouteLookup =
+  | {
+      ok: true;
+      destination: string;
+      /** unicast, local, blackhole, unreachable, prohibit, … */
+      type: string;
+      interface?: string;
+      ifindex?: number;
+      source?: string;
+      gateway?: string;
+    }
+  | { ok: false; destination: string; errno: number; code: string };
+
+export type { Address, Family, PortUsage };

@@ -1,0 +1,15 @@
+// safebind: the public entry point. Names exported here are public API (see DESIGN.md).
+export type {
+  Address,
+  Cause,
+  Diagnosis,
+  Family,
+  HostReport,
+  PortUsage,
+  PreflightCheck,
+  PreflightReport,
+  Protocol,
+  Remediation,
+  Result,
+  SocketError,
+} from './types.js';

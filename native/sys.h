@@ -1,0 +1,49 @@
+// The plain C++ part of the addon: no N-API here. Each function makes one system call (or one
+// netlink request/dump) and returns 0 or a value on success, or -errno, with errno saved on the line
+// after the call. No policy, no retries: policy lives in TypeScript.
+// Follows socket(7), ip(7), ipv6(7), bind(2), listen(2), connect(2), getsockname(2), rtnetlink(7),
+// sock_diag(7), netlink(7).
+#pragma once
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <string>
+#include <vector>
+
+namespace safebind {
+
+// A socket address as the binding passes it in and out: family, printable address, port, scope id.
+struct SockAddr {
+  int family = 0;  // AF_INET or AF_INET6
+  std::string address;
+  uint16_t port = 0;
+  uint32_t scope_id = 0;
+};
+
+// Fills storage from addr; returns 0 or -EINVAL when the address does not parse for its family.
+int to_sockaddr(const SockAddr& addr, sockaddr_storage* storage, socklen_t* len);
+// The reverse; returns 0 or -EAFNOSUPPORT.
+int from_sockaddr(const sockaddr_storage& storage, SockAddr* out);
+
+// --- socket_ops.cc: one syscall each -----------------------------------------------------------
+int sys_socket(int family, int type);  // always SOCK_CLOEXEC | SOCK_NONBLOCK; fd or -errno
+int sys_close(int fd);
+int sys_set_int(int fd, int level, int name, int value);
+int sys_get_int(int fd, int level, int name, int* value);
+int sys_set_linger(int fd, bool on, int seconds);
+int sys_get_linger(int fd, bool* on, int* seconds);
+int sys_set_device(int fd, const std::string& name);  // "" removes the binding
+int sys_get_device(int fd, std::string* name);
+int sys_set_local_port_range(int fd, uint16_t lo, uint16_t hi);  // IP_LOCAL_PORT_RANGE
+int sys_get_local_port_range(int fd, uint16_t* lo, uint16_t* hi);
+int sys_bind(int fd, const SockAddr& addr);
+int sys_listen(int fd, int backlog);
+int sys_connect(int fd, const SockAddr& addr);  // -EINPROGRESS is a state, returned as is
+int sys_socket_error(int fd, int* error);       // SO_ERROR
+int sys_getsockname(int fd, SockAddr* out);
+int sys_getpeername(int fd, SockAddr* out);
+int sys_unshare_net();  // unshare(CLONE_NEWNET) for the calling thread: test support
+
+}  // namespace safebind

@@ -1,0 +1,98 @@
+// Runs a test body inside a private network namespace, so tests can add addresses, links and
+// sysctls without touching the host. The test process (one fork per file, see vitest.config.ts)
+// moves its main thread into a fresh namespace with unshare(CLONE_NEWNET); every child it spawns
+// afterwards (ip, ss, sysctl, helper servers) starts in that namespace too.
+//
+// As root this needs nothing more. Otherwise run the suite as
+// `unshare --user --map-root-user --net npm test`, which makes the process root of its own user
+// namespace; when neither works the test is skipped and says why.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { it, onTestFinished, type TestContext } from 'vitest';
+import { loadBinding } from '../../lib/binding.js';
+
+export interface Netns {
+  /** Runs a command (argv as one string, split on spaces; use `sh()` for pipes) in this namespace. */
+  run(command: string): string;
+  /** Runs a shell command line in this namespace. */
+  sh(command: string): string;
+  /** Writes a sysctl of this namespace (`net.ipv4.ip_local_port_range`, "40000 40009"). */
+  sysctl(name: string, value: string): void;
+  /** Creates a second, named namespace (removed when the test ends) and returns its name. */
+  peer(): string;
+}
+
+function enterFreshNetns(): { ok: true } | { ok: false; reason: string } {
+  const load = loadBinding();
+  if (!load.ok) return { ok: false, reason: load.reason };
+  const rc = load.binding.unshareNet();
+  if (rc < 0) {
+    return {
+      ok: false,
+      reason:
+        `unshare(CLONE_NEWNET) failed with errno ${-rc}: not root. ` +
+        'Run the suite as `unshare --user --map-root-user --net npm test` to get a namespace of its own.',
+    };
+  }
+  const lo = spawnSync('ip', ['link', 'set', 'lo', 'up'], { encoding: 'utf8' });
+  if (lo.status !== 0) return { ok: false, reason: `ip link set lo up failed: ${lo.stderr || lo.error}` };
+  return { ok: true };
+}
+
+function run(command: string): string {
+  const [file, ...args] = command.split(/\s+/).filter(Boolean);
+  if (!file) throw new Error('empty command');
+  return execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function sh(command: string): string {
+  return execFileSync('sh', ['-c', command], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function makeNetns(): Netns {
+  return {
+    run,
+    sh,
+    sysctl(name, value) {
+      execFileSync('sysctl', ['-q', '-w', `${name}=${value}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    },
+    peer() {
+      const name = `sbtest-${process.pid}-${randomBytes(3).toString('hex')}`;
+      run(`ip netns add ${name}`);
+      run(`ip -n ${name} link set lo up`);
+      onTestFinished(() => {
+        spawnSync('ip', ['netns', 'del', name]);
+      });
+      return name;
+    },
+  };
+}
+
+/**
+ * Enters a fresh namespace for the current test, or skips the test with the reason printed.
+ * Call it first thing in a test body.
+ */
+export function useNetns(ctx: TestContext): Netns {
+  const entered = enterFreshNetns();
+  if (!entered.ok) {
+    console.warn(`[netns] skipped "${ctx.task.name}": ${entered.reason}`);
+    ctx.skip(entered.reason);
+  }
+  return makeNetns();
+}
+
+/** `it()` whose body runs in its own fresh network namespace. */
+export function netnsIt(
+  name: string,
+  body: (ns: Netns, ctx: TestContext) => Promise<void> | void,
+  timeout?: number,
+) {
+  return it(
+    name,
+    async (ctx) => {
+      const ns = useNetns(ctx);
+      await body(ns, ctx);
+    },
+    timeout,
+  );
+}
