@@ -1,0 +1,273 @@
+// The decision: errno + failure + snapshot → one Cause, following KERNEL-FACTS.md, then the one
+// switch that hands each cause to its builder. Its `never` check makes a new Cause a build error here.
+import type { Cause, Diagnosis, Remediation } from '../types.js';
+import {
+  addressAppeared,
+  addressDadFailed,
+  addressTentative,
+  familyUnavailable,
+  ipv6Unavailable,
+  notLocal,
+  scopeIdRequired,
+} from './address-causes.js';
+import {
+  ephemeralPortsExhausted,
+  noRoute,
+  poolLooksExhausted,
+  poolNotFullReasons,
+} from './connect-causes.js';
+import { localPort, nonlocalBindName, nonlocalBindOn, type Context } from './context.js';
+import { isLinkLocalV6, isUnspecified } from './ip.js';
+import { invalidAddress, unknownCause, unsupportedPlatform } from './other-causes.js';
+import { bindPortsExhausted, portInUse, portPrivileged } from './port-causes.js';
+import { nonlocalBindIsOn } from './remedies.js';
+import { listing } from './text.js';
+
+interface Verdict {
+  cause: Cause;
+  /** For `unknown`: what was learnt on the way, phrased as facts. */
+  reasons?: string[];
+  remediation?: Remediation[];
+}
+
+function unknown(reasons: string[] = [], remediation: Remediation[] = []): Verdict {
+  return { cause: 'unknown', reasons, remediation };
+}
+
+/** bind EADDRNOTAVAIL, for a bind of its own or for the source-address step of a connect. */
+function decideAddress(ctx: Context): Verdict {
+  const ep = ctx.local;
+  const asSource = ctx.failure.operation === 'connect';
+  const notLocalCause: Cause = asSource ? 'source-not-local' : 'address-not-local';
+  if (ep?.lookup === undefined) {
+    return unknown([
+      ep === undefined
+        ? 'The local address of the failed bind is not known, so it could not be looked up.'
+        : `'${ep.host}' is not an IP address, so it could not be looked up among this host's addresses.`,
+    ]);
+  }
+  const present = ep.present;
+  if (ctx.host.rebind?.ok === true) {
+    // A probe that binds an absent address only proves ip_nonlocal_bind is on now, not that it appeared.
+    if (present.length === 0 && ctx.addressesKnown && nonlocalBindOn(ctx)) return { cause: notLocalCause };
+    return { cause: 'address-appeared' };
+  }
+  if (present.length === 0) {
+    if (ep.ip?.family === 6 && !ep.mapped && ipv6Unavailable(ctx) !== undefined)
+      return { cause: 'family-unavailable' };
+    return { cause: notLocalCause };
+  }
+  if (ep.lookup.family === 6) {
+    if (present.some((entry) => entry.flags.includes('dadfailed'))) return { cause: 'address-dad-failed' };
+    if (present.some((entry) => entry.flags.includes('tentative'))) return { cause: 'address-tentative' };
+  }
+  if (ctx.host.rebind === undefined) return { cause: 'address-appeared' };
+
+  const entry = present[0];
+  const reasons = [
+    `${ep.lookupText} is on ${listing(present.map((candidate) => candidate.interface))} and not tentative, yet a probe bind made after the failure failed too (${ctx.host.rebind.code}).`,
+  ];
+  if (entry !== undefined && entry.family === 4 && !entry.flags.includes('up')) {
+    reasons.push(
+      `${entry.interface} is down, but IPv4 addresses bind whatever the link state: the link is not the cause.`,
+    );
+  }
+  if (ctx.failure.options.device !== undefined) {
+    reasons.push(
+      `The socket is bound to device ${ctx.failure.options.device}: an IPv6 address must be on that device, and an IPv4 one in its VRF.`,
+    );
+  }
+  reasons.push('The snapshot may come from another network namespace than the failing socket.');
+  return unknown(reasons, [
+    {
+      title: 'Compare the network namespace of the service with the one read',
+      commands: ['readlink /proc/self/ns/net'],
+    },
+  ]);
+}
+
+function decideBind(ctx: Context): Verdict {
+  const ep = ctx.local;
+  const port = localPort(ctx);
+  switch (ctx.code) {
+    case 'EADDRNOTAVAIL':
+      return decideAddress(ctx);
+    case 'EINVAL': {
+      const zoned =
+        ep?.zone !== undefined || ep?.scopeId !== undefined || ctx.failure.options.device !== undefined;
+      if (ep?.ip !== undefined && isLinkLocalV6(ep.ip) && !zoned) return { cause: 'scope-id-required' };
+      if (ep?.mapped === true && ctx.failure.options.ipv6Only !== false)
+        return { cause: 'family-unavailable' };
+      return unknown([
+        'bind EINVAL also means the socket is already bound, or the address does not fit its family.',
+      ]);
+    }
+    case 'EADDRINUSE':
+      return port === 0 || port === undefined ? { cause: 'bind-ports-exhausted' } : { cause: 'port-in-use' };
+    case 'EACCES': {
+      const start = ctx.sysctls?.ipUnprivilegedPortStart ?? 1024;
+      const capable = ctx.host.privileges?.netBindService === true;
+      if (port !== undefined && port > 0 && port < start && !capable) return { cause: 'port-privileged' };
+      return unknown(
+        [
+          port !== undefined && port >= start
+            ? `Port ${port} is not privileged here (net.ipv4.ip_unprivileged_port_start = ${start}).`
+            : 'This process has CAP_NET_BIND_SERVICE.',
+          'So the refusal came from elsewhere: an LSM (SELinux, AppArmor), a seccomp filter or a cgroup BPF program.',
+        ],
+        [
+          {
+            title: 'Look for the denial in the audit log',
+            commands: ['journalctl -k --since "-10 min" | grep -i denied', 'ausearch -m avc -ts recent'],
+          },
+        ],
+      );
+    }
+    default:
+      return unknown();
+  }
+}
+
+function decideConnect(ctx: Context): Verdict {
+  const tcp = ctx.failure.protocol === 'tcp';
+  if ((tcp && ctx.code === 'EADDRNOTAVAIL') || (!tcp && ctx.code === 'EAGAIN')) {
+    if (ctx.remote?.ip !== undefined && isUnspecified(ctx.remote.ip)) {
+      return unknown([
+        `The destination ${ctx.remote.host} is the unspecified address, which cannot be connected to.`,
+      ]);
+    }
+    return poolLooksExhausted(ctx)
+      ? { cause: 'ephemeral-ports-exhausted' }
+      : unknown(poolNotFullReasons(ctx));
+  }
+  switch (ctx.code) {
+    case 'ENETUNREACH':
+    case 'EHOSTUNREACH':
+      return { cause: 'no-route' };
+    case 'EADDRINUSE': {
+      // An explicit source port whose 4-tuple toward this destination is already taken.
+      const port = ctx.local?.port;
+      return port !== undefined && port > 0 ? { cause: 'port-in-use' } : unknown();
+    }
+    case 'ECONNREFUSED':
+      return unknown([
+        'Nothing listens on the destination port, or a firewall rejected the connection with a reset.',
+      ]);
+    case 'ETIMEDOUT':
+      return unknown([
+        'The destination did not answer: a firewall that drops, a host that is down, or a wrong address.',
+      ]);
+    default:
+      return unknown();
+  }
+}
+
+function decide(ctx: Context): Verdict {
+  if (ctx.error === null) {
+    if (ctx.failure.invalid !== undefined) return { cause: 'invalid-address' };
+    if (ctx.host.platform !== 'linux') return { cause: 'unsupported-platform' };
+    return unknown();
+  }
+  if (ctx.host.platform !== 'linux') return { cause: 'unsupported-platform' };
+  if (ctx.code === 'EAFNOSUPPORT') return { cause: 'family-unavailable' };
+  switch (ctx.step) {
+    case 'bind':
+      return decideBind(ctx);
+    case 'connect':
+      return decideConnect(ctx);
+    case 'other':
+      if (ctx.error.syscall === 'setsockopt' && ctx.code === 'ENODEV') {
+        const names = [...new Set(ctx.addresses.map((entry) => entry.interface))];
+        return unknown([
+          `SO_BINDTODEVICE named an interface that does not exist (${ctx.failure.options.device ?? 'device'})` +
+            (names.length > 0 ? `; this host has ${listing(names)}.` : '.'),
+        ]);
+      }
+      return unknown();
+  }
+}
+
+/** The notes that hold whatever the cause: ip_nonlocal_bind where it bears on it, and what was not checked. */
+function addHostNotes(diagnosis: Diagnosis, ctx: Context): Diagnosis {
+  const details = [...diagnosis.details];
+  const evidence = { ...diagnosis.evidence };
+  const remediation = [...diagnosis.remediation];
+  const family = ctx.local?.family ?? 4;
+  if (ctx.step === 'bind' && ctx.code === 'EADDRNOTAVAIL' && nonlocalBindOn(ctx)) {
+    const name = nonlocalBindName(family);
+    details.push(
+      `${name} is 1 on this host now: binds of addresses that are absent or tentative succeed for every process, ` +
+        'so this failure predates the setting or came from another network namespace.',
+    );
+    evidence['ipNonlocalBind'] = true;
+    remediation.push(nonlocalBindIsOn(family));
+  }
+  const unreadable = Object.entries(ctx.sysctls?.unreadable ?? {});
+  if (unreadable.length > 0) {
+    details.push(
+      `Sysctls that could not be read: ${unreadable.map(([name, why]) => `${name} (${why})`).join(', ')}.`,
+    );
+  }
+  if (ctx.host.unavailable.length > 0) {
+    details.push(...ctx.host.unavailable.map((what) => `Not checked: ${what}.`));
+    evidence['unavailable'] = ctx.host.unavailable;
+  }
+  return { ...diagnosis, details, evidence, remediation };
+}
+
+export function classify(ctx: Context): Diagnosis {
+  const verdict = decide(ctx);
+  let diagnosis: Diagnosis;
+  switch (verdict.cause) {
+    case 'address-not-local':
+      diagnosis = notLocal(ctx, false);
+      break;
+    case 'source-not-local':
+      diagnosis = notLocal(ctx, true);
+      break;
+    case 'address-appeared':
+      diagnosis = addressAppeared(ctx);
+      break;
+    case 'address-tentative':
+      diagnosis = addressTentative(ctx);
+      break;
+    case 'address-dad-failed':
+      diagnosis = addressDadFailed(ctx);
+      break;
+    case 'family-unavailable':
+      diagnosis = familyUnavailable(ctx);
+      break;
+    case 'scope-id-required':
+      diagnosis = scopeIdRequired(ctx);
+      break;
+    case 'ephemeral-ports-exhausted':
+      diagnosis = ephemeralPortsExhausted(ctx);
+      break;
+    case 'bind-ports-exhausted':
+      diagnosis = bindPortsExhausted(ctx);
+      break;
+    case 'port-in-use':
+      diagnosis = portInUse(ctx);
+      break;
+    case 'port-privileged':
+      diagnosis = portPrivileged(ctx);
+      break;
+    case 'no-route':
+      diagnosis = noRoute(ctx);
+      break;
+    case 'invalid-address':
+      diagnosis = invalidAddress(ctx);
+      break;
+    case 'unsupported-platform':
+      diagnosis = unsupportedPlatform(ctx);
+      break;
+    case 'unknown':
+      diagnosis = unknownCause(ctx, verdict.reasons ?? [], verdict.remediation ?? []);
+      break;
+    default: {
+      const unhandled: never = verdict.cause;
+      throw new Error(`diagnose: no builder for cause ${String(unhandled)}`);
+    }
+  }
+  return addHostNotes(diagnosis, ctx);
+}

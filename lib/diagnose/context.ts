@@ -1,0 +1,135 @@
+// The facts every cause builder needs, worked out once from the failure and the snapshot: which step
+// failed, the endpoints as parsed addresses, and which host addresses match the local one.
+import type { NetSysctls } from '../host/types.js';
+import type { Address, Family, SocketError } from '../types.js';
+import type { Failure, FailureEndpoint, HostSnapshot } from './input.js';
+import { formatIp, mappedV4, parseIp, sameIp, type Ip } from './ip.js';
+import { findContainingSubnet, type SubnetMatch } from './subnet.js';
+
+export interface Endpoint {
+  /** The host as given, without its '%zone'. */
+  host: string;
+  port: number | undefined;
+  ip: Ip | undefined;
+  /** What the kernel looks up: the IPv4 part of '::ffff:a.b.c.d', otherwise `ip`. */
+  lookup: Ip | undefined;
+  /** `lookup` as text: '10.0.0.50' for '::ffff:10.0.0.50', else the host as given. */
+  lookupText: string;
+  mapped: boolean;
+  family: Family | undefined;
+  /** The interface the address is scoped to (after '%', or from the scope id), when known. */
+  zone: string | undefined;
+  scopeId: number | undefined;
+  /** Host addresses equal to `lookup` (on the zone's interface when there is one). */
+  present: Address[];
+  /** The interface whose subnet contains `lookup`. */
+  subnet: SubnetMatch | undefined;
+}
+
+/** The syscall that failed, as the diagnosis sees it; Node reports a failed bind inside listen() as 'listen'. */
+export type Step = 'bind' | 'connect' | 'other';
+
+export interface Context {
+  failure: Failure;
+  host: HostSnapshot;
+  error: SocketError | null;
+  code: string;
+  step: Step;
+  addresses: Address[];
+  /** False when the address list could not be read: absence then proves nothing. */
+  addressesKnown: boolean;
+  sysctls: NetSysctls | undefined;
+  local: Endpoint | undefined;
+  remote: Endpoint | undefined;
+}
+
+function stepOf(failure: Failure, error: SocketError | null): Step {
+  const syscall = error?.syscall ?? '';
+  if (syscall === 'bind' || syscall === 'listen') return 'bind';
+  if (syscall === 'connect') return 'connect';
+  if (syscall !== '') return 'other';
+  return failure.operation === 'connect' ? 'connect' : 'bind';
+}
+
+function interfaceByIndex(addresses: readonly Address[], ifindex: number): string | undefined {
+  return addresses.find((entry) => entry.ifindex === ifindex)?.interface;
+}
+
+type GivenEndpoint = Omit<FailureEndpoint, 'port'> & { port?: number | undefined };
+
+function endpoint(given: GivenEndpoint, addresses: readonly Address[]): Endpoint {
+  const ip = parseIp(given.host);
+  const percent = given.host.indexOf('%');
+  const host = percent >= 0 ? given.host.slice(0, percent) : given.host.replace(/^\[(.*)\]$/, '$1');
+  const zoneText = given.interface ?? ip?.zone;
+  const zoneIndex = zoneText !== undefined && /^\d+$/.test(zoneText) ? Number(zoneText) : undefined;
+  const scopeId = given.scopeId ?? zoneIndex;
+  const zone =
+    zoneText !== undefined && zoneIndex === undefined
+      ? zoneText
+      : scopeId !== undefined
+        ? interfaceByIndex(addresses, scopeId)
+        : undefined;
+  const mapped = ip === undefined ? undefined : mappedV4(ip);
+  const lookup = mapped ?? ip;
+  const present =
+    lookup === undefined
+      ? []
+      : addresses.filter((entry) => {
+          const own = parseIp(entry.address);
+          if (own === undefined || !sameIp(own, lookup)) return false;
+          return zone === undefined || lookup.family === 4 || entry.interface === zone;
+        });
+  return {
+    host,
+    port: given.port,
+    ip,
+    lookup,
+    lookupText: mapped ? formatIp(mapped) : host,
+    mapped: mapped !== undefined,
+    family: lookup?.family ?? given.family,
+    zone,
+    scopeId,
+    present,
+    subnet: lookup === undefined ? undefined : findContainingSubnet(formatIp(lookup), addresses),
+  };
+}
+
+export function buildContext(failure: Failure, host: HostSnapshot): Context {
+  const error = failure.error;
+  const step = stepOf(failure, error);
+  const addresses = host.addresses ?? [];
+  // A Node error carries the address of the step that failed: the source for a bind, the
+  // destination for a connect. Use it when the caller did not say.
+  const fromError: GivenEndpoint | undefined =
+    error?.address !== undefined ? { host: error.address, port: error.port } : undefined;
+  const localGiven = failure.local ?? (step === 'bind' ? fromError : undefined);
+  const remoteGiven = failure.remote ?? (step === 'connect' ? fromError : undefined);
+  return {
+    failure,
+    host,
+    error,
+    code: error?.code ?? '',
+    step,
+    addresses,
+    addressesKnown: host.addresses !== undefined,
+    sysctls: host.sysctls,
+    local: localGiven && endpoint(localGiven, addresses),
+    remote: remoteGiven && endpoint(remoteGiven, addresses),
+  };
+}
+
+/** The port of the local end, from the failure or else from the error. */
+export function localPort(ctx: Context): number | undefined {
+  return ctx.local?.port ?? (ctx.step === 'bind' ? ctx.error?.port : undefined);
+}
+
+/** Whether ip_nonlocal_bind is on for the family of the local address. */
+export function nonlocalBindOn(ctx: Context): boolean {
+  const family = ctx.local?.family ?? 4;
+  return (family === 4 ? ctx.sysctls?.ipNonlocalBind.v4 : ctx.sysctls?.ipNonlocalBind.v6) ?? false;
+}
+
+export function nonlocalBindName(family: Family): string {
+  return family === 4 ? 'net.ipv4.ip_nonlocal_bind' : 'net.ipv6.ip_nonlocal_bind';
+}

@@ -1,0 +1,94 @@
+// Remediation builders shared by the causes: the exact command or code option with real values, and
+// the price of each fix where it has one. safebind only advises; nothing here is ever run.
+import type { Family, Remediation } from '../types.js';
+import { nonlocalBindName } from './context.js';
+
+/** Set now with `sysctl -w`, and persist in /etc/sysctl.d/ so a reboot does not undo it. */
+export function sysctlCommands(name: string, value: string | number): string[] {
+  const text = String(value);
+  const shown = text.includes(' ') ? `"${text}"` : text;
+  const file = `/etc/sysctl.d/90-${name.replace(/^net\./, '').replace(/[._]/g, '-')}.conf`;
+  return [`sysctl -w ${name}=${shown}`, `echo '${name} = ${text}' > ${file}`];
+}
+
+export function attachAddress(address: string, prefixLength: number, iface: string): Remediation {
+  return {
+    title: `Attach ${address} to ${iface}`,
+    commands: [`ip addr add ${address}/${prefixLength} dev ${iface}`],
+    warning:
+      'ip addr add lasts until reboot or until the network manager rewrites the interface: add the address to ' +
+      'its configuration (netplan, systemd-networkd, NetworkManager, keepalived) to keep it.',
+  };
+}
+
+export function freebindRemedy(what: string): Remediation {
+  return {
+    title: `Bind before ${what} with IP_FREEBIND; traffic flows as soon as the address is attached`,
+    option: 'freebind: true',
+  };
+}
+
+export function waitForAddressRemedy(what: string): Remediation {
+  return {
+    title: `Wait for ${what} to become bindable before giving up (retries the bind for up to 30 s)`,
+    option: 'waitForAddress: 30000',
+  };
+}
+
+export function networkOnlineRemedy(): Remediation {
+  return {
+    title: 'Start the service after the network is configured (systemd unit, [Unit] section)',
+    commands: ['[Unit]', 'Wants=network-online.target', 'After=network-online.target'],
+    warning:
+      'network-online.target waits for the addresses the network manager configures; a VIP added later by ' +
+      'keepalived or a cloud agent still needs waitForAddress or freebind.',
+  };
+}
+
+const NONLOCAL_PRICE =
+  'lets every process on the host bind addresses the host does not own, so a service whose address is ' +
+  'missing starts without an error and receives nothing.';
+
+export function nonlocalBindRemedy(family: Family): Remediation {
+  const name = nonlocalBindName(family);
+  return {
+    title: `Allow binding addresses that are not (yet) local for the whole host: ${name}=1`,
+    commands: sysctlCommands(name, 1),
+    warning: `${name}=1 ${NONLOCAL_PRICE} Prefer freebind: true, which does the same for this socket only.`,
+  };
+}
+
+/** The warning line added wherever ip_nonlocal_bind is on and bears on the failure. */
+export function nonlocalBindIsOn(family: Family): Remediation {
+  const name = nonlocalBindName(family);
+  return {
+    title: `${name} is 1 on this host: turn it off unless something relies on it`,
+    commands: [`sysctl -w ${name}=0`, `grep -rn ip_nonlocal_bind /etc/sysctl.conf /etc/sysctl.d/`],
+    warning:
+      `While it is on, it ${NONLOCAL_PRICE} Services that rely on it (a proxy binding a keepalived VIP) fail ` +
+      'to start once it is off: give them freebind instead.',
+  };
+}
+
+export function linkUpRemedy(iface: string, down: boolean): Remediation {
+  return down
+    ? { title: `Bring ${iface} up`, commands: [`ip link set ${iface} up`, `ip link show ${iface}`] }
+    : {
+        title: `Check the cable, switch port or veth peer of ${iface}: it is up but has no carrier`,
+        commands: [`ip link show ${iface}`, `ip link set ${iface} up`],
+      };
+}
+
+export function noDadRemedy(address: string, prefixLength: number, iface: string): Remediation {
+  return {
+    title: `Add ${address} without duplicate address detection`,
+    commands: [
+      `ip addr del ${address}/${prefixLength} dev ${iface}`,
+      `ip addr add ${address}/${prefixLength} dev ${iface} nodad`,
+      `# or for every address of the link: sysctl -w net.ipv6.conf.${iface}.accept_dad=0`,
+    ],
+    warning:
+      'Without DAD nothing notices another host on the link using the same address: both then lose ' +
+      'traffic at random. Only where addresses are assigned centrally and never collide.',
+  };
+}
