@@ -13,3 +13,6 @@ export type {
   Result,
   SocketError,
 } from './types.js';
+export { explain, type ExplainContext } from './api/explain.js';
+export { portUsage, PortUsageError, type PortUsageOptions } from './api/port-usage.js';
+export { inspectHost, type InspectOptions } from './api/inspect.js';

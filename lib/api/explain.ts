@@ -1,0 +1,32 @@
+// explain(): the diagnosis of a failed bind, listen or connect — from safebind's own SocketError or
+// from Node's errors (net, http, dgram) — with the evidence read from this host at the moment of
+// the call.
+import { diagnose } from '../diagnose/index.js';
+import type { Failure } from '../diagnose/input.js';
+import type { Diagnosis, SocketError } from '../types.js';
+import { toFailure, toSocketError, type ExplainContext } from './failure.js';
+import { gatherSnapshot } from './gather.js';
+
+export type { ExplainContext } from './failure.js';
+
+/** Gathers the host snapshot a failure needs and decides its cause. Internal to the api layer. */
+export async function diagnoseFailure(failure: Failure): Promise<Diagnosis> {
+  return diagnose(failure, gatherSnapshot(failure));
+}
+
+/**
+ * Explains a failed bind, listen or connect: which cause it is, the evidence read from the host,
+ * and the fix with real values filled in.
+ *
+ * Takes a Node error (`listen`, `bind`, `connect` from net, http, dgram) or a {@link SocketError},
+ * plus what the error lacks in `context` — a connect error does not name its source, a dgram error
+ * does not name its protocol. Resolves a {@link Diagnosis}; what could not be checked is said in
+ * its details. Throws a TypeError only when `err` is not an error object at all.
+ *
+ * @example
+ * server.on('error', async (e) => console.error(await explain(e)));
+ */
+export async function explain(err: unknown, context?: ExplainContext): Promise<Diagnosis> {
+  const error: SocketError = toSocketError(err);
+  return diagnoseFailure(toFailure(error, context));
+}

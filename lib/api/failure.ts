@@ -1,0 +1,107 @@
+// Turns what a caller has in hand — a Node error from net/http/dgram, or this library's SocketError —
+// plus the context it knows, into the Failure that diagnose reasons about.
+import { constants as osConstants } from 'node:os';
+import { getSystemErrorName } from 'node:util';
+import type { Failure } from '../diagnose/input.js';
+import type { Protocol, SocketError } from '../types.js';
+
+/** What the error itself may lack: the destination of a connect, the protocol, the operation. */
+export interface ExplainContext {
+  /** The address being bound, or the destination of a connect. */
+  host?: string;
+  port?: number;
+  /** The source address of an outbound connection. */
+  localAddress?: string;
+  localPort?: number;
+  protocol?: Protocol;
+  operation?: 'bind' | 'listen' | 'connect';
+  /** Socket options that were in force. */
+  options?: Failure['options'];
+}
+
+/** The fields of a Node system error (`ErrnoException`) that explain reads. */
+interface NodeSystemErrorLike {
+  code?: unknown;
+  errno?: unknown;
+  syscall?: unknown;
+  address?: unknown;
+  port?: unknown;
+  message?: unknown;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** Normalises a Node error or a SocketError into a SocketError (errno positive). */
+export function toSocketError(err: unknown): SocketError {
+  if (!isObject(err)) {
+    throw new TypeError(
+      `explain() takes an Error from net, http or dgram, or a SocketError; got ${typeof err}`,
+    );
+  }
+  const e = err as NodeSystemErrorLike;
+  let errno = typeof e.errno === 'number' ? Math.abs(e.errno) : 0;
+  let code = typeof e.code === 'string' ? e.code : '';
+  if (!code && errno) {
+    try {
+      code = getSystemErrorName(-errno);
+    } catch {
+      code = '';
+    }
+  }
+  if (!errno && code) {
+    // Node's errors always carry errno, but an error rebuilt from JSON may not: recover it by name.
+    errno = (osConstants.errno as Record<string, number | undefined>)[code] ?? 0;
+  }
+  const syscall = typeof e.syscall === 'string' ? e.syscall : '';
+  const out: SocketError = {
+    syscall,
+    errno,
+    code,
+    message: typeof e.message === 'string' ? e.message : `${syscall} ${code}`.trim(),
+  };
+  if (typeof e.address === 'string') out.address = e.address;
+  if (typeof e.port === 'number') out.port = e.port;
+  return out;
+}
+
+/**
+ * Builds the Failure from an error and its context. Node reports a failed `server.listen()` with
+ * syscall 'listen' (the bind happens inside), and a failed `net.connect({ localAddress })` with
+ * syscall 'bind' and the *source* as address: a 'bind' error is a connect's bind step when the
+ * context says the operation was a connect or names a localAddress.
+ */
+export function toFailure(error: SocketError, context: ExplainContext = {}): Failure {
+  const protocol = context.protocol ?? 'tcp';
+  const options = context.options ?? {};
+  const syscall = error.syscall;
+  const connectish =
+    context.operation === 'connect' ||
+    syscall === 'connect' ||
+    (syscall === 'bind' && context.localAddress !== undefined && context.operation !== 'bind');
+
+  if (connectish) {
+    const failure: Failure = { operation: 'connect', protocol, error, options };
+    const remoteHost = syscall === 'connect' ? (error.address ?? context.host) : context.host;
+    const remotePort = syscall === 'connect' ? (error.port ?? context.port) : context.port;
+    if (remoteHost !== undefined && remotePort !== undefined)
+      failure.remote = { host: remoteHost, port: remotePort };
+    else if (remoteHost !== undefined) failure.remote = { host: remoteHost, port: 0 };
+    const localHost = syscall === 'bind' ? (error.address ?? context.localAddress) : context.localAddress;
+    if (localHost !== undefined) {
+      failure.local = {
+        host: localHost,
+        port: (syscall === 'bind' ? error.port : undefined) ?? context.localPort ?? 0,
+      };
+    }
+    return failure;
+  }
+
+  const operation = context.operation ?? (syscall === 'listen' ? 'listen' : 'bind');
+  const failure: Failure = { operation, protocol, error, options };
+  const host = error.address ?? context.host;
+  const port = error.port ?? context.port;
+  if (host !== undefined) failure.local = { host, port: port ?? 0 };
+  return failure;
+}

@@ -1,0 +1,134 @@
+// Reads the host state a failure's diagnosis needs, and nothing more: every failure gets the
+// addresses and sysctls; then each kind of failure reads its own evidence (a probe bind, the
+// source-port pool, the port's holders, the route, the process's privileges). What cannot be read
+// is recorded, so the diagnosis says what it could not check.
+import { readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import type { Failure, HostSnapshot } from '../diagnose/input.js';
+import {
+  findPortHolders,
+  listSockets,
+  lookupRoute,
+  readAddresses,
+  readNetSysctls,
+  readPortUsage,
+} from '../host/index.js';
+import { bind, closeSocket, openSocket, parseHost } from '../sys/index.js';
+
+/** CAP_NET_BIND_SERVICE is bit 10 of the capability sets (linux/capability.h). */
+const CAP_NET_BIND_SERVICE_BIT = 10n;
+
+function readPrivileges(): HostSnapshot['privileges'] {
+  let netBindService = false;
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const eff = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+    if (eff) netBindService = ((BigInt(`0x${eff}`) >> CAP_NET_BIND_SERVICE_BIT) & 1n) === 1n;
+  } catch {
+    // Without /proc we cannot tell; euid 0 still says enough in most cases.
+  }
+  return { euid: process.geteuid?.() ?? -1, netBindService };
+}
+
+/** Is the address bindable now? A bind to port 0 of the same address, closed at once. */
+function probeBind(failure: Failure): HostSnapshot['rebind'] {
+  const local = failure.local;
+  if (!local) return undefined;
+  const parsed = parseHost(local.host);
+  if (!parsed.ok) return undefined;
+  const opened = openSocket(parsed.value.family, failure.protocol);
+  if (!opened.ok) return { ok: false, code: opened.error.code };
+  try {
+    const bound = bind(opened.value, {
+      address: parsed.value.address,
+      port: 0,
+      family: parsed.value.family,
+      scopeId: local.scopeId ?? parsed.value.scopeId,
+    });
+    return bound.ok ? { ok: true } : { ok: false, code: bound.error.code };
+  } finally {
+    closeSocket(opened.value);
+  }
+}
+
+/** How many distinct local ports of the ephemeral range are bound (for bind(…, 0) EADDRINUSE). */
+function readBoundPorts(failure: Failure, snapshot: HostSnapshot): HostSnapshot['boundPorts'] {
+  const range = snapshot.sysctls?.ipLocalPortRange;
+  if (!range) return undefined;
+  const [lo, hi] = range;
+  const reserved = snapshot.sysctls?.ipLocalReservedPorts ?? [];
+  const isReserved = (p: number) => reserved.some(([a, b]) => p >= a && p <= b);
+  // Every bound socket in any state holds its port: listeners, established, TIME_WAIT, unconnected UDP.
+  const listed = listSockets({ protocol: failure.protocol }, 200_000);
+  if (!listed.ok) {
+    snapshot.unavailable.push(`the socket table (${listed.error.message})`);
+    return undefined;
+  }
+  const ports = new Set<number>();
+  for (const s of listed.value.sockets)
+    if (s.localPort >= lo && s.localPort <= hi && !isReserved(s.localPort)) ports.add(s.localPort);
+  let poolSize = 0;
+  for (let p = lo; p <= hi; p++) if (!isReserved(p)) poolSize++;
+  return { inUse: ports.size, poolSize };
+}
+
+export function gatherSnapshot(failure: Failure): HostSnapshot {
+  const snapshot: HostSnapshot = { platform: process.platform, kernel: release(), unavailable: [] };
+  if (process.platform !== 'linux') return snapshot;
+
+  const addresses = readAddresses();
+  if (addresses.ok) snapshot.addresses = addresses.value;
+  else snapshot.unavailable.push(`the interface addresses (${addresses.error.message})`);
+  snapshot.sysctls = readNetSysctls();
+
+  const code = failure.error?.code ?? '';
+  const bindStep = failure.error?.syscall === 'bind' || failure.operation !== 'connect';
+
+  if (code === 'EADDRNOTAVAIL' && failure.operation !== 'connect') {
+    snapshot.rebind = probeBind(failure);
+  }
+
+  if (failure.operation === 'connect' && !bindStep && (code === 'EADDRNOTAVAIL' || code === 'EAGAIN')) {
+    if (failure.remote && failure.remote.port > 0) {
+      const usage = readPortUsage({
+        host: failure.remote.host,
+        port: failure.remote.port,
+        protocol: failure.protocol,
+        ...(failure.local ? { localAddress: failure.local.host } : {}),
+      });
+      if (usage.ok) snapshot.portUsage = usage.value;
+      else snapshot.unavailable.push(`the source-port pool (${usage.error.message})`);
+    } else {
+      snapshot.unavailable.push(
+        'the source-port pool toward the destination: the error does not name it (pass { host, port } as context)',
+      );
+    }
+  }
+
+  if (code === 'EADDRINUSE' && failure.local) {
+    if (failure.local.port === 0) {
+      snapshot.boundPorts = readBoundPorts(failure, snapshot);
+    } else {
+      const holders = findPortHolders({
+        protocol: failure.protocol,
+        port: failure.local.port,
+        address: failure.local.host,
+      });
+      if (holders.ok) snapshot.holders = holders.value;
+      else snapshot.unavailable.push(`the holders of port ${failure.local.port} (${holders.error.message})`);
+    }
+  }
+
+  if (code === 'EACCES') snapshot.privileges = readPrivileges();
+
+  if (code === 'ENETUNREACH' || code === 'EHOSTUNREACH') {
+    if (failure.remote) {
+      snapshot.route = lookupRoute(failure.remote.host, failure.local ? { source: failure.local.host } : {});
+    } else {
+      snapshot.unavailable.push(
+        'the route: the error does not name the destination (pass { host, port } as context)',
+      );
+    }
+  }
+  return snapshot;
+}

@@ -1,0 +1,177 @@
+// inspectHost(): the triage of this host in one report — addresses and their state, the sysctls that
+// decide bind and connect, sockets by state, the busiest destinations with their source-port pool,
+// and warnings ordered by severity. What `safebind doctor` prints.
+import { release, type as osType } from 'node:os';
+import {
+  countSockets,
+  readAddresses,
+  readNetSysctls,
+  readPortUsage,
+  topDestinations,
+} from '../host/index.js';
+import type { NetSysctls } from '../host/types.js';
+import { parseHost, parsePort } from '../sys/index.js';
+import type { Address, HostReport, PortUsage, Protocol } from '../types.js';
+
+export interface InspectOptions {
+  /** Destinations to report the source-port pool for, besides the busiest ones. */
+  destinations?: Array<{ host: string; port: number; protocol?: Protocol; localAddress?: string }>;
+  /** How many of the busiest destinations to list (default 5). */
+  top?: number;
+}
+
+/** Pool usage from which a destination is called out: the rate of new connections will fall, then fail. */
+const POOL_WARNING = 0.8;
+/** A port range smaller than this is tight for any client that keeps TIME_WAIT for 60 s. */
+const SMALL_RANGE = 10_000;
+
+type Severity = 0 | 1 | 2; // 0 critical, 1 warning, 2 note
+interface Warning {
+  severity: Severity;
+  text: string;
+}
+
+function addressWarnings(addresses: Address[]): Warning[] {
+  const out: Warning[] = [];
+  for (const a of addresses) {
+    const where = `${a.address}/${a.prefixLength} on ${a.interface}`;
+    if (a.flags.includes('dadfailed')) {
+      out.push({
+        severity: 0,
+        text: `${where} failed duplicate address detection: another host on the link owns it`,
+      });
+    } else if (a.flags.includes('tentative')) {
+      const noCarrier = !a.flags.includes('running');
+      out.push({
+        severity: 1,
+        text: noCarrier
+          ? `${where} is tentative and the link has no carrier: it cannot be bound until the link comes up`
+          : `${where} is tentative (duplicate address detection running): binds fail until it ends`,
+      });
+    }
+    if (!a.flags.includes('up') && a.family === 4) {
+      out.push({
+        severity: 2,
+        text: `${where} is on a link that is down (IPv4 still binds; traffic will not flow)`,
+      });
+    }
+  }
+  return out;
+}
+
+function sysctlWarnings(s: NetSysctls, timeWait: number): Warning[] {
+  const out: Warning[] = [];
+  if (s.ipNonlocalBind.v4) {
+    out.push({
+      severity: 1,
+      text: 'net.ipv4.ip_nonlocal_bind=1: any process may bind addresses this host does not own; bind errors for missing addresses are hidden',
+    });
+  }
+  if (s.ipNonlocalBind.v6) {
+    out.push({
+      severity: 1,
+      text: 'net.ipv6.ip_nonlocal_bind=1: any process may bind IPv6 addresses this host does not own',
+    });
+  }
+  const [lo, hi] = s.ipLocalPortRange;
+  const size = hi - lo + 1;
+  if (size < SMALL_RANGE) {
+    out.push({
+      severity: 1,
+      text: `net.ipv4.ip_local_port_range is ${lo}-${hi} (${size} ports): a client churning to one destination runs out quickly`,
+    });
+  }
+  if (s.tcpTwReuse === 0 && timeWait > 1000) {
+    out.push({
+      severity: 2,
+      text: `net.ipv4.tcp_tw_reuse=0 with ${timeWait} sockets in TIME_WAIT: outbound connections cannot reuse them`,
+    });
+  }
+  if (s.disableIpv6.absent) out.push({ severity: 2, text: 'IPv6 is not available in this kernel' });
+  else if (s.disableIpv6.all)
+    out.push({ severity: 2, text: 'IPv6 is disabled (net.ipv6.conf.all.disable_ipv6=1)' });
+  for (const [name, why] of Object.entries(s.unreadable)) {
+    if (!name.includes('ipv6') || !s.disableIpv6.absent)
+      out.push({ severity: 2, text: `could not read ${name}: ${why}` });
+  }
+  return out;
+}
+
+function poolWarnings(pools: PortUsage[]): Warning[] {
+  return pools
+    .filter((p) => p.usage >= POOL_WARNING)
+    .map((p) => ({
+      severity: p.usage >= 0.95 ? 0 : 1,
+      text: `source ports toward ${p.destination} are ${Math.round(p.usage * 100)}% used (${p.inUse} of ${p.poolSize}): connects will fail with EADDRNOTAVAIL when it reaches 100%`,
+    }));
+}
+
+function resolveDestination(d: NonNullable<InspectOptions['destinations']>[number]): PortUsage | string {
+  const host = parseHost(d.host);
+  if (!host.ok) return `--dest ${d.host}: ${host.reason}`;
+  const port = parsePort(d.port);
+  if (!port.ok) return `--dest ${d.host}: ${port.reason}`;
+  const usage = readPortUsage({
+    host: host.value.address,
+    port: port.value,
+    protocol: d.protocol ?? 'tcp',
+    ...(d.localAddress !== undefined ? { localAddress: d.localAddress } : {}),
+  });
+  return usage.ok ? usage.value : `${d.host}:${d.port}: ${usage.error.message}`;
+}
+
+/**
+ * Reads this host's network state (in the caller's network namespace) into a {@link HostReport}:
+ * addresses with their flags (tentative, dadfailed, …), the sysctls that decide bind and connect,
+ * TCP sockets by state, the busiest destinations with their source-port pool usage, the requested
+ * destinations, and warnings, most severe first. Reads only; never changes anything.
+ */
+export async function inspectHost(options: InspectOptions = {}): Promise<HostReport> {
+  const warnings: Warning[] = [];
+  const kernel = `${osType()} ${release()}`;
+  if (process.platform !== 'linux') {
+    return {
+      kernel,
+      addresses: [],
+      sysctls: {},
+      sockets: { byState: {}, topDestinations: [] },
+      warnings: [`safebind reads Linux hosts only; this is ${process.platform}`],
+    };
+  }
+  const addresses = readAddresses();
+  if (!addresses.ok)
+    warnings.push({ severity: 0, text: `could not read the addresses: ${addresses.error.message}` });
+  const sysctls = readNetSysctls();
+  const counts = countSockets({ protocol: 'tcp' });
+  if (!counts.ok)
+    warnings.push({ severity: 1, text: `could not read the socket table: ${counts.error.message}` });
+  const byState = counts.ok ? counts.value.byState : {};
+
+  const top = topDestinations(options.top ?? 5);
+  if (!top.ok) warnings.push({ severity: 1, text: `could not rank destinations: ${top.error.message}` });
+  const pools: PortUsage[] = top.ok ? [...top.value] : [];
+  for (const d of options.destinations ?? []) {
+    const usage = resolveDestination(d);
+    if (typeof usage === 'string') warnings.push({ severity: 1, text: usage });
+    else {
+      const same = pools.findIndex(
+        (p) => p.destination === usage.destination && p.protocol === usage.protocol,
+      );
+      if (same >= 0) pools.splice(same, 1);
+      pools.unshift(usage);
+    }
+  }
+
+  if (addresses.ok) warnings.push(...addressWarnings(addresses.value));
+  warnings.push(...sysctlWarnings(sysctls, byState.TIME_WAIT ?? 0));
+  warnings.push(...poolWarnings(pools));
+  warnings.sort((a, b) => a.severity - b.severity);
+
+  return {
+    kernel,
+    addresses: addresses.ok ? addresses.value : [],
+    sysctls: sysctls.raw,
+    sockets: { byState, topDestinations: pools },
+    warnings: warnings.map((w) => w.text),
+  };
+}

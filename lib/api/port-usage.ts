@@ -1,0 +1,75 @@
+// portUsage(): how full the source-port pool toward one destination is, for callers that want the
+// figure before they fail (load generators, health checks, the Prometheus collector).
+import { lookup } from 'node:dns/promises';
+import { readPortUsage } from '../host/index.js';
+import { isUnsupported, parseHost, parsePort } from '../sys/index.js';
+import type { PortUsage, Protocol } from '../types.js';
+
+export interface PortUsageOptions {
+  /** The destination: an IP address, or a host name (resolved with the system resolver). */
+  host: string;
+  port: number;
+  /** The source address the connections bind, when they bind one. */
+  localAddress?: string;
+  protocol?: Protocol;
+}
+
+/** A failure of portUsage() that is the caller's input or the platform, never a crash. */
+export class PortUsageError extends Error {
+  override name = 'PortUsageError';
+  constructor(
+    message: string,
+    /** 'invalid-address' for unusable input, 'unsupported-platform' off Linux, else the errno code. */
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Counts the sockets toward `host:port` (in every state but LISTEN, TIME_WAIT included) against the
+ * source-port pool: `ip_local_port_range` less the `ip_local_reserved_ports` inside it. The pool is
+ * per (source IP, destination IP, destination port): another port of the same host has a pool of
+ * its own. Counting is done in the kernel (sock_diag); no object is made per socket.
+ *
+ * Rejects with a {@link PortUsageError} whose `code` is `invalid-address` for an unusable host or
+ * port, `unsupported-platform` off Linux; throws a TypeError for arguments of the wrong type.
+ */
+export async function portUsage(options: PortUsageOptions): Promise<PortUsage> {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('portUsage() takes { host, port }');
+  if (typeof options.host !== 'string') throw new TypeError('portUsage(): host must be a string');
+  if (typeof options.port !== 'number' && typeof options.port !== 'string') {
+    throw new TypeError('portUsage(): port must be a number');
+  }
+  const port = parsePort(options.port);
+  if (!port.ok) throw new PortUsageError(port.reason, 'invalid-address');
+  let host = options.host;
+  const parsed = parseHost(host);
+  if (!parsed.ok) {
+    try {
+      host = (await lookup(host)).address;
+    } catch {
+      throw new PortUsageError(parsed.reason, 'invalid-address');
+    }
+  } else {
+    host = parsed.value.address;
+  }
+  if (options.localAddress !== undefined) {
+    const local = parseHost(options.localAddress);
+    if (!local.ok) throw new PortUsageError(local.reason, 'invalid-address');
+  }
+  const usage = readPortUsage({
+    host,
+    port: port.value,
+    protocol: options.protocol ?? 'tcp',
+    ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
+  });
+  if (!usage.ok) {
+    throw new PortUsageError(
+      usage.error.message,
+      isUnsupported(usage.error) ? 'unsupported-platform' : usage.error.code,
+    );
+  }
+  return usage.value;
+}
