@@ -1,0 +1,261 @@
+// The published package works on a host without a compiler: `npm pack` from a clean copy of the tree
+// (prepack builds dist/ and the prebuild), the tarball installed with --ignore-scripts --offline into
+// an empty project, and there the prebuilt addon is what loads, through require, import, the subpath,
+// the CLI and the types.
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binding } from '../../lib/binding.js';
+import { netnsIt } from '../helpers/netns.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  version: string;
+  devDependencies: Record<string, string>;
+};
+// What a clean checkout does not have: build products, installs, local output.
+const notInCheckout = new Set([
+  'node_modules',
+  'build',
+  'build-cmake',
+  'dist',
+  'prebuilds',
+  '.git',
+  'coverage',
+]);
+const libc = existsSync('/etc/alpine-release') ? 'musl' : 'glibc';
+const prebuild = `prebuilds/${process.platform}-${process.arch}/safebind.${libc}.node`;
+
+let work = '';
+let app = '';
+let tarball = '';
+let entries: string[] = [];
+
+/** The environment of a user's shell: no addon override from the test run. */
+function userEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.SAFEBIND_ADDON;
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
+function inApp(file: string, args: string[]): SpawnSyncReturns<string> {
+  return spawnSync(file, args, { cwd: app, env: userEnv(), encoding: 'utf8', timeout: 120_000 });
+}
+
+function node(script: string, type: 'commonjs' | 'module' = 'commonjs'): string {
+  const run = inApp(process.execPath, ['--input-type=' + type, '-e', script]);
+  if (run.status !== 0) throw new Error(`node exited ${run.status}: ${run.stderr}`);
+  return run.stdout.trim();
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'safebind-pack-'));
+  const src = join(work, 'src');
+  cpSync(root, src, {
+    recursive: true,
+    filter: (from) => {
+      const rel = relative(root, from);
+      const top = rel.split('/')[0] ?? '';
+      return !notInCheckout.has(top) && !rel.endsWith('.tgz') && !rel.startsWith('docs/api');
+    },
+  });
+  symlinkSync(join(root, 'node_modules'), join(src, 'node_modules'), 'dir');
+  // prepack runs `npm run build:ts && npm run prebuild` in the copy, as a release would.
+  execFileSync('npm', ['pack', '--pack-destination', work], { cwd: src, env: userEnv(), stdio: 'pipe' });
+  const found = readdirSync(work).filter((f) => f.endsWith('.tgz'));
+  expect(found).toHaveLength(1);
+  tarball = join(work, found[0] ?? '');
+  entries = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+    .map((e) => e.replace(/^package\//, ''));
+
+  app = join(work, 'app');
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
+  // Dependencies come from the npm cache: this machine installed them for the repository.
+  const peers = [
+    `prom-client@${manifest.devDependencies['prom-client']}`,
+    `@types/node@${manifest.devDependencies['@types/node']}`,
+  ];
+  execFileSync(
+    'npm',
+    ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', tarball, ...peers],
+    { cwd: app, env: userEnv(), stdio: 'pipe' },
+  );
+}, 300_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('the packed tarball', () => {
+  it('holds dist, the prebuild for this platform and the native sources for a compile fallback', () => {
+    for (const file of [
+      'package.json',
+      'README.md',
+      'dist/index.js',
+      'dist/index.cjs',
+      'dist/index.d.ts',
+      'dist/index.d.cts',
+      'dist/prometheus.js',
+      'dist/prometheus.cjs',
+      'dist/prometheus.d.ts',
+      'dist/prometheus.d.cts',
+      'dist/cli/main.js',
+      prebuild,
+      'binding.gyp',
+      'CMakeLists.txt',
+      'native/binding.cc',
+      'native/sys.h',
+    ]) {
+      expect(entries, file).toContain(file);
+    }
+  });
+
+  it('leaves out tests, TypeScript sources, benchmarks and the build folder', () => {
+    const unwanted = entries.filter((e) =>
+      /^(test|test-d|lib|bench|build|build-cmake|scripts|docs|\.ci)\//.test(e),
+    );
+    expect(unwanted).toEqual([]);
+  });
+});
+
+describe('installed with --ignore-scripts into an empty project', () => {
+  it('has no build folder, so only the prebuild can serve the addon', () => {
+    expect(existsSync(join(app, 'node_modules', 'safebind', 'build'))).toBe(false);
+    expect(existsSync(join(app, 'node_modules', 'safebind', prebuild))).toBe(true);
+  });
+
+  it('node-gyp-build picks the prebuild, and it loads and answers with the kernel constants', () => {
+    const out = node(`
+      const dir = require('node:path').dirname(require.resolve('safebind/package.json'));
+      const path = require('node-gyp-build').path(dir);
+      console.log(JSON.stringify({ path, AF_INET: require(path).constants.AF_INET }));`);
+    const loaded = JSON.parse(out) as { path: string; AF_INET: number };
+    expect(loaded.path.endsWith(prebuild)).toBe(true);
+    expect(loaded.AF_INET).toBe(binding().constants.AF_INET);
+  });
+
+  it('require and import of safebind give the same exports, and the package.json subpath resolves', () => {
+    const required = node(`console.log(JSON.stringify(Object.keys(require('safebind')).sort()))`);
+    const imported = node(
+      `const m = await import('safebind'); console.log(JSON.stringify(Object.keys(m).filter((k) => k !== 'default').sort()))`,
+      'module',
+    );
+    expect(JSON.parse(imported)).toEqual(JSON.parse(required));
+    expect(node(`console.log(require('safebind/package.json').version)`)).toBe(manifest.version);
+  });
+
+  it('npx safebind --version prints the package version', () => {
+    const run = inApp('npx', ['--offline', 'safebind', '--version']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe(manifest.version);
+  });
+
+  it('TypeScript finds the types of both entry points, for ESM and CommonJS, with no extra package', () => {
+    const body = `
+      import type { PortUsage, Result } from 'safebind';
+      import { registerMetrics, type MetricsOptions } from 'safebind/prometheus';
+      import { Registry } from 'prom-client';
+      const usage: Result<PortUsage> | undefined = undefined;
+      const options: MetricsOptions = { destinations: ['127.0.0.1:5432'] };
+      registerMetrics(new Registry(), options);
+      // @ts-expect-error destinations are HOST:PORT strings
+      registerMetrics(new Registry(), { destinations: [5432] });
+      export { usage };
+    `;
+    writeFileSync(join(app, 'check-esm.mts'), body);
+    writeFileSync(join(app, 'check-cjs.cts'), body);
+    writeFileSync(join(app, 'check-node10.ts'), body);
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const common = ['--noEmit', '--strict', '--types', 'node', '--skipLibCheck', 'false'];
+    const modern = inApp(process.execPath, [
+      tsc,
+      ...common,
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      'check-esm.mts',
+      'check-cjs.cts',
+    ]);
+    expect(modern.status, modern.stdout + modern.stderr).toBe(0);
+    // Older setups ignore `exports`; typesVersions still maps safebind/prometheus to its types.
+    const node10 = inApp(process.execPath, [
+      tsc,
+      ...common,
+      '--module',
+      'commonjs',
+      '--moduleResolution',
+      'node10',
+      '--esModuleInterop',
+      'check-node10.ts',
+    ]);
+    expect(node10.status, node10.stdout + node10.stderr).toBe(0);
+  }, 120_000);
+
+  // From here on the test process is in a private network namespace (netnsIt moves it), and so are
+  // the node and npx processes it starts.
+  netnsIt(
+    'safebind/prometheus, through require and import, reads the socket table with the prebuilt addon',
+    () => {
+      // A listener of the child's own: safebind_sockets can only count it if the addon loaded.
+      const scrape = `
+        const { Registry } = PROM.default ?? PROM;
+        const server = require('node:net').createServer().listen(0, '127.0.0.1', async () => {
+          const registry = new Registry();
+          SB.registerMetrics(registry);
+          console.log(await registry.metrics());
+          server.close();
+        });`;
+      const cjs = node(
+        `const PROM = require('prom-client'); const SB = require('safebind/prometheus');` + scrape,
+      );
+      const esm = node(
+        `import { createRequire } from 'node:module'; const require = createRequire(process.cwd() + '/');` +
+          `const PROM = await import('prom-client'); const SB = await import('safebind/prometheus');` +
+          scrape,
+        'module',
+      );
+      for (const text of [cjs, esm]) {
+        expect(text).toMatch(/^safebind_sockets\{state="LISTEN"\} 1$/m);
+        expect(text).toMatch(/^safebind_port_range_size [1-9]\d*$/m);
+        expect(text).toMatch(/^safebind_nonlocal_bind_enabled\{family="ipv4"\} 0$/m);
+      }
+    },
+    60_000,
+  );
+
+  netnsIt(
+    'npx safebind doctor --json prints one host report that the prebuilt addon read',
+    (_ns, ctx) => {
+      const help = inApp('npx', ['--offline', 'safebind', '--help']);
+      if (!/^\s+doctor\b/m.test(help.stdout)) {
+        ctx.skip('the doctor command is not in this build of the CLI yet');
+      }
+      const run = inApp('npx', ['--offline', 'safebind', 'doctor', '--json']);
+      expect(run.status, run.stderr).toBe(0);
+      const report = JSON.parse(run.stdout) as { addresses: Array<{ interface: string; address: string }> };
+      // A fresh namespace has exactly loopback: proof the addon answered, not a canned report.
+      expect(report.addresses).toContainEqual(
+        expect.objectContaining({ interface: 'lo', address: '127.0.0.1' }),
+      );
+    },
+    120_000,
+  );
+});
