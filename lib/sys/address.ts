@@ -1,0 +1,263 @@
+// Parsing of addresses, ports and HOST:PORT targets as they arrive from configuration. A bad value is
+// a `{ ok: false, reason }` a person can act on, never an exception; only a wrong *type* (a number
+// where a string belongs) throws a TypeError, because that is a bug in the caller, not bad input.
+import { isIP, SocketAddress } from 'node:net';
+import { loadBinding } from '../binding.js';
+import type { Family } from '../types.js';
+
+/** The outcome of parsing: the value, or why the input is not usable (cause `invalid-address`). */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** An IP address ready to be bound or connected to. */
+export interface ParsedHost {
+  /** Canonical text without the scope: 'fd00::1', '::ffff:1.2.3.4', '10.0.0.50'. */
+  address: string;
+  family: Family;
+  /**
+   * The interface index of `%eth0` or `%3`. Absent when no scope was written, and for a named scope
+   * when the addon is unavailable (the name is still in `interface`).
+   */
+  scopeId?: number;
+  /** The interface named by the scope: `eth0` of `%eth0`, or the name of index 3 for `%3`. */
+  interface?: string;
+  /** The IPv4 address inside a v4-mapped IPv6 address (`::ffff:1.2.3.4` → '1.2.3.4'). */
+  mapped?: string;
+  /** fe80::/10: the kernel refuses to bind it (EINVAL) without a scope id. */
+  linkLocal: boolean;
+}
+
+/** A HOST:PORT target. Connect targets may name a host; bind targets need `kind: 'address'`. */
+export type Target =
+  | { kind: 'address'; host: string; port: number; address: ParsedHost }
+  | { kind: 'name'; host: string; port: number };
+
+/** A socket address as lib/sys binds and connects it. `scopeId` only for IPv6. */
+export interface SockAddr {
+  address: string;
+  port: number;
+  family: Family;
+  scopeId?: number;
+}
+
+const MAX_IFNAME = 15; // IFNAMSIZ - 1
+
+function requireString(value: unknown, what: string): asserts value is string {
+  if (typeof value !== 'string') {
+    throw new TypeError(`safebind: ${what} must be a string, got ${value === null ? 'null' : typeof value}`);
+  }
+}
+
+function whitespaceReason(input: string, what: string): string | undefined {
+  if (input.length === 0) return `the ${what} is empty`;
+  if (/\s/.test(input)) return `${JSON.stringify(input)} contains whitespace`;
+  return undefined;
+}
+
+/** Why a dotted-decimal that looks like IPv4 is not one, in the words a person needs. */
+function ipv4Detail(text: string): string | undefined {
+  const parts = text.split('.');
+  if (!parts.every((p) => /^\d+$/.test(p))) return undefined;
+  if (parts.length !== 4) return `an IPv4 address has 4 parts, not ${parts.length}`;
+  for (const part of parts) {
+    if (Number(part) > 255) return `${part} is greater than 255`;
+    if (part.length > 1 && part.startsWith('0')) return `${part} has a leading zero`;
+  }
+  return undefined;
+}
+
+function notAnAddress(text: string): string {
+  const detail = ipv4Detail(text);
+  if (detail) return `${JSON.stringify(text)} is not an IPv4 or IPv6 address: ${detail}`;
+  if (isHostName(text)) {
+    return `${JSON.stringify(text)} is not an IPv4 or IPv6 address (a host name cannot be bound; give an address)`;
+  }
+  return `${JSON.stringify(text)} is not an IPv4 or IPv6 address`;
+}
+
+/** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens; not all-numeric. */
+export function isHostName(text: string): boolean {
+  const name = text.endsWith('.') ? text.slice(0, -1) : text;
+  if (name.length === 0 || name.length > 253) return false;
+  const labels = name.split('.');
+  if (!labels.every((l) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l))) return false;
+  // A last label of digits only is a mistyped IPv4 address, not a name (RFC 3696, section 2).
+  return !/^\d+$/.test(labels[labels.length - 1] ?? '');
+}
+
+function isLinkLocal(canonical: string): boolean {
+  const first = canonical.startsWith(':') ? 0 : parseInt(canonical.split(':')[0] ?? '0', 16);
+  return (first & 0xffc0) === 0xfe80;
+}
+
+function interfacesHint(): string {
+  const load = loadBinding();
+  if (!load.ok) return '';
+  const list = load.binding.interfaces();
+  if (typeof list === 'number') return '';
+  return ` (interfaces here: ${list.map((i) => `${i.name} ${i.index}`).join(', ')})`;
+}
+
+function resolveScope(zone: string, text: string): Parsed<{ scopeId?: number; interface?: string }> {
+  if (zone.length === 0) return { ok: false, reason: `${JSON.stringify(text)} has an empty scope after "%"` };
+  const load = loadBinding();
+  if (/^\d+$/.test(zone)) {
+    const index = Number(zone);
+    if (index === 0 || index > 0xffffffff) {
+      return { ok: false, reason: `${JSON.stringify(text)}: scope id ${zone} names no interface` };
+    }
+    if (!load.ok) return { ok: true, value: { scopeId: index } };
+    const name = load.binding.ifIndexToName(index);
+    if (typeof name === 'number') {
+      return {
+        ok: false,
+        reason: `${JSON.stringify(text)}: no interface has index ${index}${interfacesHint()}`,
+      };
+    }
+    return { ok: true, value: { scopeId: index, interface: name } };
+  }
+  if (zone.length > MAX_IFNAME || zone.includes('/')) {
+    return { ok: false, reason: `${JSON.stringify(text)}: "${zone}" cannot be an interface name` };
+  }
+  if (!load.ok) return { ok: true, value: { interface: zone } };
+  const index = load.binding.ifNameToIndex(zone);
+  if (index <= 0) {
+    return { ok: false, reason: `${JSON.stringify(text)}: no interface named "${zone}"${interfacesHint()}` };
+  }
+  return { ok: true, value: { scopeId: index, interface: zone } };
+}
+
+/**
+ * Parses an IP address as written in configuration: `1.2.3.4`, `fd00::1`, `fe80::1%eth0`,
+ * `fe80::1%3`, `::ffff:1.2.3.4` (brackets around IPv6 are accepted and dropped). A scope names an
+ * interface of the calling thread's network namespace, checked with if_nametoindex(3); an unknown one
+ * is a failure that lists the interfaces there are.
+ */
+export function parseHost(input: string): Parsed<ParsedHost> {
+  requireString(input, 'host');
+  const blank = whitespaceReason(input, 'address');
+  if (blank) return { ok: false, reason: blank };
+  const text = input.startsWith('[') && input.endsWith(']') ? input.slice(1, -1) : input;
+  const percent = text.indexOf('%');
+  const bare = percent < 0 ? text : text.slice(0, percent);
+  const zone = percent < 0 ? undefined : text.slice(percent + 1);
+  const family = isIP(bare);
+  if (family === 0) return { ok: false, reason: notAnAddress(bare) };
+  if (family === 4) {
+    if (zone !== undefined) {
+      return {
+        ok: false,
+        reason: `${JSON.stringify(input)}: a scope (%${zone}) applies only to IPv6 addresses`,
+      };
+    }
+    return { ok: true, value: { address: bare, family: 4, linkLocal: false } };
+  }
+  const address = new SocketAddress({ address: bare, family: 'ipv6' }).address;
+  const value: ParsedHost = { address, family: 6, linkLocal: isLinkLocal(address) };
+  if (address.startsWith('::ffff:') && isIP(address.slice(7)) === 4) value.mapped = address.slice(7);
+  if (zone !== undefined) {
+    const scope = resolveScope(zone, input);
+    if (!scope.ok) return scope;
+    if (scope.value.scopeId !== undefined) value.scopeId = scope.value.scopeId;
+    if (scope.value.interface !== undefined) value.interface = scope.value.interface;
+  }
+  return { ok: true, value };
+}
+
+/**
+ * Parses a port: an integer 0–65535, or a string of decimal digits ('8080') because configuration
+ * files and environment variables deliver text. Signs, spaces, '0x50', '1e3' and fractions are
+ * refused. Port 0 is accepted: for bind it means "any free port".
+ */
+export function parsePort(input: number | string): Parsed<number> {
+  if (typeof input === 'string') {
+    if (!/^\d+$/.test(input)) return { ok: false, reason: `port ${JSON.stringify(input)} is not a number` };
+    return parsePort(Number(input));
+  }
+  if (typeof input !== 'number') {
+    throw new TypeError(
+      `safebind: port must be a number or a string, got ${input === null ? 'null' : typeof input}`,
+    );
+  }
+  if (!Number.isInteger(input)) return { ok: false, reason: `port ${input} is not an integer` };
+  if (input < 0 || input > 65535) return { ok: false, reason: `port ${input} is out of range 0-65535` };
+  return { ok: true, value: input };
+}
+
+/**
+ * Parses `10.0.0.50:8080`, `[fd00::1]:443`, `[fe80::1%eth0]:80` or `host.name:80`. IPv6 needs
+ * brackets: `::1:80` is refused as ambiguous rather than guessed. A name is returned as
+ * `kind: 'name'` (only connect targets may use one); a string of digits and dots that is not a
+ * valid IPv4 address is refused, not taken for a name.
+ */
+export function parseTarget(input: string): Parsed<Target> {
+  requireString(input, 'target');
+  const blank = whitespaceReason(input, 'target');
+  if (blank) return { ok: false, reason: blank };
+  const quoted = JSON.stringify(input);
+  let host: string;
+  let portText: string;
+  if (input.startsWith('[')) {
+    const close = input.indexOf(']');
+    if (close < 0) return { ok: false, reason: `${quoted} has "[" without a closing "]"` };
+    host = input.slice(1, close);
+    const rest = input.slice(close + 1);
+    if (rest === '' || rest === ':') {
+      return { ok: false, reason: `${quoted} has no port: write [${host}]:PORT` };
+    }
+    if (!rest.startsWith(':')) return { ok: false, reason: `${quoted}: expected ":PORT" after "]"` };
+    portText = rest.slice(1);
+    if (host === '') return { ok: false, reason: `${quoted} has no address inside the brackets` };
+  } else {
+    const colon = input.lastIndexOf(':');
+    if (colon < 0) return { ok: false, reason: `${quoted} has no port: write HOST:PORT, or [IPV6]:PORT` };
+    if (input.indexOf(':') !== colon) {
+      return {
+        ok: false,
+        reason: `${quoted} is ambiguous: write an IPv6 address in brackets, as [${input.slice(0, colon)}]:${input.slice(colon + 1)}`,
+      };
+    }
+    host = input.slice(0, colon);
+    portText = input.slice(colon + 1);
+    if (host === '') {
+      return {
+        ok: false,
+        reason: `${quoted} has no host: write 0.0.0.0${input} or [::]${input} for every address`,
+      };
+    }
+    if (portText === '') return { ok: false, reason: `${quoted} has no port after ":"` };
+  }
+  const port = parsePort(portText);
+  if (!port.ok) return { ok: false, reason: `${quoted}: ${port.reason}` };
+  if (isIP(host.split('%')[0] ?? '') !== 0 || input.startsWith('[')) {
+    const parsed = parseHost(host);
+    if (!parsed.ok) return { ok: false, reason: parsed.reason };
+    if (input.startsWith('[') && parsed.value.family === 4) {
+      return { ok: false, reason: `${quoted}: brackets are for IPv6 addresses; write ${host}:${port.value}` };
+    }
+    return { ok: true, value: { kind: 'address', host, port: port.value, address: parsed.value } };
+  }
+  if (isHostName(host)) return { ok: true, value: { kind: 'name', host, port: port.value } };
+  const detail = ipv4Detail(host);
+  if (detail)
+    return { ok: false, reason: `${JSON.stringify(host)} is not an IPv4 or IPv6 address: ${detail}` };
+  return { ok: false, reason: `${JSON.stringify(host)} is not an IP address or a host name` };
+}
+
+/** The socket address of a parsed host and port, scope id included when there is one. */
+export function sockAddr(host: ParsedHost, port: number): SockAddr {
+  const addr: SockAddr = { address: host.address, port, family: host.family };
+  if (host.scopeId !== undefined) addr.scopeId = host.scopeId;
+  return addr;
+}
+
+/** `fe80::1%eth0` for a scoped address, else the address: how people and `ip` write it. */
+export function formatHost(host: ParsedHost): string {
+  if (host.interface !== undefined) return `${host.address}%${host.interface}`;
+  if (host.scopeId !== undefined) return `${host.address}%${host.scopeId}`;
+  return host.address;
+}
+
+/** `10.0.0.50:8080` or `[fd00::1]:443`: the target form parseTarget reads back. */
+export function formatTarget(address: string, port: number): string {
+  return isIP(address.split('%')[0] ?? '') === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+}

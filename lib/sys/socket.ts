@@ -1,0 +1,177 @@
+// Typed socket operations: open, bind, listen, non-blocking connect, SO_ERROR, getsockname,
+// getpeername, close. One addon call each, errno returned as a failed Result. Descriptors are
+// SOCK_CLOEXEC | SOCK_NONBLOCK, ready for `server.listen({ fd })`, `net.Socket({ fd })`, dgram `bind({ fd })`.
+import { isIP } from 'node:net';
+import { constants as osConstants } from 'node:os';
+import type { NativeBinding, NativeSockAddr } from '../binding.js';
+import type { Family, Protocol, Result, SocketError } from '../types.js';
+import type { SockAddr } from './address.js';
+import { failure, native, socketError, type ErrorTarget } from './errors.js';
+
+/** Throws a TypeError unless `fd` can be a descriptor: a wrong type is a bug, not a runtime failure. */
+export function requireFd(fd: unknown): asserts fd is number {
+  if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
+    throw new TypeError(`safebind: fd must be a non-negative integer, got ${String(fd)}`);
+  }
+}
+
+/** Throws a TypeError unless `family` is 4 or 6. */
+export function requireFamily(family: unknown): asserts family is Family {
+  if (family !== 4 && family !== 6)
+    throw new TypeError(`safebind: family must be 4 or 6, got ${String(family)}`);
+}
+
+function requireSockAddr(addr: SockAddr): void {
+  if (typeof addr !== 'object' || addr === null)
+    throw new TypeError('safebind: expected { address, port, family }');
+  requireFamily(addr.family);
+  if (typeof addr.address !== 'string' || isIP(addr.address) !== addr.family) {
+    // The addon would answer EINVAL, indistinguishable from the kernel's: refuse it here instead.
+    throw new TypeError(
+      `safebind: ${JSON.stringify(addr.address)} is not an IPv${addr.family} address; parse it with parseHost() first`,
+    );
+  }
+  if (!Number.isInteger(addr.port) || addr.port < 0 || addr.port > 65535) {
+    throw new TypeError(`safebind: port must be an integer 0-65535, got ${String(addr.port)}`);
+  }
+  if (addr.scopeId !== undefined && (!Number.isInteger(addr.scopeId) || addr.scopeId < 0)) {
+    throw new TypeError(`safebind: scopeId must be a non-negative integer, got ${String(addr.scopeId)}`);
+  }
+}
+
+function toNative(b: NativeBinding, addr: SockAddr): NativeSockAddr {
+  return {
+    family: addr.family === 4 ? b.constants.AF_INET : b.constants.AF_INET6,
+    address: addr.address,
+    port: addr.port,
+    scopeId: addr.family === 6 ? (addr.scopeId ?? 0) : 0,
+  };
+}
+
+function fromNative(b: NativeBinding, addr: NativeSockAddr): SockAddr {
+  const out: SockAddr = {
+    address: addr.address,
+    port: addr.port,
+    family: addr.family === b.constants.AF_INET6 ? 6 : 4,
+  };
+  if (addr.scopeId !== 0) out.scopeId = addr.scopeId;
+  return out;
+}
+
+function target(addr: SockAddr): ErrorTarget {
+  return { address: addr.address, port: addr.port };
+}
+
+/**
+ * socket(2): a new TCP (SOCK_STREAM) or UDP (SOCK_DGRAM) socket of the family, always
+ * SOCK_CLOEXEC | SOCK_NONBLOCK. The caller owns the descriptor: close it with closeSocket(), or hand
+ * it to Node, which then owns it.
+ */
+export function openSocket(family: Family, protocol: Protocol): Result<number> {
+  requireFamily(family);
+  if (protocol !== 'tcp' && protocol !== 'udp') {
+    throw new TypeError(`safebind: protocol must be 'tcp' or 'udp', got ${String(protocol)}`);
+  }
+  const n = native();
+  if (!n.ok) return n;
+  const c = n.binding.constants;
+  const fd = n.binding.socket(
+    family === 4 ? c.AF_INET : c.AF_INET6,
+    protocol === 'tcp' ? c.SOCK_STREAM : c.SOCK_DGRAM,
+  );
+  return fd < 0 ? failure('socket', fd) : { ok: true, value: fd };
+}
+
+/**
+ * bind(2) to the address. `error.address` is the address without its scope, as the address list
+ * shows it; `error.port` is kept even when 0.
+ */
+export function bind(fd: number, addr: SockAddr): Result<void> {
+  requireFd(fd);
+  requireSockAddr(addr);
+  const n = native();
+  if (!n.ok) return n;
+  const rc = n.binding.bind(fd, toNative(n.binding, addr));
+  return rc < 0 ? failure('bind', rc, target(addr)) : { ok: true, value: undefined };
+}
+
+/**
+ * listen(2) with the backlog (511 by default, as Node). A failure names the bound address and port,
+ * read back with getsockname, the way Node's listen errors do.
+ */
+export function listen(fd: number, backlog = 511): Result<void> {
+  requireFd(fd);
+  if (!Number.isInteger(backlog))
+    throw new TypeError(`safebind: backlog must be an integer, got ${String(backlog)}`);
+  const n = native();
+  if (!n.ok) return n;
+  const rc = n.binding.listen(fd, backlog);
+  if (rc >= 0) return { ok: true, value: undefined };
+  const local = localAddress(fd);
+  return failure('listen', rc, local.ok ? target(local.value) : undefined);
+}
+
+/**
+ * connect(2) without blocking: 'connected' when it completed at once, 'in-progress' (EINPROGRESS, a
+ * state, not an error) when the handshake goes on; wait for writability, then read pendingError().
+ */
+export function connect(fd: number, addr: SockAddr): Result<'connected' | 'in-progress'> {
+  requireFd(fd);
+  requireSockAddr(addr);
+  const n = native();
+  if (!n.ok) return n;
+  const rc = n.binding.connect(fd, toNative(n.binding, addr));
+  if (rc === 0) return { ok: true, value: 'connected' };
+  if (rc === -osConstants.errno.EINPROGRESS) return { ok: true, value: 'in-progress' };
+  return failure('connect', rc, target(addr));
+}
+
+/**
+ * SO_ERROR: the pending error of the socket, cleared by reading it; `null` when there is none. For a
+ * non-blocking connect this is its outcome, so the error is reported as `syscall` ('connect' by
+ * default) with the target given, e.g. `connect ECONNREFUSED 127.0.0.1:9`. socket(7).
+ */
+export function pendingError(
+  fd: number,
+  context: ErrorTarget & { syscall?: string } = {},
+): Result<SocketError | null> {
+  requireFd(fd);
+  const n = native();
+  if (!n.ok) return n;
+  const rc = n.binding.socketError(fd);
+  if (rc < 0) return failure('getsockopt', rc, { detail: 'SO_ERROR' });
+  if (rc === 0) return { ok: true, value: null };
+  const { syscall = 'connect', ...where } = context;
+  return { ok: true, value: socketError(syscall, rc, where) };
+}
+
+/** getsockname(2): the local address and port; `scopeId` only for scoped IPv6. */
+export function localAddress(fd: number): Result<SockAddr> {
+  requireFd(fd);
+  const n = native();
+  if (!n.ok) return n;
+  const addr = n.binding.getsockname(fd);
+  return typeof addr === 'number'
+    ? failure('getsockname', addr)
+    : { ok: true, value: fromNative(n.binding, addr) };
+}
+
+/** getpeername(2): the remote end; ENOTCONN while a connect is still in progress. */
+export function remoteAddress(fd: number): Result<SockAddr> {
+  requireFd(fd);
+  const n = native();
+  if (!n.ok) return n;
+  const addr = n.binding.getpeername(fd);
+  return typeof addr === 'number'
+    ? failure('getpeername', addr)
+    : { ok: true, value: fromNative(n.binding, addr) };
+}
+
+/** close(2). Never call it on a descriptor already handed to Node: Node closes those itself. */
+export function closeSocket(fd: number): Result<void> {
+  requireFd(fd);
+  const n = native();
+  if (!n.ok) return n;
+  const rc = n.binding.close(fd);
+  return rc < 0 ? failure('close', rc) : { ok: true, value: undefined };
+}
