@@ -28,5 +28,22 @@ export async function diagnoseFailure(failure: Failure): Promise<Diagnosis> {
  */
 export async function explain(err: unknown, context?: ExplainContext): Promise<Diagnosis> {
   const error: SocketError = toSocketError(err);
-  return diagnoseFailure(toFailure(error, context));
+  const diagnosis = await diagnoseFailure(toFailure(error, context));
+  // A dgram bind error looks exactly like a TCP one and names no protocol: when no TCP socket holds
+  // the port and the caller did not say, the holder is most likely a UDP socket.
+  if (
+    context?.protocol === undefined &&
+    error.syscall === 'bind' &&
+    diagnosis.cause === 'port-in-use' &&
+    isEmptyList(diagnosis.evidence['holders'])
+  ) {
+    const udp = await diagnoseFailure(toFailure(error, { ...context, protocol: 'udp' }));
+    const held = udp.evidence['holders'];
+    if (Array.isArray(held) && held.length > 0) return udp;
+  }
+  return diagnosis;
+}
+
+function isEmptyList(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 0;
 }

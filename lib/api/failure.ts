@@ -76,10 +76,22 @@ export function toFailure(error: SocketError, context: ExplainContext = {}): Fai
   const protocol = context.protocol ?? 'tcp';
   const options = context.options ?? {};
   const syscall = error.syscall;
+  // `net.connect({ localAddress })` fails with syscall 'bind', the source as address and no port; a
+  // caller who passes the destination as { host, port } names a host other than the error's own.
+  const bare = (host: string) =>
+    host
+      .replace(/^\[(.*)\]$/, '$1')
+      .replace(/%.*$/, '')
+      .toLowerCase();
+  const destinationGiven =
+    context.host !== undefined && error.address !== undefined && bare(context.host) !== bare(error.address);
   const connectish =
     context.operation === 'connect' ||
     syscall === 'connect' ||
-    (syscall === 'bind' && context.localAddress !== undefined && context.operation !== 'bind');
+    (syscall === 'bind' &&
+      context.operation !== 'bind' &&
+      context.operation !== 'listen' &&
+      (context.localAddress !== undefined || destinationGiven));
 
   if (connectish) {
     const failure: Failure = { operation: 'connect', protocol, error, options };

@@ -88,7 +88,14 @@ export function gatherSnapshot(failure: Failure): HostSnapshot {
     snapshot.rebind = probeBind(failure);
   }
 
-  if (failure.operation === 'connect' && !bindStep && (code === 'EADDRNOTAVAIL' || code === 'EAGAIN')) {
+  // Node's net.connect({ localAddress }) binds (ip, 0) with SO_REUSEADDR before connecting: when every
+  // port toward the destination is taken, the bind shares one and connect fails with EADDRINUSE.
+  const sharedSourcePort = code === 'EADDRINUSE' && (failure.local?.port ?? 0) === 0;
+  if (
+    failure.operation === 'connect' &&
+    !bindStep &&
+    (code === 'EADDRNOTAVAIL' || code === 'EAGAIN' || sharedSourcePort)
+  ) {
     if (failure.remote && failure.remote.port > 0) {
       const usage = readPortUsage({
         host: failure.remote.host,
@@ -107,7 +114,7 @@ export function gatherSnapshot(failure: Failure): HostSnapshot {
 
   if (code === 'EADDRINUSE' && failure.local) {
     if (failure.local.port === 0) {
-      snapshot.boundPorts = readBoundPorts(failure, snapshot);
+      if (bindStep) snapshot.boundPorts = readBoundPorts(failure, snapshot);
     } else {
       const holders = findPortHolders({
         protocol: failure.protocol,

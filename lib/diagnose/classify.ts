@@ -147,7 +147,13 @@ function decideConnect(ctx: Context): Verdict {
     case 'EADDRINUSE': {
       // An explicit source port whose 4-tuple toward this destination is already taken.
       const port = ctx.local?.port;
-      return port !== undefined && port > 0 ? { cause: 'port-in-use' } : unknown();
+      if (port !== undefined && port > 0) return { cause: 'port-in-use' };
+      // A source port chosen by bind(ip, 0) with SO_REUSEADDR (Node's net.connect({ localAddress }))
+      // may be one already connected to this destination: connect then fails with EADDRINUSE, and
+      // it keeps failing once every port of the pool is.
+      return poolLooksExhausted(ctx)
+        ? { cause: 'ephemeral-ports-exhausted' }
+        : unknown(poolNotFullReasons(ctx));
     }
     case 'ECONNREFUSED':
       return unknown([

@@ -154,6 +154,12 @@ export function ephemeralPortsExhausted(ctx: Context): Diagnosis {
       : `UDP connect to ${destination} failed with ${ctx.code}: the unbound socket found no free local port to take.`,
     poolLine(pool),
   ];
+  if (tcp && ctx.code === 'EADDRINUSE') {
+    details.push(
+      'The source port was chosen by bind() before the destination was known (a localAddress without bindAddressNoPort); ' +
+        'with SO_REUSEADDR, which Node sets, that bind shares a port already connected to this destination, and connect finds the 4-tuple taken.',
+    );
+  }
   if (pool.reserved > 0 && pool.reserved >= pool.rangeSize * RESERVED_NOTABLE) {
     details.push(
       `Reserved ports take ${percent(pool.reserved / pool.rangeSize)} of the range, shrinking the pool as much.`,

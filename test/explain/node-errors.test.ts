@@ -1,0 +1,88 @@
+// explain() takes Node's own errors as they come from http and dgram, not only net and SocketError,
+// and throws a TypeError for something that is not an error at all.
+import dgram from 'node:dgram';
+import http from 'node:http';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { explain } from '../../lib/index.js';
+import type { PortHolder } from '../../lib/host/types.js';
+import { netnsIt } from '../helpers/netns.js';
+import { dgramBindError, listenError, listener, vethPair, type NodeSystemError } from './helpers.js';
+
+describe('explain() on errors from http and dgram', () => {
+  netnsIt('an http.Server listening on a VIP that is not attached explains address-not-local', async (ns) => {
+    vethPair(ns, 'v0', 'v1');
+    ns.run('ip addr add 10.9.0.1/24 dev v0');
+    const err = await listenError(http.createServer(), 8080, '10.9.0.50');
+    expect(err).toMatchObject({ code: 'EADDRNOTAVAIL', syscall: 'listen', address: '10.9.0.50', port: 8080 });
+
+    const d = await explain(err);
+    expect(d.cause).toBe('address-not-local');
+    expect(d.remediation[0]?.commands).toEqual(['ip addr add 10.9.0.50/24 dev v0']);
+  });
+
+  netnsIt('an http.Server listening on a port another server holds explains port-in-use', async () => {
+    await listener(7300);
+    const err = await listenError(http.createServer(), 7300, '127.0.0.1');
+    expect(err).toMatchObject({ code: 'EADDRINUSE', syscall: 'listen', port: 7300 });
+
+    const d = await explain(err);
+    expect(d.cause).toBe('port-in-use');
+    expect(d.evidence['holders']).toEqual([
+      expect.objectContaining({ state: 'LISTEN', localPort: 7300, pid: process.pid }),
+    ]);
+  });
+
+  netnsIt('a dgram bind of a VIP that is not attached explains address-not-local', async (ns) => {
+    vethPair(ns, 'v0', 'v1');
+    ns.run('ip addr add 10.9.0.1/24 dev v0');
+    const err = await dgramBindError('udp4', 5000, '10.9.0.51');
+    expect(err).toMatchObject({ code: 'EADDRNOTAVAIL', syscall: 'bind', address: '10.9.0.51', port: 5000 });
+
+    const d = await explain(err, { protocol: 'udp' });
+    expect(d.cause).toBe('address-not-local');
+    expect(d.evidence['subnet']).toMatchObject({ interface: 'v0', cidr: '10.9.0.0/24' });
+    expect(d.remediation[0]?.commands).toEqual(['ip addr add 10.9.0.51/24 dev v0']);
+  });
+
+  netnsIt(
+    'a dgram bind of a UDP port another socket holds explains port-in-use with the UDP holder',
+    async () => {
+      const holder = dgram.createSocket('udp4');
+      await new Promise<void>((ok) => holder.bind(5001, '127.0.0.1', ok));
+      onTestFinished(() => {
+        holder.close();
+      });
+      const err = await dgramBindError('udp4', 5001, '127.0.0.1');
+      expect(err).toMatchObject({ code: 'EADDRINUSE', syscall: 'bind', port: 5001 });
+
+      // With the protocol given, and without it: no TCP socket holds the port, so the UDP holder is found.
+      for (const context of [{ protocol: 'udp' as const }, undefined]) {
+        const d = await explain(err, context);
+        expect(d.cause).toBe('port-in-use');
+        const holders = d.evidence['holders'] as PortHolder[];
+        expect(holders).toEqual([
+          expect.objectContaining({ protocol: 'udp', local: '127.0.0.1', localPort: 5001, pid: process.pid }),
+        ]);
+        expect(d.evidence['protocol']).toBe('udp');
+      }
+    },
+  );
+
+  netnsIt('an http.get toward an address with no route explains no-route', async () => {
+    const err = await new Promise<NodeSystemError>((resolve, reject) => {
+      const req = http.get('http://10.99.0.1:8080/', () => reject(new Error('http.get succeeded')));
+      req.once('error', (e) => resolve(e as NodeSystemError));
+    });
+    expect(err).toMatchObject({ code: 'ENETUNREACH', syscall: 'connect', address: '10.99.0.1', port: 8080 });
+
+    const d = await explain(err);
+    expect(d.cause).toBe('no-route');
+    expect(d.evidence['route']).toMatchObject({ ok: false, code: 'ENETUNREACH' });
+  });
+
+  it('explain(42) throws a TypeError', async () => {
+    await expect(explain(42)).rejects.toThrow(TypeError);
+    await expect(explain(null)).rejects.toThrow(TypeError);
+    await expect(explain('bind EADDRNOTAVAIL')).rejects.toThrow(TypeError);
+  });
+});

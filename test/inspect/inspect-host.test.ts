@@ -1,0 +1,181 @@
+// inspectHost() reports the namespace as `ip -j addr` and `ss` see it — addresses with their
+// tentative/secondary flags and link state, sockets by state — and warns about a tentative address
+// and about ip_nonlocal_bind=1.
+import net from 'node:net';
+import { describe, expect, onTestFinished } from 'vitest';
+import { inspectHost } from '../../lib/index.js';
+import type { Address } from '../../lib/types.js';
+import { netnsIt, type Netns } from '../helpers/netns.js';
+
+/** Address flags `ip -j addr` prints as `"name": true`, which Address.flags names the same way. */
+const IP_ADDRESS_FLAGS = [
+  'secondary',
+  'tentative',
+  'dadfailed',
+  'deprecated',
+  'nodad',
+  'optimistic',
+  'home',
+  'mngtmpaddr',
+  'noprefixroute',
+  'autojoin',
+];
+
+interface IpLink {
+  ifindex: number;
+  ifname: string;
+  flags: string[];
+  addr_info?: Array<Record<string, unknown>>;
+}
+
+/** One line per address, from `ip -j addr`: what inspectHost must report for it. */
+function fromIp(ns: Netns): string[] {
+  const links = JSON.parse(ns.run('ip -j addr show')) as IpLink[];
+  return links
+    .flatMap((link) =>
+      (link.addr_info ?? []).map((info) => {
+        const flags = IP_ADDRESS_FLAGS.filter((f) => info[f] === true);
+        if (link.flags.includes('UP')) flags.push('up');
+        if (link.flags.includes('LOWER_UP')) flags.push('lower-up');
+        if (link.flags.includes('LOOPBACK')) flags.push('loopback');
+        const family = info['family'] === 'inet6' ? 6 : 4;
+        return `${link.ifname}#${link.ifindex} ${family} ${String(info['local'])}/${String(info['prefixlen'])} ${flags.sort().join(',')}`;
+      }),
+    )
+    .sort();
+}
+
+/** The same line per address, from inspectHost's Address. */
+function fromReport(addresses: Address[]): string[] {
+  const compared = new Set([...IP_ADDRESS_FLAGS, 'up', 'lower-up', 'loopback']);
+  return addresses
+    .map(
+      (a) =>
+        `${a.interface}#${a.ifindex} ${a.family} ${a.address}/${a.prefixLength} ${a.flags
+          .filter((f) => compared.has(f))
+          .sort()
+          .join(',')}`,
+    )
+    .sort();
+}
+
+function veth(ns: Netns, name: string, peer: string, peerUp: boolean): void {
+  ns.run(`ip link add ${name} type veth peer name ${peer}`);
+  ns.run(`ip link set ${name} up`);
+  if (peerUp) ns.run(`ip link set ${peer} up`);
+}
+
+describe('inspectHost() against ip and ss', () => {
+  netnsIt(
+    'inspectHost addresses equal ip -j addr, tentative and secondary flags and link state included',
+    async (ns) => {
+      // v0: peer down, so no carrier; its IPv6 address stays tentative. w0: carrier, DAD running 30 s.
+      veth(ns, 'v0', 'v1', false);
+      veth(ns, 'w0', 'w1', true);
+      ns.sysctl('net.ipv6.conf.w0.dad_transmits', '30');
+      ns.run('ip addr add 10.9.0.1/24 dev v0');
+      ns.run('ip addr add 10.9.0.2/24 dev v0');
+      ns.run('ip addr add fd00:9::10/64 dev v0');
+      ns.run('ip addr add fd00:8::10/64 dev w0');
+      ns.run('ip addr add fd00:7::10/64 dev w1 nodad');
+
+      const report = await inspectHost();
+      const want = fromIp(ns);
+      expect(fromReport(report.addresses)).toEqual(want);
+      // The comparison covers the cases that matter, not only loopback.
+      expect(want.join('\n')).toContain('v0#');
+      expect(report.addresses.find((a) => a.address === 'fd00:9::10')?.flags).toContain('tentative');
+      expect(report.addresses.find((a) => a.address === 'fd00:8::10')?.flags).toContain('tentative');
+      expect(report.addresses.find((a) => a.address === '10.9.0.2')?.flags).toContain('secondary');
+      expect(report.addresses.find((a) => a.address === 'fd00:7::10')?.flags).toContain('nodad');
+      expect(report.addresses.find((a) => a.address === '10.9.0.1')?.flags).not.toContain('running');
+      expect(report.kernel).toContain(ns.run('uname -r').trim());
+    },
+  );
+
+  netnsIt('inspectHost warns about a tentative address, naming it and its link', async (ns) => {
+    veth(ns, 'v0', 'v1', false);
+    veth(ns, 'w0', 'w1', true);
+    ns.sysctl('net.ipv6.conf.w0.dad_transmits', '30');
+    ns.run('ip addr add fd00:9::10/64 dev v0');
+    ns.run('ip addr add fd00:8::10/64 dev w0');
+
+    const { warnings } = await inspectHost();
+    expect(warnings).toContain(
+      'fd00:9::10/64 on v0 is tentative and the link has no carrier: it cannot be bound until the link comes up',
+    );
+    expect(warnings).toContain(
+      'fd00:8::10/64 on w0 is tentative (duplicate address detection running): binds fail until it ends',
+    );
+    expect(warnings.some((w) => w.includes('ip_nonlocal_bind'))).toBe(false);
+  });
+
+  netnsIt(
+    'inspectHost reports an address that failed DAD as dadfailed, first among the warnings',
+    async (ns) => {
+      const peer = ns.peer();
+      ns.run('ip link add v0 type veth peer name v1');
+      ns.run(`ip link set v1 netns ${peer}`);
+      ns.run(`ip -n ${peer} addr add fd00:9::30/64 dev v1 nodad`);
+      ns.run(`ip -n ${peer} link set v1 up`);
+      ns.run('ip link set v0 up');
+      ns.sysctl('net.ipv4.ip_nonlocal_bind', '1');
+      ns.run('ip addr add fd00:9::30/64 dev v0');
+      const end = Date.now() + 8000;
+      while (!ns.run('ip -6 addr show dev v0').includes('dadfailed') && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+
+      const report = await inspectHost();
+      expect(fromReport(report.addresses)).toEqual(fromIp(ns));
+      expect(report.addresses.find((a) => a.address === 'fd00:9::30')?.flags).toEqual(
+        expect.arrayContaining(['dadfailed', 'tentative']),
+      );
+      expect(report.warnings[0]).toBe(
+        'fd00:9::30/64 on v0 failed duplicate address detection: another host on the link owns it',
+      );
+    },
+  );
+
+  netnsIt('inspectHost warns when net.ipv4.ip_nonlocal_bind=1, and reads it into sysctls', async (ns) => {
+    const before = await inspectHost();
+    expect(before.warnings.some((w) => w.startsWith('net.ipv4.ip_nonlocal_bind=1'))).toBe(false);
+    ns.sysctl('net.ipv4.ip_nonlocal_bind', '1');
+    const after = await inspectHost();
+    expect(after.sysctls['net.ipv4.ip_nonlocal_bind']).toBe('1');
+    expect(after.warnings.some((w) => w.startsWith('net.ipv4.ip_nonlocal_bind=1'))).toBe(true);
+  });
+
+  netnsIt(
+    'inspectHost counts TCP sockets by state as ss -Htan does and ranks the busiest destination',
+    async (ns) => {
+      const accepted: net.Socket[] = [];
+      const server = net.createServer((s) => accepted.push(s));
+      await new Promise<void>((ok) => server.listen(7400, '127.0.0.1', ok));
+      const clients: net.Socket[] = [];
+      for (let i = 0; i < 4; i++) {
+        clients.push(
+          await new Promise<net.Socket>((ok) => {
+            const c = net.connect(7400, '127.0.0.1', () => ok(c));
+          }),
+        );
+      }
+      onTestFinished(() => {
+        for (const s of [...clients, ...accepted]) s.destroy();
+        server.close();
+      });
+      const ss: Record<string, number> = {};
+      for (const line of ns.sh('ss -Htan').split('\n')) {
+        const state = line.trim().split(/\s+/)[0];
+        if (!state) continue;
+        const name = state === 'ESTAB' ? 'ESTABLISHED' : state;
+        ss[name] = (ss[name] ?? 0) + 1;
+      }
+      expect(ss).toEqual({ LISTEN: 1, ESTABLISHED: 8 });
+
+      const report = await inspectHost();
+      expect(report.sockets.byState).toEqual(ss);
+      expect(report.sockets.topDestinations[0]).toMatchObject({ destination: '127.0.0.1:7400', inUse: 4 });
+    },
+  );
+});
