@@ -228,3 +228,39 @@ describe('no-route', () => {
     expect(diagnosis.remediation[0]?.commands).toEqual(['ip neigh show 10.0.0.1', 'ping -c 3 10.0.0.1']);
   });
 });
+
+describe('connect EADDRINUSE from a source bound to port 0', () => {
+  // Node's net.connect({ localAddress }) binds (ip, 0) with SO_REUSEADDR: the bind shares a port and
+  // connect then fails EADDRINUSE when every port toward the destination is taken.
+  it('is ephemeral-ports-exhausted when the pool from that source is full', () => {
+    const host = snapshot({
+      portUsage: usage(
+        10,
+        { ESTABLISHED: 10 },
+        { poolSize: 10, range: [40000, 40009], localAddress: '10.0.0.10' },
+      ),
+    });
+    const diagnosis = diagnose(
+      connectFailure('10.0.0.9', 5432, 'EADDRINUSE', { localAddress: '10.0.0.10' }),
+      host,
+    );
+    expect(diagnosis.cause).toBe('ephemeral-ports-exhausted');
+    expect(diagnosis.evidence['portUsage']).toMatchObject({ inUse: 10, poolSize: 10 });
+  });
+
+  it('is unknown, with the figures, when the pool from that source is not full', () => {
+    const host = snapshot({
+      portUsage: usage(
+        3,
+        { ESTABLISHED: 3 },
+        { poolSize: 10, range: [40000, 40009], localAddress: '10.0.0.10' },
+      ),
+    });
+    const diagnosis = diagnose(
+      connectFailure('10.0.0.9', 5432, 'EADDRINUSE', { localAddress: '10.0.0.10' }),
+      host,
+    );
+    expect(diagnosis.cause).toBe('unknown');
+    expect(diagnosis.evidence['portUsage']).toMatchObject({ inUse: 3, poolSize: 10 });
+  });
+});
