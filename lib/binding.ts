@@ -39,6 +39,8 @@ export interface NativeConstants {
   scopes: Record<string, number>;
   /** TCP states as sock_diag numbers them (1 = ESTABLISHED … 11 = CLOSING, 12 = NEW_SYN_RECV). */
   tcpStates: Record<string, number>;
+  /** RTN_* route types by name: unicast, local, blackhole, unreachable, prohibit, … */
+  routeTypes: Record<string, number>;
 }
 
 /** A socket address crossing the binding. `scopeId` is 0 for IPv4 and for global IPv6. */
@@ -114,6 +116,52 @@ export interface NativeAddressWatch {
   close(): void;
 }
 
+// --- churn types (native/churn.h) ---
+/** What `churnStart` runs: the loop's options, all plain numbers and flags (policy stays in TS). */
+export interface NativeChurnOptions {
+  target: NativeSockAddr;
+  /** Bound round robin (port 0) when not empty. */
+  sources?: NativeSockAddr[];
+  linger0?: boolean;
+  bindNoPort?: boolean;
+  /** IP_LOCAL_PORT_RANGE per socket when portHi is not 0. */
+  portLo?: number;
+  portHi?: number;
+  concurrency?: number;
+  /** Attempts to make; 0 or absent = no limit. */
+  count?: number;
+  durationMs?: number;
+  /** Per connect; 0 or absent = none. */
+  timeoutMs?: number;
+  stopOnError?: boolean;
+}
+
+/** What a churn run hands back once, on the JS thread. Errno values here are positive. */
+export interface NativeChurnResult {
+  attempts: number;
+  connects: number;
+  errors: number;
+  elapsedNs: number;
+  cancelled: boolean;
+  latencyMaxNs: number;
+  latencyMinNs: number;
+  /** Non-empty histogram buckets as pairs: [valueNs, count, valueNs, count, …]. */
+  latency: Float64Array;
+  errnos: Array<{ errno: number; count: number }>;
+  /** The run could not start or had to stop (setns, epoll_create1, epoll_wait). */
+  setupError?: { errno: number; syscall: string };
+  firstFailure?: {
+    errno: number;
+    syscall: string;
+    /** 1-based ordinal of the failed attempt. */
+    attempt: number;
+    atNs: number;
+    local: NativeSockAddr;
+    remote: NativeSockAddr;
+  };
+}
+// --- end churn types ---
+
 /** Every export of the addon. Each call returns its value, or a negative errno as a number. */
 export interface NativeBinding {
   constants: NativeConstants;
@@ -142,12 +190,45 @@ export interface NativeBinding {
   socketCounts(query: NativeSocketQuery): number[] | number;
   /** The matching sockets, at most `limit` of them. */
   socketList(query: NativeSocketQuery, limit: number): NativeSocketEntry[] | number;
-  /** RTM_GETROUTE toward dst (optionally from src, out of ifindex oif). -ENETUNREACH etc. when none. */
-  routeGet(query: { family: number; dst: string; src?: string; oif?: number }): NativeRoute | number;
+  /**
+   * RTM_GETROUTE toward dst (optionally from src, out of ifindex oif or the interface named `device`,
+   * resolved in the calling thread's namespace: -ENODEV when it has none). -ENETUNREACH etc. when none.
+   */
+  routeGet(query: {
+    family: number;
+    dst: string;
+    src?: string;
+    oif?: number;
+    device?: string;
+  }): NativeRoute | number;
   /** Calls back (coalesced) whenever an IPv4 or IPv6 address is added, removed or changes flags. */
   watchAddresses(onChange: () => void): NativeAddressWatch | number;
   /** unshare(CLONE_NEWNET) for the calling (main) thread. Test support: a private namespace. */
   unshareNet(): number;
+  /** if_nametoindex(3) in the calling thread's namespace: the index, or -ENODEV when no such interface. */
+  ifNameToIndex(name: string): number;
+  /** if_indextoname(3): the name, or -ENXIO when no interface has that index. */
+  ifIndexToName(index: number): string | number;
+  /** if_nameindex(3): every interface of the calling thread's namespace, or -errno. */
+  interfaces(): Array<{ index: number; name: string }> | number;
+  // --- churn methods ---
+  /**
+   * Starts a connect/close loop on a thread of its own (joined to the caller's network namespace).
+   * `progress` (at least 5 doubles: attempts, connects, errors, elapsedNs, done) is updated as it
+   * goes; `onDone` runs once on this thread. Returns the run id, or -errno.
+   */
+  churnStart(
+    options: NativeChurnOptions,
+    progress: ArrayBuffer,
+    onDone: (result: NativeChurnResult) => void,
+  ): number;
+  /** Asks a run to stop; its onDone still follows. 0, or -ESRCH for an unknown id. */
+  churnCancel(id: number): number;
+  /** A loopback listener on its own thread that accepts at once and closes after the client. Id or -errno. */
+  churnListen(addr: NativeSockAddr, backlog: number): number;
+  churnListenerStats(id: number): { port: number; accepted: number; open: number } | number;
+  churnListenerClose(id: number): number;
+  // --- end churn methods ---
 }
 
 export type BindingLoad = { ok: true; binding: NativeBinding } | { ok: false; reason: string };

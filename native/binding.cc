@@ -7,6 +7,8 @@
 #include <netinet/ip.h>
 #include <sys/socket.h>
 
+#include "churn.h"
+#include "netlink.h"
 #include "sys.h"
 
 namespace safebind {
@@ -98,9 +100,24 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
                              InstanceMethod("getsockname", &SafebindAddon::GetSockName),
                              InstanceMethod("getpeername", &SafebindAddon::GetPeerName),
                              InstanceMethod("unshareNet", &SafebindAddon::UnshareNet),
+                             InstanceMethod("ifNameToIndex", &SafebindAddon::IfNameToIndex),
+                             InstanceMethod("ifIndexToName", &SafebindAddon::IfIndexToName),
+                             InstanceMethod("interfaces", &SafebindAddon::Interfaces),
                              // --- netlink exports (addresses, sock_diag, route, watch) ---
+                             InstanceMethod("addresses", &SafebindAddon::Addresses),
+                             InstanceMethod("socketCounts", &SafebindAddon::SocketCounts),
+                             InstanceMethod("socketList", &SafebindAddon::SocketList),
+                             InstanceMethod("routeGet", &SafebindAddon::RouteGet),
+                             InstanceMethod("watchAddresses", &SafebindAddon::WatchAddresses),
                              // --- end netlink exports ---
                              // --- churn exports ---
+                             InstanceMethod("churnStart", &SafebindAddon::ChurnStart),
+                             InstanceMethod("churnCancel", &SafebindAddon::ChurnCancel),
+                             InstanceMethod("churnListen", &SafebindAddon::ChurnListen),
+                             InstanceMethod("churnListenerStats",
+                                            &SafebindAddon::ChurnListenerStats),
+                             InstanceMethod("churnListenerClose",
+                                            &SafebindAddon::ChurnListenerClose),
                              // --- end churn exports ---
                          });
   }
@@ -132,6 +149,11 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     c.Set("IPV6_FREEBIND", static_cast<int>(IPV6_FREEBIND));
     c.Set("IPV6_V6ONLY", static_cast<int>(IPV6_V6ONLY));
     // --- netlink constants ---
+    c.Set("addressFlags", NlTable(env, nl_address_flags));
+    c.Set("linkFlags", NlTable(env, nl_link_flags));
+    c.Set("scopes", NlTable(env, nl_scopes));
+    c.Set("tcpStates", NlTable(env, nl_tcp_states));
+    c.Set("routeTypes", NlTable(env, nl_route_types));
     // --- end netlink constants ---
     return c;
   }
@@ -313,9 +335,507 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     return Napi::Number::New(info.Env(), sys_unshare_net());
   }
 
+  Napi::Value IfNameToIndex(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsString()) {
+      Napi::TypeError::New(info.Env(), "ifNameToIndex(name): name must be a string")
+          .ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    return Napi::Number::New(info.Env(), sys_if_nametoindex(info[0].As<Napi::String>()));
+  }
+
+  Napi::Value IfIndexToName(const Napi::CallbackInfo& info) {
+    if (!CheckArgs(info, 1, "ifIndexToName(index)")) return info.Env().Undefined();
+    bool ok = true;
+    int index = IntArg(info, 0, &ok);
+    if (!ok) return info.Env().Undefined();
+    if (index <= 0) return Napi::Number::New(info.Env(), -ENXIO);
+    std::string name;
+    int rc = sys_if_indextoname(static_cast<uint32_t>(index), &name);
+    if (rc < 0) return Napi::Number::New(info.Env(), rc);
+    return Napi::String::New(info.Env(), name);
+  }
+
+  Napi::Value Interfaces(const Napi::CallbackInfo& info) {
+    std::vector<std::pair<uint32_t, std::string>> list;
+    int rc = sys_if_nameindex(&list);
+    if (rc < 0) return Napi::Number::New(info.Env(), rc);
+    Napi::Array out = Napi::Array::New(info.Env(), list.size());
+    for (size_t i = 0; i < list.size(); i++) {
+      Napi::Object entry = Napi::Object::New(info.Env());
+      entry.Set("index", list[i].first);
+      entry.Set("name", list[i].second);
+      out.Set(static_cast<uint32_t>(i), entry);
+    }
+    return out;
+  }
+
   // --- netlink methods ---
+  static Napi::Object NlTable(Napi::Env env, const NlConstant* (*table)(size_t*)) {
+    size_t count = 0;
+    const NlConstant* entries = table(&count);
+    Napi::Object obj = Napi::Object::New(env);
+    for (size_t i = 0; i < count; i++)
+      obj.Set(entries[i].name, Napi::Number::New(env, entries[i].value));
+    return obj;
+  }
+
+  // Per-environment address watches, keyed by an id the JS close() carries, so a second close()
+  // (or one after teardown closed everything) finds nothing and does nothing.
+  struct WatchEntry {
+    SafebindAddon* addon = nullptr;
+    uint32_t id = 0;
+    napi_env env = nullptr;
+    Napi::FunctionReference callback;
+    std::unique_ptr<Napi::AsyncContext> context;
+    AddressWatch* watch = nullptr;
+  };
+  std::vector<std::unique_ptr<WatchEntry>> watches_;
+  uint32_t next_watch_id_ = 1;
+
+  // Runs on the JS thread from the libuv poll callback: a JS call with its async context.
+  static void NotifyWatch(void* ctx) {
+    auto* entry = static_cast<WatchEntry*>(ctx);
+    Napi::Env env(entry->env);
+    Napi::HandleScope scope(env);
+    // The callback may close this very watch; nothing of `entry` is used after the call.
+    Napi::Function fn = entry->callback.Value();
+    Napi::AsyncContext* context = entry->context.get();
+    // napi_make_callback converts the receiver to an object: undefined would throw.
+    fn.MakeCallback(env.Global(), {}, *context);
+    if (env.IsExceptionPending()) {
+      Napi::Error error = env.GetAndClearPendingException();
+      napi_fatal_exception(env, error.Value());
+    }
+  }
+
+  // While any watch is open or closing, an async cleanup hook holds the environment (and this
+  // addon's code, which libuv's close callback runs) until the last close has completed.
+  napi_async_cleanup_hook_handle watch_hook_ = nullptr;
+  size_t watches_closing_ = 0;
+
+  static void OnWatchClosed(void* arg) {
+    auto* self = static_cast<SafebindAddon*>(arg);
+    self->watches_closing_--;
+    self->ReleaseWatchHookWhenIdle();
+  }
+
+  void ReleaseWatchHookWhenIdle() {
+    if (!watches_.empty() || watches_closing_ > 0 || watch_hook_ == nullptr) return;
+    napi_async_cleanup_hook_handle hook = watch_hook_;
+    watch_hook_ = nullptr;
+    napi_remove_async_cleanup_hook(hook);
+  }
+
+  void StopWatch(WatchEntry* entry) {
+    watches_closing_++;
+    address_watch_stop(entry->watch, OnWatchClosed, this);
+  }
+
+  void CloseWatch(uint32_t id) {
+    auto it = watches_.begin();
+    while (it != watches_.end() && (*it)->id != id) ++it;
+    if (it == watches_.end()) return;
+    StopWatch(it->get());
+    watches_.erase(it);
+  }
+
+  // Environment teardown (worker exit, process exit): closes what JS left open, then lets the
+  // environment go once libuv has run every close callback.
+  static void TeardownWatches(napi_async_cleanup_hook_handle /*hook*/, void* arg) {
+    auto* self = static_cast<SafebindAddon*>(arg);
+    for (auto& entry : self->watches_) self->StopWatch(entry.get());
+    self->watches_.clear();
+    self->ReleaseWatchHookWhenIdle();
+  }
+
+  static bool NlEndpointArg(Napi::Value value, NlEndpoint* out) {
+    if (value.IsUndefined()) return true;
+    if (!value.IsObject()) return false;
+    Napi::Object obj = value.As<Napi::Object>();
+    Napi::Value address = obj.Get("address");
+    Napi::Value port = obj.Get("port");
+    if (!address.IsUndefined()) {
+      if (!address.IsString()) return false;
+      out->address = address.As<Napi::String>().Utf8Value();
+    }
+    if (!port.IsUndefined()) {
+      if (!port.IsNumber()) return false;
+      out->port = static_cast<uint16_t>(port.As<Napi::Number>().Uint32Value());
+    }
+    return true;
+  }
+
+  static bool NlSockQueryArg(const Napi::CallbackInfo& info, size_t i, NlSockQuery* q) {
+    const char* usage = "safebind: expected { protocol, family, states, dst?, src? }";
+    if (!info[i].IsObject()) {
+      Napi::TypeError::New(info.Env(), usage).ThrowAsJavaScriptException();
+      return false;
+    }
+    Napi::Object obj = info[i].As<Napi::Object>();
+    Napi::Value protocol = obj.Get("protocol");
+    Napi::Value family = obj.Get("family");
+    Napi::Value states = obj.Get("states");
+    if (!protocol.IsNumber() || !family.IsNumber() || !states.IsNumber() ||
+        !NlEndpointArg(obj.Get("dst"), &q->dst) || !NlEndpointArg(obj.Get("src"), &q->src)) {
+      Napi::TypeError::New(info.Env(), usage).ThrowAsJavaScriptException();
+      return false;
+    }
+    q->protocol = protocol.As<Napi::Number>().Int32Value();
+    q->family = family.As<Napi::Number>().Int32Value();
+    q->states = states.As<Napi::Number>().Uint32Value();
+    return true;
+  }
+
+  Napi::Value Addresses(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<NlAddress> list;
+    int rc = nl_addresses(&list);
+    if (rc < 0) return Napi::Number::New(env, rc);
+    Napi::Array out = Napi::Array::New(env, list.size());
+    for (size_t i = 0; i < list.size(); i++) {
+      const NlAddress& a = list[i];
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("ifindex", a.ifindex);
+      o.Set("ifname", a.ifname);
+      o.Set("family", a.family);
+      o.Set("address", a.address);
+      o.Set("prefixLength", a.prefix_len);
+      o.Set("scope", a.scope);
+      o.Set("ifaFlags", Napi::Number::New(env, a.ifa_flags));
+      o.Set("linkFlags", Napi::Number::New(env, a.link_flags));
+      o.Set("operState", a.oper_state);
+      if (!a.label.empty()) o.Set("label", a.label);
+      if (a.has_cacheinfo) {
+        o.Set("preferredLifetime", Napi::Number::New(env, a.preferred));
+        o.Set("validLifetime", Napi::Number::New(env, a.valid));
+      }
+      out.Set(static_cast<uint32_t>(i), o);
+    }
+    return out;
+  }
+
+  Napi::Value SocketCounts(const Napi::CallbackInfo& info) {
+    if (!CheckArgs(info, 1, "socketCounts(query)")) return info.Env().Undefined();
+    NlSockQuery query;
+    if (!NlSockQueryArg(info, 0, &query)) return info.Env().Undefined();
+    uint32_t counts[kNlStates];
+    int rc = nl_socket_counts(query, counts);
+    if (rc < 0) return Napi::Number::New(info.Env(), rc);
+    Napi::Array out = Napi::Array::New(info.Env(), kNlStates);
+    for (uint32_t i = 0; i < kNlStates; i++) out.Set(i, Napi::Number::New(info.Env(), counts[i]));
+    return out;
+  }
+
+  Napi::Value SocketList(const Napi::CallbackInfo& info) {
+    if (!CheckArgs(info, 2, "socketList(query, limit)")) return info.Env().Undefined();
+    NlSockQuery query;
+    if (!NlSockQueryArg(info, 0, &query)) return info.Env().Undefined();
+    bool ok = true;
+    int limit = IntArg(info, 1, &ok);
+    if (!ok) return info.Env().Undefined();
+    Napi::Env env = info.Env();
+    std::vector<NlSockEntry> list;
+    int rc = nl_socket_list(query, limit < 0 ? 0 : static_cast<size_t>(limit), &list);
+    if (rc < 0) return Napi::Number::New(env, rc);
+    Napi::Array out = Napi::Array::New(env, list.size());
+    for (size_t i = 0; i < list.size(); i++) {
+      const NlSockEntry& s = list[i];
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("family", s.family);
+      o.Set("state", s.state);
+      o.Set("src", s.src);
+      o.Set("sport", s.sport);
+      o.Set("dst", s.dst);
+      o.Set("dport", s.dport);
+      o.Set("inode", Napi::Number::New(env, s.inode));
+      o.Set("uid", Napi::Number::New(env, s.uid));
+      out.Set(static_cast<uint32_t>(i), o);
+    }
+    return out;
+  }
+
+  Napi::Value RouteGet(const Napi::CallbackInfo& info) {
+    const char* usage = "routeGet({ family, dst, src?, oif?, device? })";
+    if (!CheckArgs(info, 1, usage)) return info.Env().Undefined();
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) {
+      Napi::TypeError::New(env, usage).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Object obj = info[0].As<Napi::Object>();
+    Napi::Value family = obj.Get("family");
+    Napi::Value dst = obj.Get("dst");
+    Napi::Value src = obj.Get("src");
+    Napi::Value oif = obj.Get("oif");
+    Napi::Value device = obj.Get("device");
+    if (!family.IsNumber() || !dst.IsString() || !(src.IsUndefined() || src.IsString()) ||
+        !(oif.IsUndefined() || oif.IsNumber()) || !(device.IsUndefined() || device.IsString())) {
+      Napi::TypeError::New(env, usage).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    NlRouteQuery query;
+    query.family = family.As<Napi::Number>().Int32Value();
+    query.dst = dst.As<Napi::String>().Utf8Value();
+    if (src.IsString()) query.src = src.As<Napi::String>().Utf8Value();
+    if (oif.IsNumber()) query.oif = oif.As<Napi::Number>().Int32Value();
+    if (device.IsString()) query.device = device.As<Napi::String>().Utf8Value();
+    NlRoute route;
+    int rc = nl_route_get(query, &route);
+    if (rc < 0) return Napi::Number::New(env, rc);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("family", route.family);
+    o.Set("type", route.type);
+    o.Set("table", Napi::Number::New(env, route.table));
+    o.Set("oif", route.oif);
+    if (!route.oif_name.empty()) o.Set("oifName", route.oif_name);
+    if (!route.prefsrc.empty()) o.Set("prefsrc", route.prefsrc);
+    if (!route.gateway.empty()) o.Set("gateway", route.gateway);
+    return o;
+  }
+
+  Napi::Value WatchAddresses(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsFunction()) {
+      Napi::TypeError::New(env, "watchAddresses(onChange): onChange must be a function")
+          .ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    uv_loop_s* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok) return Napi::Number::New(env, -ENOTSUP);
+    auto entry = std::make_unique<WatchEntry>();
+    entry->addon = this;
+    entry->id = next_watch_id_++;
+    entry->env = env;
+    entry->callback = Napi::Persistent(info[0].As<Napi::Function>());
+    entry->context = std::make_unique<Napi::AsyncContext>(env, "safebind:watchAddresses");
+    int rc = address_watch_start(loop, NotifyWatch, entry.get(), &entry->watch);
+    if (rc < 0) return Napi::Number::New(env, rc);
+    if (watch_hook_ == nullptr &&
+        napi_add_async_cleanup_hook(env, TeardownWatches, this, &watch_hook_) != napi_ok) {
+      watch_hook_ = nullptr;
+      StopWatch(entry.get());
+      return Napi::Number::New(env, -ENOMEM);
+    }
+    uint32_t id = entry->id;
+    watches_.push_back(std::move(entry));
+    Napi::Object handle = Napi::Object::New(env);
+    handle.Set("close", Napi::Function::New(
+                            env,
+                            [this, id](const Napi::CallbackInfo& call) {
+                              CloseWatch(id);
+                              return call.Env().Undefined();
+                            },
+                            "close"));
+    return handle;
+  }
   // --- end netlink methods ---
   // --- churn methods ---
+  // The churn engine runs on threads of its own (native/churn.h); these methods only start, stop
+  // and read them. A run reports back once, through a threadsafe function, on the JS thread.
+  struct ChurnRecord {
+    std::unique_ptr<ChurnRun> run;
+    Napi::ObjectReference progress;  // keeps the ArrayBuffer the run writes into alive
+  };
+  std::map<uint32_t, ChurnRecord> churn_runs_;
+  std::map<uint32_t, std::unique_ptr<ChurnListener>> churn_listeners_;
+  uint32_t churn_next_id_ = 1;
+
+  static bool ChurnBool(const Napi::Object& o, const char* key) {
+    return o.Get(key).ToBoolean().Value();
+  }
+  static double ChurnNumber(const Napi::Object& o, const char* key) {
+    Napi::Value v = o.Get(key);
+    return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : 0;
+  }
+  static bool ChurnAddr(Napi::Env env, Napi::Value v, SockAddr* out) {
+    if (!v.IsObject()) return false;
+    Napi::Object o = v.As<Napi::Object>();
+    if (!o.Get("family").IsNumber() || !o.Get("address").IsString()) return false;
+    out->family = o.Get("family").As<Napi::Number>().Int32Value();
+    out->address = o.Get("address").As<Napi::String>().Utf8Value();
+    out->port = static_cast<uint16_t>(ChurnNumber(o, "port"));
+    out->scope_id = static_cast<uint32_t>(ChurnNumber(o, "scopeId"));
+    (void)env;
+    return true;
+  }
+
+  static Napi::Object ChurnResultValue(Napi::Env env, const ChurnResult& r) {
+    Napi::Object obj = Napi::Object::New(env);
+    obj.Set("attempts", static_cast<double>(r.attempts));
+    obj.Set("connects", static_cast<double>(r.connects));
+    obj.Set("errors", static_cast<double>(r.errors));
+    obj.Set("elapsedNs", static_cast<double>(r.elapsed_ns));
+    obj.Set("cancelled", r.cancelled);
+    obj.Set("latencyMaxNs", static_cast<double>(r.latency_max_ns));
+    obj.Set("latencyMinNs", static_cast<double>(r.latency_min_ns));
+    size_t used = 0;
+    for (uint64_t n : r.latency) used += n ? 1 : 0;
+    Napi::Float64Array latency = Napi::Float64Array::New(env, used * 2);
+    size_t k = 0;
+    for (uint32_t i = 0; i < r.latency.size(); i++) {
+      if (!r.latency[i]) continue;
+      latency[k++] = static_cast<double>(latency_bucket_mid(i));
+      latency[k++] = static_cast<double>(r.latency[i]);
+    }
+    obj.Set("latency", latency);
+    Napi::Array errnos = Napi::Array::New(env);
+    uint32_t e = 0;
+    for (int i = 0; i < kMaxErrno; i++) {
+      if (!r.errno_counts[i]) continue;
+      Napi::Object pair = Napi::Object::New(env);
+      pair.Set("errno", i);
+      pair.Set("count", static_cast<double>(r.errno_counts[i]));
+      errnos.Set(e++, pair);
+    }
+    obj.Set("errnos", errnos);
+    if (r.setup_error) {
+      Napi::Object setup = Napi::Object::New(env);
+      setup.Set("errno", -r.setup_error);
+      setup.Set("syscall", r.setup_syscall);
+      obj.Set("setupError", setup);
+    }
+    if (r.first_failure.present) {
+      const ChurnFailure& f = r.first_failure;
+      Napi::Object ff = Napi::Object::New(env);
+      ff.Set("errno", f.error);
+      ff.Set("syscall", f.syscall);
+      ff.Set("attempt", static_cast<double>(f.attempt));
+      ff.Set("atNs", static_cast<double>(f.at_ns));
+      ff.Set("local", SockAddrValue(env, f.local));
+      ff.Set("remote", SockAddrValue(env, f.remote));
+      obj.Set("firstFailure", ff);
+    }
+    return obj;
+  }
+
+  // churnStart(options, progress: ArrayBuffer, onDone(result)) → run id, or -errno.
+  Napi::Value ChurnStart(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const char* usage = "churnStart(options, progress: ArrayBuffer, onDone: Function)";
+    if (!CheckArgs(info, 3, usage)) return env.Undefined();
+    if (!info[0].IsObject() || !info[1].IsArrayBuffer() || !info[2].IsFunction()) {
+      Napi::TypeError::New(env, usage).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Object o = info[0].As<Napi::Object>();
+    Napi::ArrayBuffer progress = info[1].As<Napi::ArrayBuffer>();
+    ChurnConfig config;
+    if (!ChurnAddr(env, o.Get("target"), &config.target)) {
+      Napi::TypeError::New(env, "churnStart: options.target must be { family, address, port }")
+          .ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Value sources = o.Get("sources");
+    if (sources.IsArray()) {
+      Napi::Array list = sources.As<Napi::Array>();
+      for (uint32_t i = 0; i < list.Length(); i++) {
+        SockAddr src;
+        if (!ChurnAddr(env, list.Get(i), &src)) {
+          Napi::TypeError::New(env, "churnStart: options.sources[] must be { family, address }")
+              .ThrowAsJavaScriptException();
+          return env.Undefined();
+        }
+        config.sources.push_back(src);
+      }
+    }
+    if (progress.ByteLength() < kProgressSlots * sizeof(double)) {
+      Napi::TypeError::New(env, "churnStart: progress must hold 5 doubles")
+          .ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    config.linger0 = ChurnBool(o, "linger0");
+    config.bind_no_port = ChurnBool(o, "bindNoPort");
+    config.port_lo = static_cast<uint16_t>(ChurnNumber(o, "portLo"));
+    config.port_hi = static_cast<uint16_t>(ChurnNumber(o, "portHi"));
+    double concurrency = ChurnNumber(o, "concurrency");
+    config.concurrency = concurrency >= 1 ? static_cast<uint32_t>(concurrency) : 1;
+    config.count = static_cast<uint64_t>(ChurnNumber(o, "count"));
+    config.duration_ns = static_cast<uint64_t>(ChurnNumber(o, "durationMs") * 1e6);
+    config.timeout_ns = static_cast<uint64_t>(ChurnNumber(o, "timeoutMs") * 1e6);
+    config.stop_on_error = ChurnBool(o, "stopOnError");
+
+    int netns = churn_open_netns();
+    if (netns < 0) return Napi::Number::New(env, netns);
+    uint32_t id = churn_next_id_++;
+    Napi::ThreadSafeFunction tsfn =
+        Napi::ThreadSafeFunction::New(env, info[2].As<Napi::Function>(), "safebind-churn", 0, 1);
+    ChurnRecord& record = churn_runs_[id];
+    record.run = std::make_unique<ChurnRun>();
+    record.progress = Napi::Persistent(progress.As<Napi::Object>());
+    auto* slots = static_cast<double*>(progress.Data());
+    for (int i = 0; i < kProgressSlots; i++) slots[i] = 0;
+    int rc = record.run->start(config, netns, slots, [this, tsfn, id]() mutable {
+      tsfn.BlockingCall([this, id](Napi::Env env, Napi::Function done) {
+        auto it = churn_runs_.find(id);
+        if (it == churn_runs_.end()) return;
+        it->second.run->join();
+        Napi::Object result = ChurnResultValue(env, it->second.run->result());
+        churn_runs_.erase(it);
+        done.Call({result});
+      });
+      tsfn.Release();
+    });
+    if (rc < 0) {
+      tsfn.Release();
+      churn_runs_.erase(id);
+      return Napi::Number::New(env, rc);
+    }
+    return Napi::Number::New(env, id);
+  }
+
+  Napi::Value ChurnCancel(const Napi::CallbackInfo& info) {
+    if (!CheckArgs(info, 1, "churnCancel(id)")) return info.Env().Undefined();
+    bool ok = true;
+    int id = IntArg(info, 0, &ok);
+    if (!ok) return info.Env().Undefined();
+    auto it = churn_runs_.find(static_cast<uint32_t>(id));
+    if (it == churn_runs_.end()) return Napi::Number::New(info.Env(), -ESRCH);
+    it->second.run->cancel();
+    return Napi::Number::New(info.Env(), 0);
+  }
+
+  // churnListen(addr, backlog) → listener id, or -errno.
+  Napi::Value ChurnListen(const Napi::CallbackInfo& info) {
+    if (!CheckArgs(info, 2, "churnListen(addr, backlog)")) return info.Env().Undefined();
+    SockAddr addr;
+    if (!SockAddrArg(info, 0, &addr)) return info.Env().Undefined();
+    bool ok = true;
+    int backlog = IntArg(info, 1, &ok);
+    if (!ok) return info.Env().Undefined();
+    auto listener = std::make_unique<ChurnListener>();
+    int rc = listener->start(addr, backlog);
+    if (rc < 0) return Napi::Number::New(info.Env(), rc);
+    uint32_t id = churn_next_id_++;
+    churn_listeners_[id] = std::move(listener);
+    return Napi::Number::New(info.Env(), id);
+  }
+
+  // churnListenerStats(id) → { port, accepted, open }, or -ESRCH.
+  Napi::Value ChurnListenerStats(const Napi::CallbackInfo& info) {
+    if (!CheckArgs(info, 1, "churnListenerStats(id)")) return info.Env().Undefined();
+    bool ok = true;
+    int id = IntArg(info, 0, &ok);
+    if (!ok) return info.Env().Undefined();
+    auto it = churn_listeners_.find(static_cast<uint32_t>(id));
+    if (it == churn_listeners_.end()) return Napi::Number::New(info.Env(), -ESRCH);
+    Napi::Object obj = Napi::Object::New(info.Env());
+    obj.Set("port", it->second->port());
+    obj.Set("accepted", static_cast<double>(it->second->accepted()));
+    obj.Set("open", static_cast<double>(it->second->open()));
+    return obj;
+  }
+
+  Napi::Value ChurnListenerClose(const Napi::CallbackInfo& info) {
+    if (!CheckArgs(info, 1, "churnListenerClose(id)")) return info.Env().Undefined();
+    bool ok = true;
+    int id = IntArg(info, 0, &ok);
+    if (!ok) return info.Env().Undefined();
+    auto it = churn_listeners_.find(static_cast<uint32_t>(id));
+    if (it == churn_listeners_.end()) return Napi::Number::New(info.Env(), -ESRCH);
+    churn_listeners_.erase(it);  // stops and joins the accept thread, closes every descriptor
+    return Napi::Number::New(info.Env(), 0);
+  }
   // --- end churn methods ---
 };
 

@@ -1,2 +1,193 @@
-// Placeholder until its part lands.
-#include "sys.h"
+// Socket table reads through NETLINK_SOCK_DIAG, as ss(8) does them. sock_diag(7), netlink(7),
+// tcp(7), udp(7). Ports go in the request's id: the kernel compares them before anything else while
+// it walks its hash tables (inet_diag_dump_icsk, udp_dump), so a non-matching socket costs a
+// compare and is never formatted. Addresses go in INET_DIAG_REQ_BYTECODE host conditions, whose
+// AF_INET form also matches v4-mapped addresses (::ffff:a.b.c.d) of AF_INET6 sockets, which share
+// the IPv4 port space.
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
+#include <string.h>
+
+#include "netlink.h"
+
+namespace safebind {
+namespace {
+
+struct ParsedAddr {
+  bool any = true;
+  int family = 0;
+  uint32_t words[4] = {0, 0, 0, 0};
+};
+
+// "" → any; IPv4; IPv6, with a v4-mapped IPv6 folded to its IPv4 so it matches both socket kinds.
+int parse_addr(const std::string& text, ParsedAddr* out) {
+  if (text.empty()) return 0;
+  out->any = false;
+  in6_addr v6;
+  if (inet_pton(AF_INET, text.c_str(), out->words) == 1) {
+    out->family = AF_INET;
+    return 0;
+  }
+  if (inet_pton(AF_INET6, text.c_str(), &v6) != 1) return -EINVAL;
+  if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+    out->family = AF_INET;
+    memcpy(out->words, &v6.s6_addr[12], 4);
+    return 0;
+  }
+  out->family = AF_INET6;
+  memcpy(out->words, &v6, 16);
+  return 0;
+}
+
+struct Request {
+  nlmsghdr header;
+  inet_diag_req_v2 body;
+  char attrs[128];
+};
+
+// One host condition: the op, then inet_diag_hostcond and its address.
+size_t put_cond(char* at, uint8_t code, const ParsedAddr& addr, size_t remaining) {
+  size_t addr_len = addr.family == AF_INET ? 4 : 16;
+  size_t len = sizeof(inet_diag_bc_op) + sizeof(inet_diag_hostcond) + addr_len;
+  inet_diag_bc_op op = {};
+  op.code = code;
+  op.yes = static_cast<uint8_t>(len);
+  // Failing any condition jumps past the end: the kernel then rejects the socket.
+  op.no = static_cast<uint16_t>(remaining + 4);
+  inet_diag_hostcond cond = {};
+  cond.family = static_cast<uint8_t>(addr.family);
+  cond.prefix_len = static_cast<uint8_t>(addr_len * 8);
+  cond.port = -1;
+  memcpy(at, &op, sizeof(op));
+  memcpy(at + sizeof(op), &cond, sizeof(cond));
+  memcpy(at + sizeof(op) + sizeof(cond), addr.words, addr_len);
+  return len;
+}
+
+size_t cond_len(const ParsedAddr& addr) {
+  if (addr.any) return 0;
+  return sizeof(inet_diag_bc_op) + sizeof(inet_diag_hostcond) + (addr.family == AF_INET ? 4 : 16);
+}
+
+// Runs one dump per family the query needs, calling cb for each matching socket message.
+int dump(const NlSockQuery& q, NlCallback cb, void* ctx) {
+  if (q.protocol != IPPROTO_TCP && q.protocol != IPPROTO_UDP) return -EPROTONOSUPPORT;
+  if (q.family != AF_UNSPEC && q.family != AF_INET && q.family != AF_INET6) return -EAFNOSUPPORT;
+  ParsedAddr dst, src;
+  int rc = parse_addr(q.dst.address, &dst);
+  if (rc < 0) return rc;
+  rc = parse_addr(q.src.address, &src);
+  if (rc < 0) return rc;
+
+  bool any_v6 = (!dst.any && dst.family == AF_INET6) || (!src.any && src.family == AF_INET6);
+  bool any_v4 = (!dst.any && dst.family == AF_INET) || (!src.any && src.family == AF_INET);
+  // An IPv4 address also lives in AF_INET6 sockets (v4-mapped); an IPv6 one only there.
+  bool want_v4 = !any_v6 && (q.family == AF_UNSPEC || q.family == AF_INET);
+  bool want_v6 = q.family == AF_UNSPEC || q.family == AF_INET6 || (q.family == AF_INET && any_v4);
+  if (any_v6 && q.family == AF_INET) want_v6 = false;
+
+  size_t bc_len = cond_len(dst) + cond_len(src);
+  const int families[2] = {AF_INET, AF_INET6};
+  for (int family : families) {
+    if ((family == AF_INET && !want_v4) || (family == AF_INET6 && !want_v6)) continue;
+    Request req;
+    memset(&req, 0, sizeof(req));
+    req.header.nlmsg_len = NLMSG_LENGTH(sizeof(inet_diag_req_v2));
+    req.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    req.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    req.body.sdiag_family = static_cast<uint8_t>(family);
+    req.body.sdiag_protocol = static_cast<uint8_t>(q.protocol);
+    req.body.idiag_states = q.states ? q.states : ~0u;
+    req.body.id.idiag_sport = htons(q.src.port);
+    req.body.id.idiag_dport = htons(q.dst.port);
+    req.body.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+    req.body.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+    if (bc_len > 0) {
+      char bc[64];
+      size_t at = 0;
+      if (!dst.any) at += put_cond(bc + at, INET_DIAG_BC_D_COND, dst, bc_len - at);
+      if (!src.any) at += put_cond(bc + at, INET_DIAG_BC_S_COND, src, bc_len - at);
+      rc = nl_add_attr(&req.header, sizeof(req), INET_DIAG_REQ_BYTECODE, bc, at);
+      if (rc < 0) return rc;
+    }
+    rc = nl_request(NETLINK_SOCK_DIAG, &req.header, cb, ctx);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+const inet_diag_msg* diag_msg(const nlmsghdr* msg) {
+  if (msg->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+      msg->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg)))
+    return nullptr;
+  return static_cast<const inet_diag_msg*>(NLMSG_DATA(msg));
+}
+
+int count_one(const nlmsghdr* msg, void* ctx) {
+  const inet_diag_msg* r = diag_msg(msg);
+  if (r && r->idiag_state < kNlStates) static_cast<uint32_t*>(ctx)[r->idiag_state]++;
+  return 0;
+}
+
+struct ListCtx {
+  size_t limit;
+  std::vector<NlSockEntry>* out;
+};
+
+std::string format_addr(int family, const uint32_t* words) {
+  char text[INET6_ADDRSTRLEN];
+  if (!inet_ntop(family, words, text, sizeof(text))) return std::string();
+  return text;
+}
+
+int list_one(const nlmsghdr* msg, void* ctx) {
+  auto* list = static_cast<ListCtx*>(ctx);
+  const inet_diag_msg* r = diag_msg(msg);
+  if (!r || list->out->size() >= list->limit) return 0;
+  NlSockEntry entry;
+  entry.family = r->idiag_family;
+  entry.state = r->idiag_state;
+  entry.src = format_addr(r->idiag_family, r->id.idiag_src);
+  entry.dst = format_addr(r->idiag_family, r->id.idiag_dst);
+  entry.sport = ntohs(r->id.idiag_sport);
+  entry.dport = ntohs(r->id.idiag_dport);
+  entry.inode = r->idiag_inode;
+  entry.uid = r->idiag_uid;
+  list->out->push_back(std::move(entry));
+  return 0;
+}
+
+}  // namespace
+
+int nl_socket_counts(const NlSockQuery& query, uint32_t counts[kNlStates]) {
+  memset(counts, 0, sizeof(uint32_t) * kNlStates);
+  return dump(query, count_one, counts);
+}
+
+int nl_socket_list(const NlSockQuery& query, size_t limit, std::vector<NlSockEntry>* out) {
+  ListCtx ctx = {limit, out};
+  return dump(query, list_one, &ctx);
+}
+
+}  // namespace safebind
+
+namespace safebind {
+
+namespace {
+// include/net/tcp_states.h; the last two are kernel-internal but appear in sock_diag answers.
+const NlConstant kTcpStates[] = {
+    {"ESTABLISHED", 1},     {"SYN_SENT", 2},  {"SYN_RECV", 3}, {"FIN_WAIT1", 4},
+    {"FIN_WAIT2", 5},       {"TIME_WAIT", 6}, {"CLOSE", 7},    {"CLOSE_WAIT", 8},
+    {"LAST_ACK", 9},        {"LISTEN", 10},   {"CLOSING", 11}, {"NEW_SYN_RECV", 12},
+    {"BOUND_INACTIVE", 13},
+};
+}  // namespace
+
+const NlConstant* nl_tcp_states(size_t* count) {
+  *count = sizeof(kTcpStates) / sizeof(kTcpStates[0]);
+  return kTcpStates;
+}
+
+}  // namespace safebind

@@ -54,3 +54,50 @@ export type RouteLookup =
   | { ok: false; destination: string; errno: number; code: string };
 
 export type { Address, Family, PortUsage };
+
+/** Which sockets to count or list. Addresses are IP literals; an IPv4 one also matches v4-mapped IPv6 sockets. */
+export interface SocketQuery {
+  /** Default 'tcp'. */
+  protocol?: 'tcp' | 'udp';
+  /** 4 or 6; both when absent. */
+  family?: Family;
+  /** State names to keep (ESTABLISHED, TIME_WAIT, …; UNCONN/ESTAB for UDP); all when absent. */
+  states?: string[];
+  /** State names to leave out (e.g. ['LISTEN'] for the sockets that hold a 4-tuple). */
+  excludeStates?: string[];
+  remote?: { address?: string; port?: number };
+  local?: { address?: string; port?: number };
+}
+
+/** Where a socket-table answer came from: the kernel's sock_diag, or /proc/net when netlink was refused. */
+export type SocketSource = 'sock_diag' | 'proc';
+
+export interface SocketCounts {
+  /** Count by state name; states with no socket are left out. */
+  byState: Record<string, number>;
+  total: number;
+  via: SocketSource;
+  /** Why /proc was read instead, when it was. */
+  note?: string;
+}
+
+export interface SocketEntry {
+  protocol: 'tcp' | 'udp';
+  family: Family;
+  state: string;
+  local: string;
+  localPort: number;
+  remote: string;
+  remotePort: number;
+  uid: number;
+  /** 0 for sockets no descriptor holds (TIME_WAIT, request sockets). */
+  inode: number;
+}
+
+export interface SocketList {
+  sockets: SocketEntry[];
+  /** More sockets matched than the limit let through. */
+  truncated: boolean;
+  via: SocketSource;
+  note?: string;
+}

@@ -1,0 +1,109 @@
+// Who holds a local port: the evidence behind `port-in-use`. The socket table gives the sockets and
+// their inodes; /proc/[pid]/fd links (`socket:[inode]`) give the process, where /proc lets us look.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { invalidInput } from './failure.js';
+import { listSockets } from './sockets.js';
+import type { PortHolder } from './types.js';
+import type { Result } from '../types.js';
+
+/** Sockets read at most for one port; a port with more holders than this is explained by the first ones. */
+const HOLDER_LIMIT = 4096;
+
+/** inode → owner, for the inodes asked; stops scanning as soon as all are found. */
+function owners(inodes: Set<number>): Map<number, { pid: number; command?: string }> {
+  const found = new Map<number, { pid: number; command?: string }>();
+  if (inodes.size === 0) return found;
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return found;
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // gone, or not ours to look at
+    }
+    let command: string | undefined;
+    for (const fd of fds) {
+      let link: string;
+      try {
+        link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      if (!link.startsWith('socket:[')) continue;
+      const inode = Number(link.slice(8, -1));
+      if (!inodes.has(inode) || found.has(inode)) continue;
+      if (command === undefined) {
+        try {
+          command = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+        } catch {
+          command = '';
+        }
+      }
+      found.set(inode, command ? { pid: Number(pid), command } : { pid: Number(pid) });
+      if (found.size === inodes.size) return found;
+    }
+  }
+  return found;
+}
+
+/**
+ * The sockets bound to `port` (on `address` when given, the wildcard holders included), each with
+ * its state, owner uid, and the pid and command of a process holding it where visible. Sockets no
+ * descriptor holds (TIME_WAIT) and processes /proc hides keep pid undefined.
+ */
+export function findPortHolders(q: {
+  protocol: 'tcp' | 'udp';
+  port: number;
+  address?: string;
+}): Result<PortHolder[]> {
+  if (typeof q !== 'object' || q === null)
+    throw new TypeError('findPortHolders({ protocol, port, address? })');
+  if (typeof q.port !== 'number') throw new TypeError('port must be a number');
+  if (!Number.isInteger(q.port) || q.port < 1 || q.port > 65535) return invalidInput(`port ${q.port}`);
+  const listed = listSockets({ protocol: q.protocol, local: { port: q.port } }, HOLDER_LIMIT);
+  if (!listed.ok) return listed;
+  let sockets = listed.value.sockets;
+  if (q.address !== undefined) {
+    // A bind to one address collides with holders of that address and of the wildcard.
+    const want = q.address.replace(/^\[|\]$/g, '').split('%')[0];
+    const wildcard = new Set(['0.0.0.0', '::']);
+    sockets = sockets.filter(
+      (s) =>
+        s.local === want ||
+        wildcard.has(s.local) ||
+        s.local === `::ffff:${want}` ||
+        want === '0.0.0.0' ||
+        want === '::',
+    );
+  }
+  const inodes = new Set(sockets.map((s) => s.inode).filter((inode) => inode !== 0));
+  const byInode = owners(inodes);
+  return {
+    ok: true,
+    value: sockets.map((s) => {
+      const holder: PortHolder = {
+        protocol: q.protocol,
+        state: s.state,
+        local: s.local,
+        localPort: s.localPort,
+        uid: s.uid,
+        inode: s.inode,
+      };
+      if (s.remotePort !== 0) {
+        holder.remote = s.remote;
+        holder.remotePort = s.remotePort;
+      }
+      const owner = s.inode !== 0 ? byInode.get(s.inode) : undefined;
+      if (owner) {
+        holder.pid = owner.pid;
+        if (owner.command !== undefined) holder.command = owner.command;
+      }
+      return holder;
+    }),
+  };
+}

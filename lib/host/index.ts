@@ -1,0 +1,9 @@
+// The host readers: what the addresses, sysctls, socket table and routes of this namespace say.
+export { readAddresses } from './addresses.js';
+export { findPortHolders } from './holders.js';
+export { readPortUsage, topDestinations, type PortUsageQuery } from './port-usage.js';
+export { lookupRoute } from './route.js';
+export { countSockets, listSockets } from './sockets.js';
+export { readNetSysctls } from './sysctls.js';
+export { watchAddresses, type AddressWatch } from './watch.js';
+export type * from './types.js';

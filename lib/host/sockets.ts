@@ -1,0 +1,378 @@
+// The socket table, counted or listed with the filtering done in the kernel (sock_diag, as ss does),
+// and a /proc/net/{tcp,udp}{,6} reader used only when netlink sock_diag is refused to this process.
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { endianness } from 'node:os';
+import type { NativeBinding, NativeSocketQuery } from '../binding.js';
+import type { Family, Result } from '../types.js';
+import { errnoFailure, hostBinding, invalidInput, type Failed } from './failure.js';
+import type { SocketCounts, SocketEntry, SocketList, SocketQuery, SocketSource } from './types.js';
+
+// ss names UDP's two states this way; the kernel numbers them as TCP_CLOSE and TCP_ESTABLISHED.
+const UDP_NAMES: Record<string, string> = { CLOSE: 'UNCONN', ESTABLISHED: 'ESTAB' };
+const UDP_ALIASES: Record<string, string> = { UNCONN: 'CLOSE', ESTAB: 'ESTABLISHED' };
+
+// Errors that mean "this process may not use sock_diag", not "the query is wrong".
+const REFUSED = new Set(['EPERM', 'EACCES', 'EPROTONOSUPPORT']);
+
+/** Strips [brackets] and a %zone; returns the bare literal and its family, or undefined. */
+export function bareAddress(text: string): { address: string; family: Family } | undefined {
+  let s = text.trim();
+  if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
+  const zone = s.indexOf('%');
+  if (zone >= 0) s = s.slice(0, zone);
+  const v = isIP(s);
+  return v === 4 || v === 6 ? { address: s, family: v } : undefined;
+}
+
+type StateNames = { byNumber: string[]; mask(names: string[]): number };
+
+function stateNames(b: NativeBinding, udp: boolean): StateNames {
+  const byNumber: string[] = [];
+  for (const [name, n] of Object.entries(b.constants.tcpStates))
+    byNumber[n] = udp ? (UDP_NAMES[name] ?? name) : name;
+  return {
+    byNumber,
+    mask(names) {
+      let m = 0;
+      for (const raw of names) {
+        const name = raw.toUpperCase().replaceAll('-', '_');
+        const n = b.constants.tcpStates[(udp ? UDP_ALIASES[name] : undefined) ?? name];
+        if (n === undefined) throw new TypeError(`unknown socket state '${raw}'`);
+        m |= 1 << n;
+      }
+      return m >>> 0;
+    },
+  };
+}
+
+function nameOf(names: StateNames, n: number): string {
+  return names.byNumber[n] ?? `STATE_${n}`;
+}
+
+type Prepared = { native: NativeSocketQuery; names: StateNames; protocol: 'tcp' | 'udp' };
+
+function checkPort(port: number | undefined, what: string): void {
+  if (port === undefined) return;
+  if (typeof port !== 'number') throw new TypeError(`${what} port must be a number`);
+}
+
+function prepare(b: NativeBinding, q: SocketQuery): Prepared | Failed {
+  const protocol = q.protocol ?? 'tcp';
+  if (protocol !== 'tcp' && protocol !== 'udp') throw new TypeError(`protocol must be 'tcp' or 'udp'`);
+  const c = b.constants;
+  const names = stateNames(b, protocol === 'udp');
+  let states = q.states ? names.mask(q.states) : 0;
+  if (q.excludeStates) states = ((states || 0xffffffff) & ~names.mask(q.excludeStates)) >>> 0;
+  const native: NativeSocketQuery = {
+    protocol: protocol === 'tcp' ? c.IPPROTO_TCP : c.IPPROTO_UDP,
+    family: q.family === 4 ? c.AF_INET : q.family === 6 ? c.AF_INET6 : c.AF_UNSPEC,
+    // A mask that excluded every state would read as "all" (0): keep one impossible bit instead.
+    states: q.excludeStates && states === 0 ? 1 << 31 : states,
+  };
+  for (const [key, end] of [
+    ['dst', q.remote],
+    ['src', q.local],
+  ] as const) {
+    if (!end) continue;
+    checkPort(end.port, key);
+    if (end.port !== undefined && (!Number.isInteger(end.port) || end.port < 0 || end.port > 65535))
+      return invalidInput(`port ${end.port}`);
+    const e: { address?: string; port?: number } = {};
+    if (end.address !== undefined && end.address !== '') {
+      if (typeof end.address !== 'string') throw new TypeError(`${key} address must be a string`);
+      const bare = bareAddress(end.address);
+      if (!bare) return invalidInput(`address ${end.address}`);
+      e.address = bare.address;
+    }
+    if (end.port) e.port = end.port;
+    native[key] = e;
+  }
+  return { native, names, protocol };
+}
+
+/**
+ * Counts the matching sockets by state name (ESTABLISHED, TIME_WAIT, …; UNCONN and ESTAB for UDP),
+ * in one kernel dump per family with no object per socket. Falls back to /proc/net only when
+ * sock_diag is refused; `via` and `note` say which was read.
+ */
+export function countSockets(q: SocketQuery = {}): Result<SocketCounts> {
+  const load = hostBinding();
+  if (!load.ok) return load;
+  const p = prepare(load.binding, q);
+  if ('ok' in p) return p;
+  const counts = load.binding.socketCounts(p.native);
+  if (typeof counts === 'number') {
+    const failed = errnoFailure('sock_diag', counts);
+    if (!REFUSED.has(failed.error.code)) return failed;
+    return countFromProc(load.binding, p, `sock_diag refused (${failed.error.code}); read /proc/net instead`);
+  }
+  const byState: Record<string, number> = {};
+  let total = 0;
+  counts.forEach((n, state) => {
+    if (n === 0) return;
+    byState[nameOf(p.names, state)] = n;
+    total += n;
+  });
+  return { ok: true, value: { byState, total, via: 'sock_diag' } };
+}
+
+/** The matching sockets, at most `limit` of them (`truncated` says when more matched). */
+export function listSockets(q: SocketQuery = {}, limit = 1000): Result<SocketList> {
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0)
+    throw new TypeError('limit must be a non-negative integer');
+  const load = hostBinding();
+  if (!load.ok) return load;
+  const b = load.binding;
+  const p = prepare(b, q);
+  if ('ok' in p) return p;
+  const raw = b.socketList(p.native, limit + 1);
+  if (typeof raw === 'number') {
+    const failed = errnoFailure('sock_diag', raw);
+    if (!REFUSED.has(failed.error.code)) return failed;
+    return listFromProc(b, p, limit, `sock_diag refused (${failed.error.code}); read /proc/net instead`);
+  }
+  const sockets: SocketEntry[] = [];
+  for (const s of raw.slice(0, limit)) {
+    sockets.push({
+      protocol: p.protocol,
+      family: s.family === b.constants.AF_INET6 ? 6 : 4,
+      state: nameOf(p.names, s.state),
+      local: s.src,
+      localPort: s.sport,
+      remote: s.dst,
+      remotePort: s.dport,
+      uid: s.uid,
+      inode: s.inode,
+    });
+  }
+  return { ok: true, value: { sockets, truncated: raw.length > limit, via: 'sock_diag' } };
+}
+
+// --- /proc/net fallback ----------------------------------------------------------------------------
+// /proc/net/tcp prints each 32-bit word of an address in host byte order, as hex. Matching is done on
+// that text: the query's address is turned into the same hex once, and no line's address is decoded
+// unless the line is listed.
+
+const LITTLE = endianness() === 'LE';
+
+function wordHex(bytes: number[]): string {
+  const ordered = LITTLE ? [...bytes].reverse() : bytes;
+  return ordered
+    .map((x) => x.toString(16).padStart(2, '0'))
+    .join('')
+    .toUpperCase();
+}
+
+function v4Bytes(address: string): number[] {
+  return address.split('.').map(Number);
+}
+
+function v6Bytes(address: string): number[] {
+  let text = address;
+  let tail: number[] = [];
+  const lastColon = text.lastIndexOf(':');
+  if (text.includes('.', lastColon)) {
+    tail = v4Bytes(text.slice(lastColon + 1));
+    text = text.slice(0, lastColon + 1) + '0:0';
+  }
+  const [head = '', rest] = text.split('::');
+  const left = head ? head.split(':') : [];
+  const right = rest === undefined ? [] : rest ? rest.split(':') : [];
+  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  const bytes: number[] = [];
+  for (const g of groups) {
+    const n = Number.parseInt(g, 16);
+    bytes.push(n >> 8, n & 255);
+  }
+  if (tail.length) bytes.splice(12, 4, ...tail);
+  return bytes;
+}
+
+/** The /proc/net hex forms an address takes: the AF_INET one and/or the AF_INET6 one. */
+function procHex(address: string): { v4?: string; v6?: string } {
+  const bare = bareAddress(address);
+  if (!bare) return {};
+  if (bare.family === 4) {
+    const b = v4Bytes(bare.address);
+    return {
+      v4: wordHex(b),
+      v6: wordHex([0, 0, 0, 0]) + wordHex([0, 0, 0, 0]) + wordHex([0, 0, 255, 255]) + wordHex(b),
+    };
+  }
+  const b = v6Bytes(bare.address);
+  const mapped = b.slice(0, 10).every((x) => x === 0) && b[10] === 255 && b[11] === 255;
+  const v6 = [0, 4, 8, 12].map((i) => wordHex(b.slice(i, i + 4))).join('');
+  return mapped ? { v4: wordHex(b.slice(12)), v6 } : { v6 };
+}
+
+function hexToBytes(hex: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < hex.length; i += 8) {
+    const word: number[] = [];
+    for (let j = i; j < i + 8; j += 2) word.push(Number.parseInt(hex.slice(j, j + 2), 16));
+    out.push(...(LITTLE ? word.reverse() : word));
+  }
+  return out;
+}
+
+/** Formats 4 or 16 address bytes as inet_ntop does (v4-mapped IPv6 as ::ffff:a.b.c.d). */
+function formatBytes(b: number[]): string {
+  if (b.length === 4) return b.join('.');
+  if (b.slice(0, 10).every((x) => x === 0) && b[10] === 255 && b[11] === 255)
+    return `::ffff:${b.slice(12).join('.')}`;
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((b[i] ?? 0) << 8) | (b[i + 1] ?? 0));
+  let best = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen && j - i > 1) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+type ProcFilter = { family: 4 | 6; path: string; dst?: string; src?: string };
+
+/** The files to read and the hex each must match; follows the native query's family rules. */
+function procFilters(b: NativeBinding, p: Prepared): ProcFilter[] {
+  const q = p.native;
+  // /proc/thread-self: the calling thread's namespace, as sock_diag would answer (see sysctls.ts).
+  const base = `/proc/thread-self/net/${p.protocol}`;
+  const dst = q.dst?.address ? procHex(q.dst.address) : undefined;
+  const src = q.src?.address ? procHex(q.src.address) : undefined;
+  const ipv4Address = dst?.v4 !== undefined || src?.v4 !== undefined;
+  const out: ProcFilter[] = [];
+  const fits = (key: 'v4' | 'v6') => (!dst || dst[key] !== undefined) && (!src || src[key] !== undefined);
+  const { AF_INET, AF_INET6 } = b.constants;
+  if (fits('v4') && q.family !== AF_INET6) {
+    out.push({
+      family: 4,
+      path: base,
+      ...(dst?.v4 ? { dst: dst.v4 } : {}),
+      ...(src?.v4 ? { src: src.v4 } : {}),
+    });
+  }
+  // An IPv4 address also lives in tcp6 as v4-mapped; without one, family 4 means tcp only.
+  if (fits('v6') && (q.family !== AF_INET || ipv4Address)) {
+    out.push({
+      family: 6,
+      path: base + '6',
+      ...(dst?.v6 ? { dst: dst.v6 } : {}),
+      ...(src?.v6 ? { src: src.v6 } : {}),
+    });
+  }
+  return out;
+}
+
+type ProcLine = { family: 4 | 6; state: number; local: string; remote: string; uid: number; inode: number };
+
+/** Walks the matching lines of /proc/net; false from `visit` stops. Returns an errno failure or null. */
+function walkProc(b: NativeBinding, p: Prepared, visit: (line: ProcLine) => boolean): Failed | null {
+  const q = p.native;
+  const dport = q.dst?.port ? q.dst.port.toString(16).toUpperCase().padStart(4, '0') : undefined;
+  const sport = q.src?.port ? q.src.port.toString(16).toUpperCase().padStart(4, '0') : undefined;
+  for (const f of procFilters(b, p)) {
+    let text: string;
+    try {
+      text = readFileSync(f.path, 'latin1');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue; // no IPv6 in this kernel
+      return errnoFailure('open', -((e as NodeJS.ErrnoException).errno ?? 5), f.path);
+    }
+    const lines = text.split('\n');
+    for (let i = 1; i < lines.length; i++) {
+      const fields = lines[i]!.trim().split(/\s+/);
+      if (fields.length < 10) continue;
+      const [, local = '', remote = '', st = '', , , , uid = '0', , inode = '0'] = fields;
+      const state = Number.parseInt(st, 16);
+      if (q.states && !(q.states & (1 << state))) continue;
+      const lc = local.indexOf(':');
+      const rc = remote.indexOf(':');
+      if (sport && local.slice(lc + 1) !== sport) continue;
+      if (dport && remote.slice(rc + 1) !== dport) continue;
+      if (f.src && local.slice(0, lc) !== f.src) continue;
+      if (f.dst && remote.slice(0, rc) !== f.dst) continue;
+      const keep = visit({ family: f.family, state, local, remote, uid: Number(uid), inode: Number(inode) });
+      if (!keep) return null;
+    }
+  }
+  return null;
+}
+
+function countFromProc(b: NativeBinding, p: Prepared, note: string): Result<SocketCounts> {
+  const byNumber: number[] = [];
+  const failed = walkProc(b, p, (line) => {
+    byNumber[line.state] = (byNumber[line.state] ?? 0) + 1;
+    return true;
+  });
+  if (failed) return failed;
+  const byState: Record<string, number> = {};
+  let total = 0;
+  byNumber.forEach((n, state) => {
+    if (!n) return;
+    byState[nameOf(p.names, state)] = n;
+    total += n;
+  });
+  return { ok: true, value: { byState, total, via: 'proc' satisfies SocketSource, note } };
+}
+
+function listFromProc(b: NativeBinding, p: Prepared, limit: number, note: string): Result<SocketList> {
+  const sockets: SocketEntry[] = [];
+  let truncated = false;
+  const failed = walkProc(b, p, (line) => {
+    if (sockets.length >= limit) {
+      truncated = true;
+      return false;
+    }
+    const [lh = '', lp = '0'] = line.local.split(':');
+    const [rh = '', rp = '0'] = line.remote.split(':');
+    sockets.push({
+      protocol: p.protocol,
+      family: line.family,
+      state: nameOf(p.names, line.state),
+      local: formatBytes(hexToBytes(lh)),
+      localPort: Number.parseInt(lp, 16),
+      remote: formatBytes(hexToBytes(rh)),
+      remotePort: Number.parseInt(rp, 16),
+      uid: line.uid,
+      inode: line.inode,
+    });
+    return true;
+  });
+  if (failed) return failed;
+  return { ok: true, value: { sockets, truncated, via: 'proc', note } };
+}
+
+/**
+ * Counts like countSockets, but always from /proc/net. Exported for tests and the benchmark, which
+ * compare the two paths on the same table.
+ */
+export function countSocketsFromProc(q: SocketQuery = {}): Result<SocketCounts> {
+  const load = hostBinding();
+  if (!load.ok) return load;
+  const p = prepare(load.binding, q);
+  if ('ok' in p) return p;
+  return countFromProc(load.binding, p, 'read /proc/net on request');
+}
+
+/** Lists like listSockets, but always from /proc/net (tests). */
+export function listSocketsFromProc(q: SocketQuery = {}, limit = 1000): Result<SocketList> {
+  const load = hostBinding();
+  if (!load.ok) return load;
+  const p = prepare(load.binding, q);
+  if ('ok' in p) return p;
+  return listFromProc(load.binding, p, limit, 'read /proc/net on request');
+}

@@ -1,0 +1,47 @@
+// findPortHolders names the process that holds a port, and reports TIME_WAIT holders with no pid.
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { describe, expect, onTestFinished } from 'vitest';
+import { findPortHolders } from '../../lib/host/holders.js';
+import { netnsIt } from '../helpers/netns.js';
+import { connect, settle, ssCounts } from './tables.js';
+
+describe('findPortHolders', () => {
+  netnsIt('names the pid and command of a listener in a child process', async () => {
+    const child = spawn(
+      process.execPath,
+      ['-e', "require('net').createServer().listen(7100, '127.0.0.1', () => console.log('ready'))"],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    onTestFinished(() => {
+      child.kill();
+    });
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    const r = findPortHolders({ protocol: 'tcp', port: 7100 });
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.value).toHaveLength(1);
+    expect(r.value[0]).toMatchObject({
+      state: 'LISTEN',
+      local: '127.0.0.1',
+      localPort: 7100,
+      pid: child.pid,
+      command: 'node',
+    });
+    expect(r.value[0]!.inode).toBeGreaterThan(0);
+  });
+
+  netnsIt('a port held only by TIME_WAIT reports the holder with no pid', async () => {
+    // The server closes each accepted connection first, so the TIME_WAIT lands on its port 7101.
+    const server = net.createServer((s) => s.end());
+    await new Promise<void>((resolve) => server.listen(7101, '127.0.0.1', resolve));
+    const client = await connect(7101);
+    await new Promise<void>((resolve) => client.once('close', () => resolve()));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await settle(() => ssCounts('sport :7101').TIME_WAIT ?? 0, 1);
+    const r = findPortHolders({ protocol: 'tcp', port: 7101 });
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.value.map((h) => h.state)).toEqual(['TIME_WAIT']);
+    expect(r.value[0]!.pid).toBeUndefined();
+    expect(r.value[0]!.inode).toBe(0);
+  });
+});

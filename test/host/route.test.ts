@@ -1,0 +1,69 @@
+// lookupRoute agrees with `ip -j route get`, and a destination with no route is ENETUNREACH.
+import { describe, expect } from 'vitest';
+import { lookupRoute } from '../../lib/host/route.js';
+import { netnsIt, type Netns } from '../helpers/netns.js';
+
+interface IpRoute {
+  type?: string;
+  dst: string;
+  dev?: string;
+  gateway?: string;
+  prefsrc?: string;
+}
+
+function ipRouteGet(ns: Netns, args: string): IpRoute {
+  const [first] = JSON.parse(ns.run(`ip -j route get ${args}`)) as IpRoute[];
+  if (!first) throw new Error('ip route get printed nothing');
+  return first;
+}
+
+function setup(ns: Netns): void {
+  ns.run('ip link add sbr0 type veth peer name sbr1');
+  ns.run('ip link set sbr0 up');
+  ns.run('ip link set sbr1 up');
+  ns.run('ip addr add 10.88.0.1/24 dev sbr0');
+  ns.run('ip route add 10.200.0.0/16 via 10.88.0.254');
+}
+
+describe('lookupRoute', () => {
+  netnsIt('a veth subnet, a gateway route and a local address agree with ip -j route get', (ns) => {
+    setup(ns);
+    for (const dst of ['10.88.0.7', '10.200.3.4', '10.88.0.1', '127.0.0.1']) {
+      const want = ipRouteGet(ns, dst);
+      const got = lookupRoute(dst);
+      expect(got.ok, dst).toBe(true);
+      if (!got.ok) continue;
+      expect(got.type).toBe(want.type ?? 'unicast');
+      expect(got.interface).toBe(want.dev);
+      expect(got.gateway).toBe(want.gateway);
+      expect(got.source).toBe(want.prefsrc);
+      expect(got.ifindex).toBeGreaterThan(0);
+    }
+    expect(lookupRoute('10.200.3.4')).toMatchObject({
+      gateway: '10.88.0.254',
+      interface: 'sbr0',
+      source: '10.88.0.1',
+    });
+  });
+
+  netnsIt('a destination with no route is ENETUNREACH, as data', (ns) => {
+    setup(ns);
+    const r = lookupRoute('192.0.2.10');
+    expect(r).toMatchObject({ ok: false, code: 'ENETUNREACH', destination: '192.0.2.10' });
+    expect(() => ns.run('ip route get 192.0.2.10')).toThrow(/unreachable/i);
+  });
+
+  netnsIt('a source and a device narrow the lookup; an unknown device is ENODEV', (ns) => {
+    setup(ns);
+    expect(lookupRoute('10.88.0.7', { source: '10.88.0.1', device: 'sbr0' })).toMatchObject({
+      ok: true,
+      interface: 'sbr0',
+    });
+    expect(lookupRoute('10.88.0.7', { device: 'nosuch0' })).toMatchObject({ ok: false, code: 'ENODEV' });
+    expect(lookupRoute('not-an-ip')).toMatchObject({ ok: false, code: 'EINVAL' });
+  });
+
+  netnsIt('IPv6 toward loopback is a local route on lo', () => {
+    expect(lookupRoute('[::1]')).toMatchObject({ ok: true, type: 'local', interface: 'lo' });
+  });
+});
