@@ -5,6 +5,9 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { benchCommand } from './bench.js';
+import { doctorCommand } from './doctor.js';
+import { preflightCommand } from './preflight.js';
 import { UsageError } from './usage-error.js';
 
 function version(): string {
@@ -21,6 +24,9 @@ export function buildProgram(): Command {
     .version(version(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  program.addCommand(doctorCommand());
+  program.addCommand(preflightCommand());
+  program.addCommand(benchCommand());
   return program;
 }
 

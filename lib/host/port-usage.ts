@@ -77,12 +77,17 @@ export function readPortUsage(q: PortUsageQuery): Result<PortUsage> {
 const TOP_SCAN_LIMIT = 50_000;
 
 /**
- * The busiest remote address:port pairs among non-LISTEN TCP sockets, most sockets first, each as
- * a PortUsage against this namespace's pool. One sock_diag dump, grouped here; the scan stops at
- * TOP_SCAN_LIMIT sockets, which is enough to rank the heavy hitters.
+ * The busiest remote address:port pairs among outbound TCP sockets, most sockets first, each as a
+ * PortUsage against this namespace's pool. Sockets whose local port is a listening port are the
+ * server side of inbound connections: their peer's port is the *client's* source port, not a
+ * destination, so they are left out. Two sock_diag dumps (listeners, then the rest), grouped here;
+ * the scan stops at TOP_SCAN_LIMIT sockets, which is enough to rank the heavy hitters.
  */
 export function topDestinations(limit = 5): Result<PortUsage[]> {
   if (!Number.isInteger(limit) || limit < 0) throw new TypeError('limit must be a non-negative integer');
+  const listeners = listSockets({ protocol: 'tcp', states: ['LISTEN'] }, TOP_SCAN_LIMIT);
+  if (!listeners.ok) return listeners;
+  const listeningPorts = new Set(listeners.value.sockets.map((s) => s.localPort));
   const listed = listSockets({ protocol: 'tcp', excludeStates: ['LISTEN'] }, TOP_SCAN_LIMIT);
   if (!listed.ok) return listed;
   const groups = new Map<
@@ -90,6 +95,7 @@ export function topDestinations(limit = 5): Result<PortUsage[]> {
     { address: string; family: 4 | 6; port: number; byState: Record<string, number>; n: number }
   >();
   for (const s of listed.value.sockets) {
+    if (listeningPorts.has(s.localPort)) continue;
     // A v4-mapped peer is an IPv4 destination: group it with the AF_INET sockets toward it.
     const address = s.remote.startsWith('::ffff:') && s.remote.includes('.') ? s.remote.slice(7) : s.remote;
     const family = address.includes(':') ? 6 : 4;

@@ -1,0 +1,260 @@
+// `safebind bench churn`: parses the flags into runChurn()/rehearseChurn() options and formats the
+// report — a live line on a terminal, a summary, `--json`, `--chart FILE`. No policy here.
+import { Command, Option } from 'commander';
+import { writeFileSync } from 'node:fs';
+import pc from 'picocolors';
+import {
+  DEFAULT_POOL,
+  rehearsalPlanFromEnv,
+  rehearseChurn,
+  renderChartHtml,
+  runChurn,
+  runRehearsal,
+  type ChurnOptions,
+  type ChurnReport,
+  type ChurnSample,
+} from '../api/churn/index.js';
+import type { Result } from '../types.js';
+import { UsageError } from './usage-error.js';
+
+interface ChurnFlags {
+  target?: string;
+  duration?: string;
+  count?: string;
+  concurrency?: string;
+  mode: string;
+  linger0?: boolean;
+  bindNoPort?: boolean;
+  source: string[];
+  localPortRange?: string;
+  rehearse?: boolean;
+  pool?: string;
+  chart?: string;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function integer(flag: string, text: string, lo: number, hi: number): number {
+  if (!/^\d+$/.test(text.trim())) throw new UsageError(`${flag} takes a whole number, not '${text}'`);
+  const n = Number(text);
+  if (n < lo || n > hi) throw new UsageError(`${flag} must be between ${lo} and ${hi}, not ${n}`);
+  return n;
+}
+
+/** 'HOST:PORT', '[V6]:PORT' */
+export function parseTarget(text: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:[\]]+):(\d+)$/.exec(text);
+  if (!m || !m[1] || !m[2]) throw new UsageError(`--target takes HOST:PORT or [IPV6]:PORT, not '${text}'`);
+  return { host: m[1], port: integer('--target port', m[2], 1, 65535) };
+}
+
+function parseRange(text: string): [number, number] {
+  const m = /^(\d+)-(\d+)$/.exec(text.trim());
+  if (!m || !m[1] || !m[2]) throw new UsageError(`--local-port-range takes LO-HI, not '${text}'`);
+  const lo = integer('--local-port-range', m[1], 1, 65535);
+  const hi = integer('--local-port-range', m[2], 1, 65535);
+  if (lo > hi) throw new UsageError(`--local-port-range ${text}: LO is above HI`);
+  return [lo, hi];
+}
+
+/** Turns flags into runner options; every bad value is a UsageError (exit 2, one line). */
+export function churnOptions(f: ChurnFlags): ChurnOptions & { pool?: number } {
+  if (f.duration !== undefined && f.count !== undefined)
+    throw new UsageError('give --duration or --count, not both');
+  if (f.pool !== undefined && !f.rehearse) throw new UsageError('--pool only applies with --rehearse');
+  if (f.rehearse && f.target !== undefined)
+    throw new UsageError('--rehearse runs against its own listener in a private namespace; drop --target');
+  if (f.bindNoPort && f.source.length === 0)
+    throw new UsageError('--bind-no-port needs --source IP (it applies to bind(source, 0))');
+  if (f.mode !== 'native' && f.mode !== 'node')
+    throw new UsageError(`--mode takes native or node, not '${f.mode}'`);
+  const o: ChurnOptions & { pool?: number } = { mode: f.mode };
+  if (f.target !== undefined) o.target = parseTarget(f.target);
+  if (f.duration !== undefined) {
+    const s = Number(f.duration);
+    if (!/^\d*\.?\d+$/.test(f.duration.trim()) || !(s > 0))
+      throw new UsageError(`--duration takes seconds (> 0), not '${f.duration}'`);
+    o.durationMs = s * 1000;
+  }
+  if (f.count !== undefined) o.count = integer('--count', f.count, 1, Number.MAX_SAFE_INTEGER);
+  if (f.concurrency !== undefined) o.concurrency = integer('--concurrency', f.concurrency, 1, 10_000);
+  if (f.linger0) o.linger0 = true;
+  if (f.bindNoPort) o.bindNoPort = true;
+  for (const s of f.source) {
+    if (!/^[0-9a-fA-F:.]+$/.test(s)) throw new UsageError(`--source takes an IP address, not '${s}'`);
+  }
+  if (f.source.length > 0) o.sources = f.source;
+  if (f.localPortRange !== undefined) o.localPortRange = parseRange(f.localPortRange);
+  if (f.rehearse) o.pool = f.pool !== undefined ? integer('--pool', f.pool, 1, 64_512) : DEFAULT_POOL;
+  return o;
+}
+
+const n = (x: number) => Math.round(x).toLocaleString('en-US');
+
+function progressLine(s: ChurnSample): string {
+  const pool = s.poolSize > 0 ? `  pool ${(s.poolUsage * 100).toFixed(1)}%` : '';
+  const errors = s.errors > 0 ? pc.red(`  errors ${n(s.errors)}`) : '';
+  return (
+    `\r\x1b[2K${pc.dim((s.tMs / 1000).toFixed(1).padStart(6) + ' s')}  ${n(s.connects)} connects  ` +
+    `${pc.bold(n(s.ratePerSec) + '/s')}  TIME_WAIT ${n(s.timeWait)}  ESTAB ${n(s.established)}${pool}${errors}`
+  );
+}
+
+export function formatReport(r: ChurnReport): string {
+  const lines: string[] = [];
+  const label = (t: string) => '  ' + pc.dim(t.padEnd(14));
+  const opts = [
+    r.options.linger0 ? 'linger0' : '',
+    r.options.bindNoPort ? 'bind-no-port' : '',
+    r.options.sources.length ? `sources ${r.options.sources.join(' ')}` : '',
+    r.options.localPortRange ? `local port range ${r.options.localPortRange.join('-')}` : '',
+  ].filter(Boolean);
+  lines.push(
+    pc.bold(`safebind bench churn — ${r.mode}, ${r.target}, concurrency ${r.concurrency}`) +
+      (opts.length ? pc.dim(` (${opts.join(', ')})`) : ''),
+  );
+  if (r.rehearsal) {
+    lines.push(
+      label('rehearsal') +
+        `private namespace, pool ${n(r.rehearsal.pool)} ports (${r.rehearsal.range.join('-')}), tcp_tw_reuse 0`,
+    );
+  }
+  lines.push(
+    label('connects') +
+      `${pc.bold(n(r.connects))} in ${(r.durationMs / 1000).toFixed(2)} s = ${pc.bold(n(r.ratePerSec) + '/s')}` +
+      (r.cancelled ? pc.yellow(' (interrupted)') : ''),
+  );
+  const l = r.latencyUs;
+  lines.push(label('latency') + `p50 ${l.p50} µs  p90 ${l.p90} µs  p99 ${l.p99} µs  max ${l.max} µs`);
+  const pool = !r.pool
+    ? ''
+    : r.pool.sources > 1
+      ? `; pool ${r.pool.sources} × ${n(r.pool.poolSize / r.pool.sources)} ports (${r.pool.range.join('-')})`
+      : `; pool ${n(r.pool.poolSize)} ports (${r.pool.range.join('-')})`;
+  lines.push(label('TIME_WAIT') + `peak ${n(r.timeWaitPeak)} toward ${r.target}${pool}`);
+  const codes = Object.entries(r.errors);
+  lines.push(
+    label('errors') + (codes.length ? pc.red(codes.map(([c, k]) => `${c} ${n(k)}`).join('  ')) : 'none'),
+  );
+  const f = r.firstFailure;
+  if (f) {
+    lines.push(
+      label('first failure') +
+        `attempt ${n(f.attempt)} at ${f.atMs} ms: ${pc.red(f.message)} (local ${f.local})`,
+    );
+    if (r.rehearsal?.exhaustedAt !== undefined) {
+      lines.push(
+        label('') +
+          `the pool ran out at connect ${n(r.rehearsal.exhaustedAt)}: ${n(r.rehearsal.exhaustedAt - 1)} succeeded`,
+      );
+    }
+    const d = f.diagnosis;
+    if (d) {
+      lines.push(label('') + `${pc.bold(d.cause)}: ${d.summary}`);
+      for (const line of d.details) lines.push(label('') + pc.dim(line));
+      const fix = d.remediation[0];
+      if (fix) {
+        lines.push(label('fix') + fix.title);
+        for (const c of fix.commands ?? []) lines.push(label('') + pc.cyan(c));
+        if (fix.option) lines.push(label('') + pc.cyan(fix.option));
+      }
+    }
+  }
+  if (r.listener) {
+    const same =
+      r.listener.accepted === r.connects ? '(= connects)' : pc.yellow(`(connects: ${n(r.connects)})`);
+    lines.push(
+      label('listener') +
+        `${r.listener.address}:${r.listener.port} accepted ${n(r.listener.accepted)} ${same}`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** SIGINT stops the run; what was measured is still reported. */
+function interruptible(): { signal: AbortSignal; dispose(): void } {
+  const ac = new AbortController();
+  const onSigint = () => ac.abort();
+  process.on('SIGINT', onSigint);
+  return { signal: ac.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
+
+async function churnAction(f: ChurnFlags): Promise<void> {
+  const live = process.stderr.isTTY === true;
+  const onSample = live ? (s: ChurnSample) => process.stderr.write(progressLine(s)) : undefined;
+  const stop = interruptible();
+  let result: Result<ChurnReport>;
+  try {
+    const plan = rehearsalPlanFromEnv();
+    if (plan) {
+      // The rehearsal child, inside its namespace: the parent reads one Result from stdout.
+      result = await runRehearsal(plan, { signal: stop.signal, ...(onSample ? { onSample } : {}) });
+      if (live) process.stderr.write('\r\x1b[2K');
+      process.stdout.write(JSON.stringify(result) + '\n');
+      process.exitCode = result.ok ? 0 : 1;
+      return;
+    }
+    const { pool, ...options } = churnOptions(f);
+    if (f.rehearse) {
+      const { target: _target, ...rest } = options;
+      result = await rehearseChurn({
+        ...rest,
+        pool: pool ?? DEFAULT_POOL,
+        progress: live,
+        signal: stop.signal,
+      });
+    } else {
+      result = await runChurn({ ...options, signal: stop.signal, ...(onSample ? { onSample } : {}) });
+    }
+  } finally {
+    stop.dispose();
+  }
+  if (live) process.stderr.write('\r\x1b[2K');
+  if (!result.ok) {
+    process.stderr.write(`safebind: bench churn could not run: ${result.error.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  if (f.chart) {
+    try {
+      writeFileSync(f.chart, renderChartHtml(result.value));
+    } catch (e) {
+      process.stderr.write(`safebind: cannot write the chart to ${f.chart}: ${(e as Error).message}\n`);
+      process.exitCode = 1;
+    }
+  }
+  if (f.json) process.stdout.write(JSON.stringify(result.value) + '\n');
+  else process.stdout.write(formatReport(result.value) + (f.chart ? `  chart written to ${f.chart}\n` : ''));
+}
+
+export function benchCommand(): Command {
+  const churn = new Command('churn')
+    .description(
+      'Open and close TCP connections as fast as possible: rate, latency percentiles, errors by code, ' +
+        'TIME_WAIT and source-port pool over time, and the first failure explained.',
+    )
+    .option('--target <host:port>', 'destination (default: a listener of its own on loopback)')
+    .option('--duration <seconds>', 'how long to run (default 10)')
+    .option('--count <n>', 'how many connects to attempt')
+    .option('--concurrency <n>', 'connects in flight at once', '1')
+    .addOption(
+      new Option('--mode <mode>', 'native: in the addon, off the main thread; node: net.connect').default(
+        'native',
+      ),
+    )
+    .option('--linger0', 'SO_LINGER {1,0}: close with RST, no TIME_WAIT')
+    .option('--bind-no-port', 'IP_BIND_ADDRESS_NO_PORT before bind(source, 0)')
+    .option('--source <ip>', 'source address, repeatable (round robin; each adds a pool)', collect, [])
+    .option('--local-port-range <lo-hi>', 'IP_LOCAL_PORT_RANGE per socket (Linux 6.3+)')
+    .option('--rehearse', 'run in a private network namespace with a small port range, to exhaustion')
+    .option('--pool <n>', `ports in the rehearsal's range (default ${DEFAULT_POOL})`)
+    .option('--chart <file>', 'write an HTML chart of rate, TIME_WAIT and pool usage over time')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .exitOverride()
+    .action(churnAction);
+  return new Command('bench')
+    .description('Benchmarks: `bench churn` measures connect/close churn and source-port exhaustion.')
+    .exitOverride()
+    .addCommand(churn);
+}

@@ -1,0 +1,167 @@
+// The one screen of `safebind doctor`: warnings first (most severe first, as inspectHost orders
+// them), then the addresses with their state, the port range, the sysctls that change bind and
+// connect, sockets by state, and the busiest destinations with their source-port pool as a bar.
+import type { Address, HostReport, PortUsage } from '../../types.js';
+import type { Colours } from './colour.js';
+import { bar, count, heading, pad, percent, plural, row, usageColour } from './text.js';
+
+/** Flags worth showing beside the state; up/running/permanent are the normal case and only noise. */
+const SHOWN_FLAGS = new Set(['secondary', 'deprecated', 'nodad', 'loopback', 'dynamic', 'noprefixroute']);
+
+/** The state of an address in words, coloured by how much it matters to a bind. */
+export function addressState(c: Colours, a: Address): string {
+  if (a.flags.includes('dadfailed')) return c.red('dadfailed: another host on the link owns it');
+  if (a.flags.includes('tentative')) {
+    return a.flags.includes('running')
+      ? c.yellow('tentative: duplicate address detection running')
+      : c.yellow('tentative: link has no carrier');
+  }
+  if (!a.flags.includes('up')) return c.yellow('link down');
+  if (!a.flags.includes('running')) return c.yellow('no carrier');
+  if (a.flags.includes('deprecated')) return c.yellow('deprecated');
+  return c.green('ok');
+}
+
+function addressLines(c: Colours, addresses: Address[]): string[] {
+  if (addresses.length === 0) return ['  (none read)'];
+  const ifWidth = Math.max(...addresses.map((a) => a.interface.length)) + 2;
+  const cidrs = addresses.map((a) => `${a.address}/${a.prefixLength}`);
+  const cidrWidth = Math.max(...cidrs.map((s) => s.length)) + 2;
+  return addresses.map((a, i) => {
+    const extra = a.flags.filter((f) => SHOWN_FLAGS.has(f));
+    return (
+      `  ${pad(a.interface, ifWidth)}${pad(cidrs[i] ?? '', cidrWidth)}${addressState(c, a)}` +
+      (extra.length > 0 ? c.dim(`  ${extra.join(' ')}`) : '')
+    );
+  });
+}
+
+/** Counts the ports of `ranges` ("1000-1010,8080") that fall inside [lo, hi]. */
+export function reservedInRange(text: string, lo: number, hi: number): number {
+  let n = 0;
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [a, b] = part.split('-').map(Number);
+    if (a === undefined || !Number.isInteger(a)) continue;
+    const end = b === undefined || !Number.isInteger(b) ? a : b;
+    const from = Math.max(a, lo);
+    const to = Math.min(end, hi);
+    if (to >= from) n += to - from + 1;
+  }
+  return n;
+}
+
+const TW_REUSE: Record<string, string> = {
+  '0': 'never reuse TIME_WAIT for outbound connections',
+  '1': 'reuse TIME_WAIT for every outbound connection',
+  '2': 'reuse TIME_WAIT for loopback only, the default',
+};
+
+function portLines(c: Colours, s: Record<string, string>): string[] {
+  const lines: string[] = [];
+  const rangeText = s['net.ipv4.ip_local_port_range'];
+  const m = rangeText !== undefined ? /^(\d+)\s+(\d+)$/.exec(rangeText.trim()) : null;
+  const reservedText = (s['net.ipv4.ip_local_reserved_ports'] ?? '').trim();
+  if (m && m[1] && m[2]) {
+    const lo = Number(m[1]);
+    const hi = Number(m[2]);
+    const size = hi - lo + 1;
+    const reserved = reservedInRange(reservedText, lo, hi);
+    lines.push(
+      row(c, 'ip_local_port_range', `${lo}-${hi}  ${c.dim(`(${plural(size, 'port')})`)}`),
+      row(
+        c,
+        'ip_local_reserved_ports',
+        reservedText === ''
+          ? 'none'
+          : `${reservedText}  ${c.dim(`(${count(reserved)} in the range; pool ${plural(size - reserved, 'port')} per destination)`)}`,
+      ),
+    );
+  } else {
+    lines.push(row(c, 'ip_local_port_range', rangeText ?? c.dim('unreadable')));
+    lines.push(row(c, 'ip_local_reserved_ports', reservedText === '' ? 'none' : reservedText));
+  }
+  const unprivileged = s['net.ipv4.ip_unprivileged_port_start'];
+  if (unprivileged !== undefined) {
+    lines.push(
+      row(
+        c,
+        'ip_unprivileged_port_start',
+        `${unprivileged}  ${c.dim('(lower ports need CAP_NET_BIND_SERVICE)')}`,
+      ),
+    );
+  }
+  for (const v of ['ipv4', 'ipv6'] as const) {
+    const value = s[`net.${v}.ip_nonlocal_bind`];
+    if (value === undefined) continue;
+    lines.push(
+      row(
+        c,
+        `${v}.ip_nonlocal_bind`,
+        value === '0'
+          ? `0  ${c.dim('(binding an address the host does not own fails)')}`
+          : c.yellow(`${value}  (on: binds of missing addresses succeed silently)`),
+      ),
+    );
+  }
+  const tw = s['net.ipv4.tcp_tw_reuse'];
+  if (tw !== undefined)
+    lines.push(row(c, 'tcp_tw_reuse', `${tw}  ${c.dim(`(${TW_REUSE[tw] ?? 'unknown value'})`)}`));
+  const v6off = s['net.ipv6.conf.all.disable_ipv6'];
+  if (v6off === '1') lines.push(row(c, 'ipv6.conf.all.disable_ipv6', c.yellow('1  (IPv6 disabled)')));
+  return lines;
+}
+
+function socketLines(c: Colours, byState: Record<string, number>): string[] {
+  const states = Object.entries(byState).sort((a, b) => b[1] - a[1]);
+  if (states.length === 0) return ['  no TCP sockets'];
+  const total = states.reduce((n, [, k]) => n + k, 0);
+  return [
+    '  ' +
+      states.map(([state, k]) => `${state === 'TIME_WAIT' ? c.bold(state) : state} ${count(k)}`).join('   ') +
+      c.dim(`   (total ${count(total)})`),
+  ];
+}
+
+function poolLines(c: Colours, pools: PortUsage[]): string[] {
+  if (pools.length === 0) return ['  no outbound connections'];
+  const names = pools.map((p) => {
+    const proto = p.protocol === 'udp' ? ' udp' : '';
+    return `${p.destination}${proto}${p.localAddress !== undefined ? ` from ${p.localAddress}` : ''}`;
+  });
+  const width = Math.max(...names.map((n) => n.length)) + 2;
+  return pools.map((p, i) => {
+    const colour = usageColour(c, p.usage);
+    const states = Object.entries(p.byState)
+      .sort((a, b) => b[1] - a[1])
+      .map(([state, k]) => `${state} ${count(k)}`)
+      .join(', ');
+    return (
+      `  ${pad(names[i] ?? '', width)}${colour(bar(p.usage))} ${colour(pad(percent(p.usage), 5))} ` +
+      `${count(p.inUse)}/${count(p.poolSize)} source ports` +
+      (states !== '' ? c.dim(`  (${states})`) : '')
+    );
+  });
+}
+
+/** The human form of a {@link HostReport}, as `safebind doctor` prints it. */
+export function formatHostReport(c: Colours, r: HostReport): string {
+  const out: string[] = [];
+  out.push(`${c.bold('safebind doctor')}  ${c.dim(r.kernel)}`, '');
+  out.push(
+    heading(c, r.warnings.length > 0 ? `Warnings (${r.warnings.length}, most severe first)` : 'Warnings'),
+  );
+  if (r.warnings.length === 0) out.push(`  ${c.green('✔')} nothing needs attention`);
+  for (const w of r.warnings) out.push(`  ${c.yellow('⚠')} ${w}`);
+  out.push('', heading(c, 'Addresses'), ...addressLines(c, r.addresses));
+  out.push('', heading(c, 'Ports and sysctls'), ...portLines(c, r.sysctls));
+  out.push('', heading(c, 'TCP sockets by state'), ...socketLines(c, r.sockets.byState));
+  out.push(
+    '',
+    heading(c, 'Destinations (source-port pool in use)'),
+    ...poolLines(c, r.sockets.topDestinations),
+  );
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,30 @@
+// The human form of a PreflightReport: one ✔ or ✖ line per target, and under each failure the cause
+// in words, the evidence read from the host, and the fixes with commands ready to paste.
+import type { PreflightCheck, PreflightReport } from '../../types.js';
+import type { Colours } from './colour.js';
+import { causeText, formatDiagnosis } from './diagnosis.js';
+import { checkLine, plural } from './text.js';
+
+/** `✔ bind 10.0.0.50:8080` / `✖ bind 10.0.0.50:8080  address-not-local (EADDRNOTAVAIL)`, then the reasons. */
+export function formatCheck(c: Colours, check: PreflightCheck): string[] {
+  const what = `${check.kind.padEnd(7)} ${c.bold(check.target)}`;
+  const d = check.diagnosis;
+  const lines = [checkLine(c, check.ok, d !== undefined && !check.ok ? `${what}  ${causeText(c, d)}` : what)];
+  for (const w of check.warnings ?? []) lines.push(`    ${c.yellow(`⚠ ${w}`)}`);
+  if (!check.ok && d !== undefined) lines.push(...formatDiagnosis(c, d, '    ', false));
+  return lines;
+}
+
+/** Every check, then a last line that says how many passed. */
+export function formatPreflightReport(c: Colours, r: PreflightReport): string {
+  const lines: string[] = [];
+  for (const check of r.checks) lines.push(...formatCheck(c, check));
+  const failed = r.checks.filter((check) => !check.ok).length;
+  lines.push(
+    '',
+    failed === 0
+      ? c.green(`preflight passed: ${plural(r.checks.length, 'check')}`)
+      : c.red(`preflight failed: ${failed} of ${plural(r.checks.length, 'check')} failed`),
+  );
+  return lines.join('\n') + '\n';
+}

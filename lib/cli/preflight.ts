@@ -1,0 +1,221 @@
+// `safebind preflight`: checks, before a service starts, that every address it will bind is
+// bindable and every destination it will connect to has a route and free source ports. Built for
+// systemd `ExecStartPre=` and container entrypoints: exit 0 all pass, 1 any fails, 2 bad usage or
+// an unparseable target. Parsing and formatting only; the checks are preflight() of the api layer.
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import yoctoSpinner from 'yocto-spinner';
+import { preflight, type PreflightSpec } from '../api/preflight.js';
+import { isHostName, parseHost, parsePort, parseTarget } from '../sys/address.js';
+import type { PreflightReport } from '../types.js';
+import { coloursFor, formatPreflightReport, plural } from './format/index.js';
+import { UsageError } from './usage-error.js';
+
+interface PreflightFlags {
+  bind: string[];
+  connect: string[];
+  udp?: boolean;
+  freebind?: boolean;
+  wait?: string;
+  probe?: boolean;
+  config?: string;
+  json?: boolean;
+}
+
+type BindTarget = NonNullable<PreflightSpec['bind']>[number];
+type ConnectTarget = NonNullable<PreflightSpec['connect']>[number];
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** The longest --wait accepted: a day. Longer is a typo, and systemd would have given up long before. */
+const MAX_WAIT_SECONDS = 86_400;
+
+/** '30', '0.5' → milliseconds; anything else is bad usage. */
+export function waitSeconds(text: string): number {
+  const t = text.trim();
+  if (!/^\d+(\.\d+)?$/.test(t) || Number(t) > MAX_WAIT_SECONDS) {
+    throw new UsageError(`--wait takes seconds, 0 to ${MAX_WAIT_SECONDS}, not '${text}'`);
+  }
+  return Math.round(Number(t) * 1000);
+}
+
+/** Checks one target written as text; a bind target must be an address, a connect one may be a name. */
+function checkTargetText(kind: 'bind' | 'connect', text: string, where: string): void {
+  const parsed = parseTarget(text);
+  if (!parsed.ok) throw new UsageError(`${where}: ${parsed.reason}`);
+  if (kind === 'bind' && parsed.value.kind === 'name') {
+    throw new UsageError(`${where}: "${parsed.value.host}" is a host name; a bind needs an IP address`);
+  }
+}
+
+/** A target of the config file as an object: `{ "host": "10.0.0.50", "port": 8080, … }`. */
+function checkTargetObject(kind: 'bind' | 'connect', value: Record<string, unknown>, where: string): void {
+  if (typeof value.host !== 'string') throw new UsageError(`${where}: "host" must be a string`);
+  if (typeof value.port !== 'number' && typeof value.port !== 'string') {
+    throw new UsageError(`${where}: "port" must be a number`);
+  }
+  const port = parsePort(value.port);
+  if (!port.ok) throw new UsageError(`${where}: ${port.reason}`);
+  const host = parseHost(value.host);
+  // A connect target may name a host; only an address can be bound.
+  if (!host.ok && !(kind === 'connect' && isHostName(value.host)))
+    throw new UsageError(`${where}: ${host.reason}`);
+}
+
+interface ConfigTargets {
+  bind: Array<string | Record<string, unknown>>;
+  connect: Array<string | Record<string, unknown>>;
+}
+
+/** Reads `{ "bind": [...], "connect": [...] }`; every problem with the file is bad usage (exit 2). */
+export function readConfig(file: string): ConfigTargets {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--config ${file} is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new UsageError(`--config ${file} must hold an object: { "bind": [...], "connect": [...] }`);
+  }
+  const o = data as Record<string, unknown>;
+  const extra = Object.keys(o).filter((k) => k !== 'bind' && k !== 'connect');
+  if (extra.length > 0) {
+    throw new UsageError(
+      `--config ${file}: unknown key ${JSON.stringify(extra[0])} (expected "bind", "connect")`,
+    );
+  }
+  const out: ConfigTargets = { bind: [], connect: [] };
+  for (const kind of ['bind', 'connect'] as const) {
+    const list = o[kind];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) throw new UsageError(`--config ${file}: "${kind}" must be an array`);
+    list.forEach((item: unknown, i) => {
+      const where = `--config ${file}: ${kind}[${i}]`;
+      if (typeof item === 'string') {
+        checkTargetText(kind, item, where);
+        out[kind].push(item);
+      } else if (typeof item === 'object' && item !== null && !Array.isArray(item)) {
+        checkTargetObject(kind, item as Record<string, unknown>, where);
+        out[kind].push(item as Record<string, unknown>);
+      } else {
+        throw new UsageError(`${where} must be "HOST:PORT" or { "host": …, "port": … }`);
+      }
+    });
+  }
+  return out;
+}
+
+/** Flags and config file → preflight() options. Every bad value is a UsageError (exit 2, one line). */
+export function preflightOptions(f: PreflightFlags): PreflightSpec {
+  for (const t of f.bind) checkTargetText('bind', t, `--bind ${t}`);
+  for (const t of f.connect) checkTargetText('connect', t, `--connect ${t}`);
+  const config = f.config !== undefined ? readConfig(f.config) : { bind: [], connect: [] };
+  const protocol = f.udp ? 'udp' : undefined;
+  const bind: BindTarget[] = [...f.bind, ...config.bind].map((t) => {
+    if (typeof t === 'string' && !f.udp && !f.freebind) return t;
+    const base: Record<string, unknown> =
+      typeof t === 'string' ? targetObject(t) : { ...t, port: Number((t as { port: unknown }).port) };
+    if (protocol !== undefined) base.protocol = protocol;
+    if (f.freebind) base.freebind = true;
+    return base as unknown as BindTarget;
+  });
+  const connect: ConnectTarget[] = [...f.connect, ...config.connect].map((t) => {
+    if (typeof t === 'string' && !f.udp) return t;
+    const base: Record<string, unknown> =
+      typeof t === 'string' ? targetObject(t) : { ...t, port: Number((t as { port: unknown }).port) };
+    if (protocol !== undefined) base.protocol = protocol;
+    return base as unknown as ConnectTarget;
+  });
+  if (bind.length === 0 && connect.length === 0) {
+    throw new UsageError('nothing to check: give --bind HOST:PORT, --connect HOST:PORT or --config FILE');
+  }
+  if (f.freebind && bind.length === 0)
+    throw new UsageError('--freebind applies to --bind targets; none given');
+  const options: PreflightSpec = { bind, connect };
+  if (f.wait !== undefined) options.wait = waitSeconds(f.wait);
+  if (f.probe) options.probe = true;
+  return options;
+}
+
+/** 'host:port' / '[v6%if]:port' → { host, port }, for targets that need options added. */
+function targetObject(text: string): { host: string; port: number } {
+  const parsed = parseTarget(text);
+  if (!parsed.ok) throw new UsageError(parsed.reason);
+  return { host: parsed.value.host, port: parsed.value.port };
+}
+
+/** A spinner on stderr while the checks run, on a terminal only: logs and pipes get no animation. */
+function progress(options: PreflightSpec): { stop(): void } {
+  if (process.stderr.isTTY !== true) return { stop() {} };
+  const n = (options.bind?.length ?? 0) + (options.connect?.length ?? 0);
+  const wait =
+    options.wait !== undefined && options.wait > 0 ? `, waiting up to ${options.wait / 1000} s` : '';
+  const spinner = yoctoSpinner({ text: `checking ${plural(n, 'target')}${wait}`, stream: process.stderr });
+  spinner.start();
+  return { stop: () => spinner.stop() };
+}
+
+async function preflightAction(flags: PreflightFlags): Promise<void> {
+  const options = preflightOptions(flags);
+  const spinner = progress(options);
+  let report: PreflightReport;
+  try {
+    report = await preflight(options);
+  } catch (e) {
+    // Only a --config object can carry a value of the wrong type ("freebind": "yes"): bad input.
+    if (e instanceof TypeError && flags.config !== undefined)
+      throw new UsageError(`--config ${flags.config}: ${e.message}`);
+    throw e;
+  } finally {
+    spinner.stop();
+  }
+  if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  else process.stdout.write(formatPreflightReport(coloursFor(process.stdout), report));
+  process.exitCode = report.ok ? 0 : 1;
+}
+
+export function preflightCommand(): Command {
+  return new Command('preflight')
+    .description(
+      'Check, before a service starts, that each address it binds is bindable (bound for real, then closed) ' +
+        'and each destination it connects to has a route and free source ports. Prints ✔ or ✖ per target, ' +
+        'the cause, the evidence and the commands that fix it.',
+    )
+    .option('--bind <host:port>', 'an address the service will bind (repeatable)', collect, [])
+    .option('--connect <host:port>', 'a destination the service will connect to (repeatable)', collect, [])
+    .option('--udp', 'check UDP instead of TCP')
+    .option('--freebind', 'bind with IP_FREEBIND, as a service using freebind: true does')
+    .option(
+      '--wait <seconds>',
+      'wait up to this long for addresses to become bindable (a VIP, DHCP, IPv6 DAD)',
+    )
+    .option('--probe', 'also connect to each --connect target for real')
+    .option(
+      '--config <file>',
+      'targets from a JSON file: { "bind": ["10.0.0.50:8080"], "connect": ["db:5432"] }',
+    )
+    .option('--json', 'print the PreflightReport as one JSON document on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ safebind preflight --bind 10.0.0.50:8080 --bind [fd00::50]:8080
+  $ safebind preflight --bind 10.0.0.50:8080 --connect db.internal:5432 --probe
+  $ safebind preflight --bind 10.0.0.50:53 --udp --wait 30
+  $ safebind preflight --config /etc/myservice/preflight.json --json
+
+  As a systemd unit's pre-start check (waits for the VIP, then fails the start with the reason):
+    ExecStartPre=/usr/bin/env safebind preflight --bind 10.0.0.50:8080 --wait 30
+
+Exit status: 0 every check passed, 1 a check failed, 2 bad usage or an unparseable target.`,
+    )
+    .exitOverride()
+    .action(preflightAction);
+}
