@@ -81,45 +81,44 @@ Napi::Object SockAddrValue(Napi::Env env, const SockAddr& addr) {
 class SafebindAddon : public Napi::Addon<SafebindAddon> {
  public:
   SafebindAddon(Napi::Env env, Napi::Object exports) {
-    DefineAddon(exports, {
-                             InstanceValue("constants", Constants(env), napi_enumerable),
-                             InstanceMethod("socket", &SafebindAddon::Socket),
-                             InstanceMethod("close", &SafebindAddon::Close),
-                             InstanceMethod("setIntOption", &SafebindAddon::SetIntOption),
-                             InstanceMethod("getIntOption", &SafebindAddon::GetIntOption),
-                             InstanceMethod("setLinger", &SafebindAddon::SetLinger),
-                             InstanceMethod("getLinger", &SafebindAddon::GetLinger),
-                             InstanceMethod("setDevice", &SafebindAddon::SetDevice),
-                             InstanceMethod("getDevice", &SafebindAddon::GetDevice),
-                             InstanceMethod("setLocalPortRange", &SafebindAddon::SetLocalPortRange),
-                             InstanceMethod("getLocalPortRange", &SafebindAddon::GetLocalPortRange),
-                             InstanceMethod("bind", &SafebindAddon::Bind),
-                             InstanceMethod("listen", &SafebindAddon::Listen),
-                             InstanceMethod("connect", &SafebindAddon::Connect),
-                             InstanceMethod("socketError", &SafebindAddon::SocketError),
-                             InstanceMethod("getsockname", &SafebindAddon::GetSockName),
-                             InstanceMethod("getpeername", &SafebindAddon::GetPeerName),
-                             InstanceMethod("unshareNet", &SafebindAddon::UnshareNet),
-                             InstanceMethod("ifNameToIndex", &SafebindAddon::IfNameToIndex),
-                             InstanceMethod("ifIndexToName", &SafebindAddon::IfIndexToName),
-                             InstanceMethod("interfaces", &SafebindAddon::Interfaces),
-                             // --- netlink exports (addresses, sock_diag, route, watch) ---
-                             InstanceMethod("addresses", &SafebindAddon::Addresses),
-                             InstanceMethod("socketCounts", &SafebindAddon::SocketCounts),
-                             InstanceMethod("socketList", &SafebindAddon::SocketList),
-                             InstanceMethod("routeGet", &SafebindAddon::RouteGet),
-                             InstanceMethod("watchAddresses", &SafebindAddon::WatchAddresses),
-                             // --- end netlink exports ---
-                             // --- churn exports ---
-                             InstanceMethod("churnStart", &SafebindAddon::ChurnStart),
-                             InstanceMethod("churnCancel", &SafebindAddon::ChurnCancel),
-                             InstanceMethod("churnListen", &SafebindAddon::ChurnListen),
-                             InstanceMethod("churnListenerStats",
-                                            &SafebindAddon::ChurnListenerStats),
-                             InstanceMethod("churnListenerClose",
-                                            &SafebindAddon::ChurnListenerClose),
-                             // --- end churn exports ---
-                         });
+    DefineAddon(exports,
+                {
+                    InstanceValue("constants", Constants(env), napi_enumerable),
+                    InstanceMethod("socket", &SafebindAddon::Socket),
+                    InstanceMethod("close", &SafebindAddon::Close),
+                    InstanceMethod("setIntOption", &SafebindAddon::SetIntOption),
+                    InstanceMethod("getIntOption", &SafebindAddon::GetIntOption),
+                    InstanceMethod("setLinger", &SafebindAddon::SetLinger),
+                    InstanceMethod("getLinger", &SafebindAddon::GetLinger),
+                    InstanceMethod("setDevice", &SafebindAddon::SetDevice),
+                    InstanceMethod("getDevice", &SafebindAddon::GetDevice),
+                    InstanceMethod("setLocalPortRange", &SafebindAddon::SetLocalPortRange),
+                    InstanceMethod("getLocalPortRange", &SafebindAddon::GetLocalPortRange),
+                    InstanceMethod("bind", &SafebindAddon::Bind),
+                    InstanceMethod("listen", &SafebindAddon::Listen),
+                    InstanceMethod("connect", &SafebindAddon::Connect),
+                    InstanceMethod("socketError", &SafebindAddon::SocketError),
+                    InstanceMethod("getsockname", &SafebindAddon::GetSockName),
+                    InstanceMethod("getpeername", &SafebindAddon::GetPeerName),
+                    InstanceMethod("unshareNet", &SafebindAddon::UnshareNet),
+                    InstanceMethod("ifNameToIndex", &SafebindAddon::IfNameToIndex),
+                    InstanceMethod("ifIndexToName", &SafebindAddon::IfIndexToName),
+                    InstanceMethod("interfaces", &SafebindAddon::Interfaces),
+                    // --- netlink exports (addresses, sock_diag, route, watch) ---
+                    InstanceMethod("addresses", &SafebindAddon::Addresses),
+                    InstanceMethod("socketCounts", &SafebindAddon::SocketCounts),
+                    InstanceMethod("socketList", &SafebindAddon::SocketList),
+                    InstanceMethod("routeGet", &SafebindAddon::RouteGet),
+                    InstanceMethod("watchAddresses", &SafebindAddon::WatchAddresses),
+                    // --- end netlink exports ---
+                    // --- churn exports ---
+                    InstanceMethod("churnStart", &SafebindAddon::ChurnStart),
+                    InstanceMethod("churnCancel", &SafebindAddon::ChurnCancel),
+                    InstanceMethod("churnListen", &SafebindAddon::ChurnListen),
+                    InstanceMethod("churnListenerStats", &SafebindAddon::ChurnListenerStats),
+                    InstanceMethod("churnListenerClose", &SafebindAddon::ChurnListenerClose),
+                    // --- end churn exports ---
+                });
   }
 
  private:

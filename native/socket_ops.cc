@@ -1,5 +1,6 @@
 // One system call per function, errno saved on the next line. socket(7), ip(7), ipv6(7), bind(2),
-// listen(2), connect(2), getsockname(2), getpeername(2), close(2), unshare(2).
+// listen(2), connect(2), getsockname(2), getpeername(2), close(2), unshare(2), if_nametoindex(3),
+// if_nameindex(3).
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
@@ -151,7 +152,9 @@ int sys_connect(int fd, const SockAddr& addr) {
   return rc < 0 ? -errno : 0;
 }
 
-int sys_socket_error(int fd, int* error) { return sys_get_int(fd, SOL_SOCKET, SO_ERROR, error); }
+int sys_socket_error(int fd, int* error) {
+  return sys_get_int(fd, SOL_SOCKET, SO_ERROR, error);
+}
 
 int sys_getsockname(int fd, SockAddr* out) {
   sockaddr_storage storage;
@@ -174,6 +177,35 @@ int sys_getpeername(int fd, SockAddr* out) {
 int sys_unshare_net() {
   int rc = unshare(CLONE_NEWNET);
   return rc < 0 ? -errno : 0;
+}
+
+int sys_if_nametoindex(const std::string& name) {
+  // A name the kernel could never hold is no interface: the same answer as an absent one.
+  if (name.empty() || name.size() >= IFNAMSIZ) return -ENODEV;
+  unsigned index = if_nametoindex(name.c_str());
+  int err = errno;
+  if (index == 0) return -(err != 0 ? err : ENODEV);
+  return static_cast<int>(index);
+}
+
+int sys_if_indextoname(uint32_t index, std::string* name) {
+  char buf[IF_NAMESIZE] = {0};
+  const char* found = if_indextoname(index, buf);
+  int err = errno;
+  if (found == nullptr) return -(err != 0 ? err : ENXIO);
+  name->assign(buf, strnlen(buf, sizeof(buf)));
+  return 0;
+}
+
+int sys_if_nameindex(std::vector<std::pair<uint32_t, std::string>>* out) {
+  struct if_nameindex* list = if_nameindex();
+  int err = errno;
+  if (list == nullptr) return -(err != 0 ? err : ENOBUFS);
+  for (const struct if_nameindex* it = list; it->if_index != 0 && it->if_name != nullptr; ++it) {
+    out->emplace_back(it->if_index, it->if_name);
+  }
+  if_freenameindex(list);
+  return 0;
 }
 
 }  // namespace safebind

@@ -1,8 +1,7 @@
 // The plain C++ part of the addon: no N-API here. Each function makes one system call (or one
-// netlink request/dump) and returns 0 or a value on success, or -errno, with errno saved on the line
-// after the call. No policy, no retries: policy lives in TypeScript.
-// Follows socket(7), ip(7), ipv6(7), bind(2), listen(2), connect(2), getsockname(2), rtnetlink(7),
-// sock_diag(7), netlink(7).
+// netlink request/dump) and returns 0 or a value on success, or -errno, with errno saved on the
+// line after the call. No policy, no retries: policy lives in TypeScript. Follows socket(7), ip(7),
+// ipv6(7), bind(2), listen(2), connect(2), getsockname(2), rtnetlink(7), sock_diag(7), netlink(7).
 #pragma once
 
 #include <netinet/in.h>
@@ -10,6 +9,7 @@
 #include <sys/socket.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace safebind {
@@ -45,5 +45,10 @@ int sys_socket_error(int fd, int* error);       // SO_ERROR
 int sys_getsockname(int fd, SockAddr* out);
 int sys_getpeername(int fd, SockAddr* out);
 int sys_unshare_net();  // unshare(CLONE_NEWNET) for the calling thread: test support
+
+// Interface names and indexes of the calling thread's network namespace, if_nametoindex(3).
+int sys_if_nametoindex(const std::string& name);            // index, or -ENODEV when none
+int sys_if_indextoname(uint32_t index, std::string* name);  // 0, or -ENXIO when none
+int sys_if_nameindex(std::vector<std::pair<uint32_t, std::string>>* out);  // 0 or -errno
 
 }  // namespace safebind

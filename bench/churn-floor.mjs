@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// The floors of `bench churn`, side by side in one run against one listener (the addon's listener
+// thread): `--mode native --concurrency 1` against a plain C connect+close loop (bench/connect_floor.c),
+// and `--mode node` against a bare net.connect + destroy loop. Prints the figures and the ratios.
+// Runs itself inside a private network namespace so the host's socket table is left alone.
+//   node bench/churn-floor.mjs [SECONDS=3] [ROUNDS=3]      (needs `npx tsup` and the addon built)
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+import { log } from 'node:console';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const seconds = Number(process.argv[2] ?? 3);
+const rounds = Number(process.argv[3] ?? 3);
+
+if (!process.env.CHURN_FLOOR_IN_NETNS) {
+  const args = process.geteuid() === 0 ? ['--net'] : ['--user', '--map-root-user', '--net'];
+  const r = spawnSync('unshare', [...args, '--', process.execPath, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, CHURN_FLOOR_IN_NETNS: '1' },
+  });
+  process.exit(r.status ?? 1);
+}
+execFileSync('ip', ['link', 'set', 'lo', 'up']);
+execFileSync('mkdir', ['-p', join(here, 'bin')]);
+execFileSync('cc', [
+  '-O2',
+  '-Wall',
+  '-Wextra',
+  '-o',
+  join(here, 'bin', 'connect_floor'),
+  join(here, 'connect_floor.c'),
+]);
+
+// The shared listener: the addon's listener thread, the same one `bench churn` starts for itself.
+const addon = createRequire(import.meta.url)(join(here, '..', 'build', 'Release', 'safebind.node'));
+const id = addon.churnListen(
+  { family: addon.constants.AF_INET, address: '127.0.0.1', port: 0, scopeId: 0 },
+  65535,
+);
+if (id < 0) throw new Error(`churnListen failed: ${id}`);
+const port = addon.churnListenerStats(id).port;
+const cli = join(here, '..', 'dist', 'cli', 'main.js');
+
+function floorC(linger0) {
+  const args = ['127.0.0.1', String(port), String(seconds), ...(linger0 ? ['--linger0'] : [])];
+  return JSON.parse(execFileSync(join(here, 'bin', 'connect_floor'), args, { encoding: 'utf8' })).ratePerSec;
+}
+
+function safebind(mode, linger0) {
+  const args = [
+    cli,
+    'bench',
+    'churn',
+    '--target',
+    `127.0.0.1:${port}`,
+    '--duration',
+    String(seconds),
+    '--mode',
+    mode,
+    '--json',
+  ];
+  if (linger0) args.push('--linger0');
+  return JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8' })).ratePerSec;
+}
+
+function floorNode(linger0) {
+  return new Promise((resolve) => {
+    let n = 0;
+    const t0 = performance.now();
+    const end = t0 + seconds * 1000;
+    const one = () => {
+      if (performance.now() >= end) return resolve(n / ((performance.now() - t0) / 1000));
+      const s = net.connect({ host: '127.0.0.1', port });
+      s.once('connect', () => {
+        n++;
+        if (linger0) s.resetAndDestroy();
+        else s.destroy();
+        one();
+      });
+      s.once('error', () => one());
+    };
+    one();
+  });
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const rows = [];
+for (const linger0 of [false, true]) {
+  const c = [],
+    nat = [],
+    bare = [],
+    node = [];
+  for (let r = 0; r < rounds; r++) {
+    // Interleaved, so drift in a shared machine hits both sides of each ratio alike.
+    c.push(floorC(linger0));
+    nat.push(safebind('native', linger0));
+    bare.push(await floorNode(linger0));
+    node.push(safebind('node', linger0));
+  }
+  const f = (x) => Math.round(median(x)).toLocaleString('en-US');
+  rows.push(
+    `| ${linger0 ? 'SO_LINGER {1,0}' : 'plain close (TIME_WAIT)'} | ${f(c)} | ${f(nat)} | **${(median(nat) / median(c)).toFixed(3)}** | ${f(bare)} | ${f(node)} | **${(median(node) / median(bare)).toFixed(3)}** |`,
+  );
+}
+addon.churnListenerClose(id);
+log(
+  `${rounds} rounds of ${seconds} s each, medians, connects per second, concurrency 1, one listener thread:\n`,
+);
+log('| close | C loop | native | native / C | bare net.connect | node | node / bare |');
+log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const row of rows) log(row);
