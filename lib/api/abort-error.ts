@@ -1,0 +1,20 @@
+// The rejection of an operation cancelled through its AbortSignal, shaped as Node's own: aborting is
+// the caller's decision, not a failure of the host, so it rejects (as fs, timers/promises and
+// events.once do) instead of resolving a failure with a diagnosis.
+
+/** Rejected when the `signal` of safeBind, safeListen, safeConnect or preflight aborts. */
+export class AbortError extends Error {
+  /** 'ABORT_ERR', as Node's AbortError. */
+  readonly code = 'ABORT_ERR';
+  override name = 'AbortError';
+  constructor(signal?: AbortSignal) {
+    super('The operation was aborted', signal?.reason !== undefined ? { cause: signal.reason } : undefined);
+  }
+}
+
+/** Throws a TypeError unless `signal` is absent or an AbortSignal. */
+export function requireSignal(signal: unknown, where: string): asserts signal is AbortSignal | undefined {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`${where}: signal must be an AbortSignal`);
+  }
+}

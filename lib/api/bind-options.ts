@@ -1,0 +1,149 @@
+// Checks the options of safeBind and safeListen as they arrive: a wrong type throws a TypeError (a
+// bug in the caller); a bad value from configuration (an unparseable address, port 70000, an
+// impossible interface name) becomes the reason of an `invalid-address` failure. No socket is made here.
+import type { Failure } from '../diagnose/input.js';
+import { parseHost, parsePort, type ParsedHost } from '../sys/index.js';
+import type { Protocol } from '../types.js';
+import { requireSignal } from './abort-error.js';
+
+/** What safeBind binds. Option names after socket2; see DESIGN.md. */
+export interface BindOptions {
+  /** An IP address: '10.0.0.50', '::', 'fd00::1', 'fe80::1%eth0'. Host names are refused. */
+  host: string;
+  /** 0 lets the kernel choose a free port; the chosen one is in `BoundSocket.port`. */
+  port: number;
+  /** 'tcp' (default) or 'udp'. */
+  protocol?: Protocol;
+  /** IP_FREEBIND / IPV6_FREEBIND: bind an address that is on no interface (yet). */
+  freebind?: boolean;
+  /** SO_REUSEADDR: on by default for TCP, as Node and libuv do; off by default for UDP. */
+  reuseAddress?: boolean;
+  /** SO_REUSEPORT: several sockets share the address and port; the kernel spreads the load. */
+  reusePort?: boolean;
+  /** IPV6_V6ONLY for an IPv6 socket (ignored for IPv4). Unset leaves the system default. */
+  ipv6Only?: boolean;
+  /** SO_BINDTODEVICE: send and receive only through this interface. */
+  device?: string;
+  /** Milliseconds to wait for the address to become bindable (a VIP, a DHCP lease, IPv6 DAD). */
+  waitForAddress?: number;
+  /** Aborts the wait: safeBind then rejects with an AbortError, as Node's own operations do. */
+  signal?: AbortSignal;
+}
+
+/** BindOptions checked and parsed, with the defaults applied. */
+export interface BindPlan {
+  host: ParsedHost;
+  port: number;
+  protocol: Protocol;
+  freebind: boolean;
+  reuseAddress: boolean;
+  reusePort: boolean;
+  ipv6Only: boolean | undefined;
+  device: string | undefined;
+  waitForAddress: number;
+  signal: AbortSignal | undefined;
+  /** The socket options as the diagnosis records them. */
+  options: Failure['options'];
+}
+
+export type Checked =
+  | { ok: true; plan: BindPlan }
+  | { ok: false; reason: string; failure: Omit<Failure, 'error' | 'invalid'> };
+
+const IFNAMSIZ = 16;
+
+function optionalType(value: unknown, type: 'boolean' | 'string' | 'number', name: string, where: string) {
+  if (value !== undefined && typeof value !== type) {
+    throw new TypeError(`${where}: ${name} must be a ${type}, got ${value === null ? 'null' : typeof value}`);
+  }
+}
+
+/** Throws unless `ms` is absent or a number of milliseconds >= 0 (Infinity waits without a limit). */
+export function requireDuration(ms: unknown, name: string, where: string): void {
+  optionalType(ms, 'number', name, where);
+  if (typeof ms === 'number' && (Number.isNaN(ms) || ms < 0)) {
+    throw new TypeError(`${where}: ${name} must be a number of milliseconds >= 0, got ${ms}`);
+  }
+}
+
+/** Why `name` cannot be an interface name (IFNAMSIZ, no '/', no whitespace), or undefined. */
+export function deviceNameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'the device name is empty';
+  if (name.length >= IFNAMSIZ) return `device "${name}" is longer than ${IFNAMSIZ - 1} characters`;
+  if (/[\s/]/.test(name) || name === '.' || name === '..') return `"${name}" cannot be an interface name`;
+  return undefined;
+}
+
+/**
+ * Checks and parses BindOptions. `forced` is the protocol a server imposes (safeListen on a
+ * net.Server is TCP, on a dgram.Socket UDP).
+ */
+export function checkBindOptions(opts: unknown, where: string, forced?: Protocol): Checked {
+  if (typeof opts !== 'object' || opts === null) throw new TypeError(`${where} takes { host, port, … }`);
+  const o = opts as Record<string, unknown>;
+  if (typeof o.host !== 'string') {
+    throw new TypeError(`${where}: host must be a string, got ${o.host === null ? 'null' : typeof o.host}`);
+  }
+  if (typeof o.port !== 'number') {
+    throw new TypeError(`${where}: port must be a number, got ${o.port === null ? 'null' : typeof o.port}`);
+  }
+  if (o.protocol !== undefined && o.protocol !== 'tcp' && o.protocol !== 'udp') {
+    throw new TypeError(`${where}: protocol must be 'tcp' or 'udp', got ${String(o.protocol)}`);
+  }
+  for (const name of ['freebind', 'reuseAddress', 'reusePort', 'ipv6Only'] as const) {
+    optionalType(o[name], 'boolean', name, where);
+  }
+  optionalType(o.device, 'string', 'device', where);
+  requireDuration(o.waitForAddress, 'waitForAddress', where);
+  requireSignal(o.signal, where);
+  if (forced !== undefined && o.protocol !== undefined && o.protocol !== forced) {
+    throw new TypeError(`${where}: this server is ${forced.toUpperCase()}, but protocol is '${o.protocol}'`);
+  }
+
+  const protocol: Protocol = forced ?? (o.protocol as Protocol | undefined) ?? 'tcp';
+  const options: Failure['options'] = {};
+  const reuseAddress = (o.reuseAddress as boolean | undefined) ?? protocol === 'tcp';
+  if (o.freebind !== undefined) options.freebind = o.freebind as boolean;
+  options.reuseAddress = reuseAddress;
+  if (o.reusePort !== undefined) options.reusePort = o.reusePort as boolean;
+  if (o.ipv6Only !== undefined) options.ipv6Only = o.ipv6Only as boolean;
+  if (o.device !== undefined) options.device = o.device as string;
+  const given = { operation: 'bind' as const, protocol, local: { host: o.host, port: o.port }, options };
+
+  const host = parseHost(o.host);
+  if (!host.ok) return { ok: false, reason: host.reason, failure: given };
+  const port = parsePort(o.port);
+  if (!port.ok) return { ok: false, reason: port.reason, failure: given };
+  const device = o.device as string | undefined;
+  const badDevice = device === undefined ? undefined : deviceNameProblem(device);
+  if (badDevice !== undefined) return { ok: false, reason: badDevice, failure: given };
+
+  return {
+    ok: true,
+    plan: {
+      host: host.value,
+      port: port.value,
+      protocol,
+      freebind: o.freebind === true,
+      reuseAddress,
+      reusePort: o.reusePort === true,
+      ipv6Only: o.ipv6Only as boolean | undefined,
+      device,
+      waitForAddress: (o.waitForAddress as number | undefined) ?? 0,
+      signal: o.signal as AbortSignal | undefined,
+      options,
+    },
+  };
+}
+
+/** The Failure of a bind made with this plan (the diagnosis's view of what was attempted). */
+export function bindFailure(plan: BindPlan, operation: 'bind' | 'listen' = 'bind'): Omit<Failure, 'error'> {
+  const local: NonNullable<Failure['local']> = {
+    host: plan.host.address,
+    port: plan.port,
+    family: plan.host.family,
+  };
+  if (plan.host.scopeId !== undefined) local.scopeId = plan.host.scopeId;
+  if (plan.host.interface !== undefined) local.interface = plan.host.interface;
+  return { operation, protocol: plan.protocol, local, options: plan.options };
+}

@@ -1,0 +1,139 @@
+// safeBind(): a bound socket made with the options Node does not expose, ready for
+// `server.listen({ fd })` or dgram `bind({ fd })` — or the failure with its diagnosis. Optionally
+// waits for the address to become bindable.
+import { constants as osConstants } from 'node:os';
+import {
+  bind,
+  closeSocket,
+  formatHost,
+  localAddress,
+  openSocket,
+  setDevice,
+  setFreebind,
+  setIpv6Only,
+  setReuseAddress,
+  setReusePort,
+  sockAddr,
+} from '../sys/index.js';
+import type { Family, Protocol, Result, SocketError } from '../types.js';
+import { AbortError } from './abort-error.js';
+import { bindFailure, checkBindOptions, type BindOptions, type BindPlan } from './bind-options.js';
+import { failedWith, invalidInput, type Failed } from './failed.js';
+import { retryUntil } from './wait-for-address.js';
+
+export type { BindOptions } from './bind-options.js';
+
+/**
+ * A bound socket. Hand `fd` to `server.listen({ fd })` or dgram `socket.bind({ fd })`: Node then owns
+ * it and closes it with the server. Call `close()` only for a socket you did not hand over (a
+ * check, a change of plan); calling it twice is harmless, but calling it after Node took the fd would
+ * close Node's socket.
+ */
+export interface BoundSocket {
+  fd: number;
+  /** The address bound, canonical, with its '%interface' for a scoped IPv6 address. */
+  host: string;
+  /** The port bound: the kernel's choice when 0 was asked. */
+  port: number;
+  family: Family;
+  protocol: Protocol;
+  close(): void;
+}
+
+export type BindResult = { ok: true; socket: BoundSocket } | Failed;
+
+/** Only an absent address is worth waiting for; any other error will not change as addresses do. */
+function waitable(error: SocketError): boolean {
+  return error.syscall === 'bind' && error.errno === osConstants.errno.EADDRNOTAVAIL;
+}
+
+function boundSocket(fd: number, plan: BindPlan, port: number): BoundSocket {
+  let open = true;
+  return {
+    fd,
+    host: formatHost(plan.host),
+    port,
+    family: plan.host.family,
+    protocol: plan.protocol,
+    close() {
+      if (!open) return;
+      open = false;
+      closeSocket(fd);
+    },
+  };
+}
+
+/** Sets each option the plan asks for, then binds; nothing is left open when a step fails. */
+export function bindOnce(plan: BindPlan): Result<BoundSocket> {
+  const opened = openSocket(plan.host.family, plan.protocol);
+  if (!opened.ok) return opened;
+  const fd = opened.value;
+  const steps: Array<() => Result<void>> = [];
+  if (plan.reuseAddress) steps.push(() => setReuseAddress(fd, true));
+  if (plan.reusePort) steps.push(() => setReusePort(fd, true));
+  const { ipv6Only, device } = plan;
+  if (ipv6Only !== undefined && plan.host.family === 6) steps.push(() => setIpv6Only(fd, ipv6Only));
+  if (plan.freebind) steps.push(() => setFreebind(fd, plan.host.family, true));
+  if (device !== undefined) steps.push(() => setDevice(fd, device));
+  steps.push(() => bind(fd, sockAddr(plan.host, plan.port)));
+  for (const step of steps) {
+    const done = step();
+    if (!done.ok) {
+      closeSocket(fd);
+      return done;
+    }
+  }
+  let port = plan.port;
+  if (port === 0) {
+    const local = localAddress(fd);
+    if (!local.ok) {
+      closeSocket(fd);
+      return local;
+    }
+    port = local.value.port;
+  }
+  return { ok: true, value: boundSocket(fd, plan, port) };
+}
+
+/** Binds per the plan, waiting for the address when asked; the failure carries its diagnosis. */
+export async function bindPlan(plan: BindPlan): Promise<BindResult> {
+  if (plan.signal?.aborted) throw new AbortError(plan.signal);
+  let result = bindOnce(plan);
+  if (!result.ok && plan.waitForAddress > 0 && waitable(result.error)) {
+    result = await retryUntil(() => bindOnce(plan), waitable, {
+      timeout: plan.waitForAddress,
+      signal: plan.signal,
+    });
+  }
+  if (result.ok) return { ok: true, socket: result.value };
+  // Diagnosed now, after the wait: the diagnosis describes the host as it is at the end of it.
+  return failedWith({ ...bindFailure(plan), error: result.error }, result.error);
+}
+
+/**
+ * Creates a TCP or UDP socket, sets the options asked for (`freebind`, `reuseAddress` — on by default
+ * for TCP, as Node —, `reusePort`, `ipv6Only`, `device`) and binds it.
+ *
+ * Resolves `{ ok: true, socket }` with a {@link BoundSocket}, or `{ ok: false, error, diagnosis }`:
+ * the diagnosis is always there, read from the host after the failure. A value that is no usable
+ * address or port (`'bogus'`, port 70000, `'1.2.3.4.5'`, a host name) fails with cause
+ * `invalid-address` before any system call; not Linux fails with `unsupported-platform`. A wrong type
+ * (`host: 42`) throws a TypeError. No descriptor is left open on any failure path.
+ *
+ * With `waitForAddress: ms`, an address that is not bindable yet (EADDRNOTAVAIL: a VIP not attached,
+ * IPv6 DAD still running) is waited for: re-checked on each rtnetlink address notification, with a
+ * slow poll as a fallback, and bound as soon as it is usable. On timeout the failure's diagnosis
+ * describes the host at the end of the wait. Other errors (port in use…) are returned at once.
+ *
+ * When `signal` aborts — before the call or during the wait — the promise rejects with an
+ * `AbortError` (`name: 'AbortError'`, `code: 'ABORT_ERR'`, `cause: signal.reason`), as Node's own
+ * cancellable operations do, and nothing stays open.
+ */
+export async function safeBind(opts: BindOptions): Promise<BindResult> {
+  const checked = checkBindOptions(opts, 'safeBind()');
+  if (!checked.ok) {
+    if (opts.signal?.aborted) throw new AbortError(opts.signal);
+    return invalidInput(checked.reason, checked.failure);
+  }
+  return bindPlan(checked.plan);
+}

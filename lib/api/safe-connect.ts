@@ -1,0 +1,256 @@
+// safeConnect(): an outbound TCP connection from an optional source address and port, with the
+// socket options Node does not expose (IP_BIND_ADDRESS_NO_PORT, IP_FREEBIND), that resolves a
+// connected net.Socket — or the failure with its diagnosis. Never blocks the event loop.
+import { lookup } from 'node:dns/promises';
+import net from 'node:net';
+import { constants as osConstants } from 'node:os';
+import type { Failure } from '../diagnose/input.js';
+import {
+  bind,
+  closeSocket,
+  formatHost,
+  isHostName,
+  openSocket,
+  parseHost,
+  parsePort,
+  setBindAddressNoPort,
+  setFreebind,
+  socketError,
+  sockAddr,
+  type ParsedHost,
+} from '../sys/index.js';
+import type { Result, SocketError } from '../types.js';
+import { AbortError, requireSignal } from './abort-error.js';
+import { requireDuration } from './bind-options.js';
+import { failedWith, invalidInput, type Failed } from './failed.js';
+import { toSocketError } from './failure.js';
+
+export interface ConnectOptions {
+  /** The destination: an IP address, or a host name resolved with dns.lookup (the system resolver). */
+  host: string;
+  port: number;
+  /** The source address to connect from; it must be on this host unless `freebind` is set. */
+  localAddress?: string;
+  /** The source port; 0 or absent lets the kernel choose. */
+  localPort?: number;
+  /** IP_FREEBIND / IPV6_FREEBIND: use a source address that is on no interface (yet). */
+  freebind?: boolean;
+  /**
+   * IP_BIND_ADDRESS_NO_PORT: bind only the source address and let connect() pick the port per
+   * 4-tuple, so one source port serves many destinations. On by default when `localAddress` is
+   * given without a `localPort`.
+   */
+  bindAddressNoPort?: boolean;
+  /** Milliseconds to wait for the handshake; absent or 0 leaves the kernel's own timeout (minutes), as Node. */
+  timeout?: number;
+  /** Aborts the connect: safeConnect then rejects with an AbortError and nothing stays open. */
+  signal?: AbortSignal;
+}
+
+export type ConnectResult = { ok: true; socket: net.Socket } | Failed;
+
+interface ConnectPlan {
+  remote: ParsedHost;
+  port: number;
+  local: ParsedHost | undefined;
+  localPort: number;
+  freebind: boolean;
+  bindAddressNoPort: boolean;
+  timeout: number | undefined;
+  signal: AbortSignal | undefined;
+}
+
+function requireType(value: unknown, type: 'string' | 'number' | 'boolean', name: string, optional: boolean) {
+  if ((optional && value === undefined) || typeof value === type) return;
+  throw new TypeError(
+    `safeConnect(): ${name} must be a ${type}, got ${value === null ? 'null' : typeof value}`,
+  );
+}
+
+function unspecified(family: 4 | 6): ParsedHost {
+  return { address: family === 4 ? '0.0.0.0' : '::', family, linkLocal: false };
+}
+
+/** The destination as an IP address: a literal as is, a host name through dns.lookup. */
+async function resolveHost(
+  host: string,
+  family: 4 | 6 | undefined,
+): Promise<
+  { ok: true; value: ParsedHost } | { ok: false; reason: string } | { ok: false; error: SocketError }
+> {
+  const literal = parseHost(host);
+  if (literal.ok || !isHostName(host)) return literal;
+  try {
+    const found = await lookup(host, { family: family ?? 0 });
+    const parsed = parseHost(found.address);
+    return parsed.ok ? parsed : { ok: false, reason: parsed.reason };
+  } catch (e) {
+    return { ok: false, error: toSocketError(e) };
+  }
+}
+
+function failureOf(plan: ConnectPlan | undefined, opts: ConnectOptions): Omit<Failure, 'error'> {
+  const options: Failure['options'] = {};
+  if (opts.freebind !== undefined) options.freebind = opts.freebind;
+  if (plan !== undefined) options.bindAddressNoPort = plan.bindAddressNoPort;
+  else if (opts.bindAddressNoPort !== undefined) options.bindAddressNoPort = opts.bindAddressNoPort;
+  const failure: Omit<Failure, 'error'> = {
+    operation: 'connect',
+    protocol: 'tcp',
+    remote: plan
+      ? { host: formatHost(plan.remote), port: plan.port, family: plan.remote.family }
+      : { host: opts.host, port: opts.port },
+    options,
+  };
+  const localHost = plan?.local ? formatHost(plan.local) : opts.localAddress;
+  if (localHost !== undefined)
+    failure.local = { host: localHost, port: plan?.localPort ?? opts.localPort ?? 0 };
+  else if ((plan?.localPort ?? 0) > 0 && plan) {
+    failure.local = { host: unspecified(plan.remote.family).address, port: plan.localPort };
+  }
+  return failure;
+}
+
+/** Opens the socket, sets its options and binds the source; the fd is closed on any failure. */
+function prepare(plan: ConnectPlan): Result<number> {
+  const family = plan.remote.family;
+  const opened = openSocket(family, 'tcp');
+  if (!opened.ok) return opened;
+  const fd = opened.value;
+  const steps: Array<() => Result<void>> = [];
+  if (plan.freebind) steps.push(() => setFreebind(fd, family, true));
+  if (plan.local !== undefined || plan.localPort > 0) {
+    if (plan.bindAddressNoPort && plan.localPort === 0) steps.push(() => setBindAddressNoPort(fd, true));
+    const source = plan.local ?? unspecified(family);
+    steps.push(() => bind(fd, sockAddr(source, plan.localPort)));
+  }
+  for (const step of steps) {
+    const done = step();
+    if (!done.ok) {
+      closeSocket(fd);
+      return done;
+    }
+  }
+  return { ok: true, value: fd };
+}
+
+/**
+ * Hands the prepared descriptor to a net.Socket and lets Node (libuv) make the non-blocking connect:
+ * its 'connect' event is the completion, its 'error' the failure, and Node closes the fd on failure.
+ */
+function connectOn(fd: number, plan: ConnectPlan, failure: Omit<Failure, 'error'>): Promise<ConnectResult> {
+  return new Promise((resolve, reject) => {
+    let socket: net.Socket;
+    try {
+      socket = new net.Socket({ fd, readable: true, writable: true });
+    } catch (e) {
+      closeSocket(fd);
+      const error = toSocketError(e);
+      resolve(failedWith({ ...failure, error }, error));
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const cleanup = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      socket.off('connect', onConnect);
+      socket.off('error', onError);
+      plan.signal?.removeEventListener('abort', onAbort);
+    };
+    const fail = (error: SocketError) => {
+      cleanup();
+      socket.destroy();
+      resolve(failedWith({ ...failure, error }, error));
+    };
+    const onConnect = () => {
+      cleanup();
+      resolve({ ok: true, socket });
+    };
+    const onError = (e: Error) => fail(toSocketError(e));
+    const onAbort = () => {
+      cleanup();
+      socket.destroy();
+      reject(new AbortError(plan.signal));
+    };
+    socket.once('connect', onConnect);
+    socket.once('error', onError);
+    plan.signal?.addEventListener('abort', onAbort, { once: true });
+    if (plan.timeout !== undefined && plan.timeout > 0 && Number.isFinite(plan.timeout)) {
+      const address = formatHost(plan.remote);
+      timer = setTimeout(
+        () => fail(socketError('connect', osConstants.errno.ETIMEDOUT, { address, port: plan.port })),
+        plan.timeout,
+      );
+    }
+    socket.connect({ port: plan.port, host: formatHost(plan.remote) });
+  });
+}
+
+/**
+ * Connects to `host:port` over TCP, from `localAddress` / `localPort` when given, with `freebind`
+ * and `bindAddressNoPort` (on by default when a local address is given with port 0, so the kernel
+ * picks the source port at connect time, per 4-tuple). The connect is non-blocking; completion comes
+ * from the event loop.
+ *
+ * Resolves `{ ok: true, socket }` with a connected `net.Socket` that reads and writes normally, or
+ * `{ ok: false, error, diagnosis }`: `source-not-local` when the local address is on no interface,
+ * `ephemeral-ports-exhausted` with the pool figures, `no-route`; a refused or timed-out connect still
+ * gets a summary. Unusable input fails with `invalid-address` before any system call; a wrong type
+ * throws a TypeError; when `signal` aborts the promise rejects with an AbortError (as Node's own
+ * cancellable operations do). No descriptor is left open on any path.
+ */
+export async function safeConnect(opts: ConnectOptions): Promise<ConnectResult> {
+  if (typeof opts !== 'object' || opts === null) throw new TypeError('safeConnect() takes { host, port, … }');
+  requireType(opts.host, 'string', 'host', false);
+  requireType(opts.port, 'number', 'port', false);
+  requireType(opts.localAddress, 'string', 'localAddress', true);
+  requireType(opts.localPort, 'number', 'localPort', true);
+  requireType(opts.freebind, 'boolean', 'freebind', true);
+  requireType(opts.bindAddressNoPort, 'boolean', 'bindAddressNoPort', true);
+  requireDuration(opts.timeout, 'timeout', 'safeConnect()');
+  requireSignal(opts.signal, 'safeConnect()');
+  const signal = opts.signal;
+  if (signal?.aborted) throw new AbortError(signal);
+
+  const invalid = (reason: string) => invalidInput(reason, failureOf(undefined, opts));
+  const port = parsePort(opts.port);
+  if (!port.ok) return invalid(port.reason);
+  if (port.value === 0) return invalid('port 0 cannot be connected to: give the destination port');
+  let local: ParsedHost | undefined;
+  if (opts.localAddress !== undefined) {
+    const parsed = parseHost(opts.localAddress);
+    if (!parsed.ok) return invalid(`localAddress: ${parsed.reason}`);
+    local = parsed.value;
+  }
+  let localPort = 0;
+  if (opts.localPort !== undefined) {
+    const parsed = parsePort(opts.localPort);
+    if (!parsed.ok) return invalid(`localPort: ${parsed.reason}`);
+    localPort = parsed.value;
+  }
+
+  const remote = await resolveHost(opts.host, local?.family);
+  if (signal?.aborted) throw new AbortError(signal);
+  if (!remote.ok) {
+    if ('reason' in remote) return invalid(remote.reason);
+    return failedWith({ ...failureOf(undefined, opts), error: remote.error }, remote.error);
+  }
+  if (local !== undefined && local.family !== remote.value.family) {
+    return invalid(
+      `localAddress ${opts.localAddress} is IPv${local.family} but the destination ${remote.value.address} is IPv${remote.value.family}`,
+    );
+  }
+  const plan: ConnectPlan = {
+    remote: remote.value,
+    port: port.value,
+    local,
+    localPort,
+    freebind: opts.freebind === true,
+    bindAddressNoPort: opts.bindAddressNoPort ?? (local !== undefined && localPort === 0),
+    timeout: opts.timeout,
+    signal,
+  };
+  const failure = failureOf(plan, opts);
+  const prepared = prepare(plan);
+  if (!prepared.ok) return failedWith({ ...failure, error: prepared.error }, prepared.error);
+  return connectOn(prepared.value, plan, failure);
+}

@@ -1,0 +1,103 @@
+// No path of the api leaves a descriptor behind: 10,000 calls mixing successes, kernel failures with
+// their diagnoses, bad input, wrong types and servers started and stopped.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { describe, expect } from 'vitest';
+import { safeBind } from '../../lib/api/safe-bind.js';
+import { safeConnect } from '../../lib/api/safe-connect.js';
+import { safeListen } from '../../lib/api/safe-listen.js';
+import { netnsIt } from '../helpers/netns.js';
+import { echoServer, fdCount, sleep } from './helpers.js';
+
+const CALLS = 10_000;
+
+async function expectFailure(p: Promise<{ ok: boolean }>): Promise<void> {
+  if ((await p).ok) throw new Error('expected a failure');
+}
+
+describe('descriptor leaks', () => {
+  netnsIt(
+    'the descriptor count is unchanged after 10,000 mixed calls',
+    async () => {
+      await echoServer(17000);
+      // Let the first calls' lazily opened descriptors (netlink, epoll) exist before counting.
+      const warm = await safeBind({ host: '127.0.0.1', port: 0 });
+      if (warm.ok) warm.socket.close();
+      await sleep(20);
+      const before = fdCount();
+      const outcomes = { ok: 0, failed: 0, thrown: 0 };
+      for (let i = 0; i < CALLS; i++) {
+        switch (i % 12) {
+          case 0:
+          case 1:
+          case 2: {
+            const r = await safeBind({ host: '127.0.0.1', port: 0, reusePort: i % 2 === 0 });
+            if (!r.ok) throw new Error(r.diagnosis.summary);
+            r.socket.close();
+            r.socket.close();
+            outcomes.ok++;
+            break;
+          }
+          case 3: {
+            const r = await safeBind({ host: '::1', port: 0, protocol: 'udp', ipv6Only: true });
+            if (!r.ok) throw new Error(r.diagnosis.summary);
+            r.socket.close();
+            outcomes.ok++;
+            break;
+          }
+          case 4:
+            await expectFailure(safeBind({ host: i % 24 === 4 ? 'bogus' : '127.0.0.1', port: 70000 }));
+            outcomes.failed++;
+            break;
+          case 5:
+            await expectFailure(
+              safeBind({ host: '10.9.9.9', port: 80, device: i % 24 === 5 ? 'nosuch0' : 'lo' }),
+            );
+            outcomes.failed++;
+            break;
+          case 6: {
+            const r = await safeConnect({ host: '127.0.0.1', port: 17000, localAddress: '127.0.0.1' });
+            if (!r.ok) throw new Error(r.diagnosis.summary);
+            r.socket.destroy();
+            outcomes.ok++;
+            break;
+          }
+          case 7:
+            await expectFailure(safeConnect({ host: '127.0.0.1', port: 17000, localAddress: '10.9.9.9' }));
+            outcomes.failed++;
+            break;
+          case 8:
+            await expectFailure(safeConnect({ host: '127.0.0.1', port: 1 }));
+            outcomes.failed++;
+            break;
+          case 9: {
+            const server = net.createServer();
+            const r = await safeListen(server, { host: '127.0.0.1', port: 0 });
+            if (!r.ok) throw new Error(r.diagnosis.summary);
+            await new Promise((resolve) => server.close(resolve));
+            outcomes.ok++;
+            break;
+          }
+          case 10: {
+            const socket = dgram.createSocket('udp4');
+            const r = await safeListen(socket, { host: '127.0.0.1', port: 0 });
+            if (!r.ok) throw new Error(r.diagnosis.summary);
+            await new Promise<void>((resolve) => socket.close(resolve));
+            outcomes.ok++;
+            break;
+          }
+          default:
+            await safeBind({ host: 42 as unknown as string, port: 0 }).catch((e: unknown) => {
+              if (!(e instanceof TypeError)) throw e;
+              outcomes.thrown++;
+            });
+        }
+      }
+      await sleep(50);
+      expect(outcomes.ok + outcomes.failed + outcomes.thrown).toBe(CALLS);
+      expect(outcomes.thrown).toBeGreaterThan(0);
+      expect(fdCount()).toBe(before);
+    },
+    120_000,
+  );
+});
