@@ -297,9 +297,9 @@ export function noRoute(ctx: Context): Diagnosis {
 
   if (sourceGone && local !== undefined) {
     const subnet = local.subnet;
-    summary = `Cannot connect to ${shownDestination}: the source address ${local.host} is no longer on this host`;
+    summary = `Cannot connect to ${shownDestination}: the source address ${local.host} is not on this host`;
     details.push(
-      `The connection was bound to ${local.host}, which is on no interface now: a connection from a removed address fails with ENETUNREACH.` +
+      `The connection was bound to ${local.host}, which is on no interface now: it was removed after the bind, or the bind was let through by freebind or ip_nonlocal_bind. A connection from an address the host does not have fails with ENETUNREACH.` +
         (subnet !== undefined ? ` It lies in ${subnet.interface}'s subnet ${subnet.cidr}.` : ''),
     );
     remediation.push(

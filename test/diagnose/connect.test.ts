@@ -192,7 +192,7 @@ describe('no-route', () => {
     const diagnosis = diagnose(failure, host);
     expect(diagnosis.cause).toBe('no-route');
     expect(diagnosis.summary).toBe(
-      'Cannot connect to 10.0.0.9:5432: the source address 10.0.0.77 is no longer on this host',
+      'Cannot connect to 10.0.0.9:5432: the source address 10.0.0.77 is not on this host',
     );
     expect(diagnosis.evidence['localAddressPresent']).toBe(false);
     expect(diagnosis.remediation[0]?.commands).toEqual(['ip addr add 10.0.0.77/24 dev eth0']);
