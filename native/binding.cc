@@ -388,6 +388,11 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     Napi::FunctionReference callback;
     std::unique_ptr<Napi::AsyncContext> context;
     AddressWatch* watch = nullptr;
+    // The JS callback may close its own watch: the entry (and the async context the callback runs
+    // in) must outlive that call, so a close from inside it only stops the watch, and the entry is
+    // released when the callback returns.
+    bool in_callback = false;
+    bool stopped = false;
   };
   std::vector<std::unique_ptr<WatchEntry>> watches_;
   uint32_t next_watch_id_ = 1;
@@ -397,15 +402,25 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     auto* entry = static_cast<WatchEntry*>(ctx);
     Napi::Env env(entry->env);
     Napi::HandleScope scope(env);
-    // The callback may close this very watch; nothing of `entry` is used after the call.
+    if (entry->stopped) return;
     Napi::Function fn = entry->callback.Value();
-    Napi::AsyncContext* context = entry->context.get();
+    entry->in_callback = true;
     // napi_make_callback converts the receiver to an object: undefined would throw.
-    fn.MakeCallback(env.Global(), {}, *context);
+    fn.MakeCallback(env.Global(), {}, *entry->context);
+    entry->in_callback = false;
     if (env.IsExceptionPending()) {
       Napi::Error error = env.GetAndClearPendingException();
       napi_fatal_exception(env, error.Value());
     }
+    if (entry->stopped) entry->addon->EraseWatch(entry->id);
+  }
+
+  void EraseWatch(uint32_t id) {
+    auto it = watches_.begin();
+    while (it != watches_.end() && (*it)->id != id) ++it;
+    if (it == watches_.end()) return;
+    watches_.erase(it);
+    ReleaseWatchHookWhenIdle();
   }
 
   // While any watch is open or closing, an async cleanup hook holds the environment (and this
@@ -427,6 +442,8 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
   }
 
   void StopWatch(WatchEntry* entry) {
+    if (entry->stopped) return;
+    entry->stopped = true;
     watches_closing_++;
     address_watch_stop(entry->watch, OnWatchClosed, this);
   }
@@ -436,7 +453,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     while (it != watches_.end() && (*it)->id != id) ++it;
     if (it == watches_.end()) return;
     StopWatch(it->get());
-    watches_.erase(it);
+    if (!(*it)->in_callback) EraseWatch(id);
   }
 
   // Environment teardown (worker exit, process exit): closes what JS left open, then lets the

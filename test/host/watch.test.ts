@@ -38,6 +38,21 @@ describe('watchAddresses', () => {
     expect(calls).toBeLessThan(10);
   });
 
+  netnsIt('a callback that closes its own watch ends it cleanly and lets the process exit', () => {
+    // The close happens inside the native callback, while the async context it runs in is in use.
+    const addon = resolve(process.env.SAFEBIND_ADDON ?? 'build/Release/safebind.node');
+    const script = `
+      const b = require(${JSON.stringify(addon)});
+      let calls = 0;
+      const w = b.watchAddresses(() => { calls++; w.close(); w.close(); });
+      require('node:child_process').execFileSync('ip', ['addr', 'add', '10.68.0.1/32', 'dev', 'lo']);
+      process.on('exit', () => console.log('calls ' + calls));`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('calls 1');
+  });
+
   it('a worker that exits with a watch open, or one still closing, tears down cleanly', () => {
     // libuv runs the close callback after the environment's cleanup: the addon must still be loaded then.
     const addon = resolve(process.env.SAFEBIND_ADDON ?? 'build/Release/safebind.node');
