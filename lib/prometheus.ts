@@ -134,6 +134,20 @@ export function registerMetrics(registry: Registry, options: MetricsOptions = {}
       });
     return pending;
   };
+  // One gauge per figure of each destination's PortUsage, labelled by destination.
+  const poolGauge = (name: string, help: string, value: (u: PortUsage) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['destination'],
+      registers: [],
+      async collect() {
+        const { pools } = await snapshot();
+        this.reset();
+        if (!pools.ok) return;
+        for (const u of pools.value) this.set({ destination: u.destination }, value(u));
+      },
+    });
   const gauges = [
     new Gauge({
       name: 'safebind_sockets',
@@ -160,30 +174,16 @@ export function registerMetrics(registry: Registry, options: MetricsOptions = {}
         this.set(hi >= lo ? hi - lo + 1 : 0);
       },
     }),
-    new Gauge({
-      name: 'safebind_port_pool_in_use',
-      help: 'TCP source ports in use toward a destination (sockets in any state but LISTEN).',
-      labelNames: ['destination'],
-      registers: [],
-      async collect() {
-        const { pools } = await snapshot();
-        this.reset();
-        if (!pools.ok) return;
-        for (const u of pools.value) this.set({ destination: u.destination }, u.inUse);
-      },
-    }),
-    new Gauge({
-      name: 'safebind_port_pool_usage_ratio',
-      help: 'Source ports in use toward a destination over the pool (range less reserved ports); connect fails at 1.',
-      labelNames: ['destination'],
-      registers: [],
-      async collect() {
-        const { pools } = await snapshot();
-        this.reset();
-        if (!pools.ok) return;
-        for (const u of pools.value) this.set({ destination: u.destination }, u.usage);
-      },
-    }),
+    poolGauge(
+      'safebind_port_pool_in_use',
+      'TCP source ports in use toward a destination (sockets in any state but LISTEN).',
+      (u) => u.inUse,
+    ),
+    poolGauge(
+      'safebind_port_pool_usage_ratio',
+      'Source ports in use toward a destination over the pool (range less reserved ports); connect fails at 1.',
+      (u) => u.usage,
+    ),
     new Gauge({
       name: 'safebind_nonlocal_bind_enabled',
       help: '1 when net.ipv4.ip_nonlocal_bind (ipv4) or net.ipv6.ip_nonlocal_bind (ipv6) lets any address be bound.',

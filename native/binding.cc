@@ -14,16 +14,6 @@
 namespace safebind {
 namespace {
 
-#ifndef IP_BIND_ADDRESS_NO_PORT
-#define IP_BIND_ADDRESS_NO_PORT 24
-#endif
-#ifndef IP_LOCAL_PORT_RANGE
-#define IP_LOCAL_PORT_RANGE 51
-#endif
-#ifndef IPV6_FREEBIND
-#define IPV6_FREEBIND 78
-#endif
-
 bool CheckArgs(const Napi::CallbackInfo& info, size_t count, const char* usage) {
   for (size_t i = 0; i < count; i++) {
     if (info.Length() <= i || info[i].IsUndefined()) {

@@ -108,10 +108,6 @@ int sys_get_device(int fd, std::string* name) {
   return 0;
 }
 
-#ifndef IP_LOCAL_PORT_RANGE
-#define IP_LOCAL_PORT_RANGE 51
-#endif
-
 int sys_set_local_port_range(int fd, uint16_t lo, uint16_t hi) {
   // The kernel packs the range into one u32: low port in the low 16 bits, high port in the high 16.
   uint32_t value = static_cast<uint32_t>(lo) | (static_cast<uint32_t>(hi) << 16);

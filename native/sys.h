@@ -12,6 +12,18 @@
 #include <utility>
 #include <vector>
 
+// Options newer than some C libraries' headers (values from linux/in.h and linux/in6.h): the kernel
+// answers ENOPROTOOPT where it lacks one, which the TypeScript layer reports as a typed failure.
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51
+#endif
+#ifndef IPV6_FREEBIND
+#define IPV6_FREEBIND 78
+#endif
+
 namespace safebind {
 
 // A socket address as the binding passes it in and out: family, printable address, port, scope id.

@@ -1,5 +1,6 @@
-// IP literals as bytes: parsing and printing IPv4/IPv6 without node:net, so diagnose stays pure and
-// compares addresses by value ('fd00:0::1' and 'fd00::1' are the same address).
+// IP literals as bytes: parsing and printing IPv4/IPv6, so diagnose compares addresses by value
+// ('fd00:0::1' and 'fd00::1' are the same address); printing is shared with lib/sys.
+import { formatIpBytes } from '../sys/ip-text.js';
 import type { Family } from '../types.js';
 
 export interface Ip {
@@ -101,29 +102,7 @@ export function isUnspecified(ip: Ip): boolean {
   return ip.bytes.every((byte) => byte === 0);
 }
 
-/** Canonical text: dotted quad, or RFC 5952 IPv6 (lower case, longest zero run compressed). */
+/** Canonical text, as inet_ntop writes it: dotted quad, or RFC 5952 IPv6. */
 export function formatIp(ip: Ip): string {
-  if (ip.family === 4) return Array.from(ip.bytes).join('.');
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((ip.bytes[i] ?? 0) << 8) | (ip.bytes[i + 1] ?? 0));
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((group) => group.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  const head = hex.slice(0, bestStart).join(':');
-  const tail = hex.slice(bestStart + bestLength).join(':');
-  return `${head}::${tail}`;
+  return formatIpBytes(ip.bytes);
 }

@@ -6,6 +6,7 @@ import { endianness } from 'node:os';
 import type { NativeBinding, NativeSocketQuery } from '../binding.js';
 import type { Family, Result } from '../types.js';
 import { errnoFailure, hostBinding, invalidInput, type Failed } from './failure.js';
+import { formatIpBytes } from '../sys/ip-text.js';
 import type { SocketCounts, SocketEntry, SocketList, SocketQuery, SocketSource } from './types.js';
 
 // ss names UDP's two states this way; the kernel numbers them as TCP_CLOSE and TCP_ESTABLISHED.
@@ -216,33 +217,6 @@ function hexToBytes(hex: string): number[] {
   return out;
 }
 
-/** Formats 4 or 16 address bytes as inet_ntop does (v4-mapped IPv6 as ::ffff:a.b.c.d). */
-function formatBytes(b: number[]): string {
-  if (b.length === 4) return b.join('.');
-  if (b.slice(0, 10).every((x) => x === 0) && b[10] === 255 && b[11] === 255)
-    return `::ffff:${b.slice(12).join('.')}`;
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((b[i] ?? 0) << 8) | (b[i + 1] ?? 0));
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i > 1) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-}
-
 type ProcFilter = { family: 4 | 6; path: string; dst?: string; src?: string };
 
 /** The files to read and the hex each must match; follows the native query's family rules. */
@@ -343,9 +317,9 @@ function listFromProc(b: NativeBinding, p: Prepared, limit: number, note: string
       protocol: p.protocol,
       family: line.family,
       state: nameOf(p.names, line.state),
-      local: formatBytes(hexToBytes(lh)),
+      local: formatIpBytes(hexToBytes(lh)),
       localPort: Number.parseInt(lp, 16),
-      remote: formatBytes(hexToBytes(rh)),
+      remote: formatIpBytes(hexToBytes(rh)),
       remotePort: Number.parseInt(rp, 16),
       uid: line.uid,
       inode: line.inode,
