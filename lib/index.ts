@@ -16,6 +16,7 @@ export type {
 export { explain, type ExplainContext } from './api/explain.js';
 export { portUsage, PortUsageError, type PortUsageOptions } from './api/port-usage.js';
 export { inspectHost, type InspectOptions } from './api/inspect.js';
+export type { Failed } from './api/failed.js';
 export { safeBind, type BindOptions, type BindResult, type BoundSocket } from './api/safe-bind.js';
 export { safeListen, type ListenOptions, type ListenResult } from './api/safe-listen.js';
 export { safeConnect, type ConnectOptions, type ConnectResult } from './api/safe-connect.js';

@@ -6,6 +6,7 @@
 export class AbortError extends Error {
   /** 'ABORT_ERR', as Node's AbortError. */
   readonly code = 'ABORT_ERR';
+  /** 'AbortError', as Node's AbortError, so `err.name === 'AbortError'` checks work unchanged. */
   override name = 'AbortError';
   constructor(signal?: AbortSignal) {
     super('The operation was aborted', signal?.reason !== undefined ? { cause: signal.reason } : undefined);

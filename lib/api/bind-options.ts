@@ -6,27 +6,60 @@ import { parseHost, parsePort, type ParsedHost } from '../sys/index.js';
 import type { Protocol } from '../types.js';
 import { requireSignal } from './abort-error.js';
 
-/** What safeBind binds. Option names after socket2; see DESIGN.md. */
+/**
+ * What safeBind (and safeListen, and a preflight bind target) binds, and with which socket options.
+ * Option names after socket2; see DESIGN.md. Options left out are not set on the socket, except
+ * `reuseAddress`, which follows Node's default.
+ */
 export interface BindOptions {
-  /** An IP address: '10.0.0.50', '::', 'fd00::1', 'fe80::1%eth0'. Host names are refused. */
+  /**
+   * An IP address: '10.0.0.50', '::', 'fd00::1', 'fe80::1%eth0' (a link-local IPv6 address needs its
+   * '%interface'). Host names are refused with cause `invalid-address`: a bind needs an address.
+   */
   host: string;
-  /** 0 lets the kernel choose a free port; the chosen one is in `BoundSocket.port`. */
+  /** The port, 0-65535. 0 lets the kernel choose a free port; the chosen one is in `BoundSocket.port`. */
   port: number;
   /** 'tcp' (default) or 'udp'. */
   protocol?: Protocol;
-  /** IP_FREEBIND / IPV6_FREEBIND: bind an address that is on no interface (yet). */
+  /**
+   * IP_FREEBIND (IPPROTO_IP) for IPv4, IPV6_FREEBIND (IPPROTO_IPV6) for IPv6: bind an address that
+   * is not (yet) on an interface. The socket receives nothing until the address is attached. Off by
+   * default.
+   */
   freebind?: boolean;
-  /** SO_REUSEADDR: on by default for TCP, as Node and libuv do; off by default for UDP. */
+  /**
+   * SO_REUSEADDR (SOL_SOCKET): bind a port still held by TIME_WAIT connections (never one a listener
+   * holds). Defaults to true for TCP, as Node and libuv do, and false for UDP.
+   */
   reuseAddress?: boolean;
-  /** SO_REUSEPORT: several sockets share the address and port; the kernel spreads the load. */
+  /**
+   * SO_REUSEPORT (SOL_SOCKET): several sockets of the same user bind the same address and port, and
+   * the kernel spreads connections or datagrams across them. Every socket of the group must set it.
+   * Off by default.
+   */
   reusePort?: boolean;
-  /** IPV6_V6ONLY for an IPv6 socket (ignored for IPv4). Unset leaves the system default. */
+  /**
+   * IPV6_V6ONLY (IPPROTO_IPV6): true makes an IPv6 socket IPv6 only; false lets '::' also accept
+   * IPv4 (as IPv4-mapped addresses). Ignored for IPv4. Unset leaves the system default
+   * (net.ipv6.bindv6only).
+   */
   ipv6Only?: boolean;
-  /** SO_BINDTODEVICE: send and receive only through this interface. */
+  /**
+   * SO_BINDTODEVICE (SOL_SOCKET): send and receive only through this interface ('eth0'). A name that
+   * cannot be an interface name (empty, 16 characters or more, '/' or whitespace) fails with cause
+   * `invalid-address` before any system call; a name that is no interface fails at setsockopt
+   * (ENODEV).
+   */
   device?: string;
-  /** Milliseconds to wait for the address to become bindable (a VIP, a DHCP lease, IPv6 DAD). */
+  /**
+   * Milliseconds to wait for the address to become bindable (a VIP, a DHCP lease, IPv6 DAD): only a
+   * bind EADDRNOTAVAIL is waited for. 0 (default) does not wait; Infinity waits without a limit.
+   */
   waitForAddress?: number;
-  /** Aborts the wait: safeBind then rejects with an AbortError, as Node's own operations do. */
+  /**
+   * Aborts the call, the wait included: the promise then rejects with an AbortError, as Node's own
+   * operations do.
+   */
   signal?: AbortSignal;
 }
 

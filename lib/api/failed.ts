@@ -8,8 +8,14 @@ import { diagnoseFailure } from './explain.js';
 
 /** A failure of safeBind, safeListen or safeConnect: the error, and always its diagnosis. */
 export interface Failed {
+  /** The call failed. */
   ok: false;
+  /**
+   * The failed system call as data; for input rejected before any syscall, `syscall` is 'safebind'
+   * and `code` is 'EINVAL'.
+   */
   error: SocketError;
+  /** Why it failed, read from the host right after the failure: cause, evidence and fixes. */
   diagnosis: Diagnosis;
 }
 

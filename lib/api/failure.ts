@@ -9,13 +9,23 @@ import type { Protocol, SocketError } from '../types.js';
 export interface ExplainContext {
   /** The address being bound, or the destination of a connect. */
   host?: string;
+  /** The port being bound, or the destination port of a connect. */
   port?: number;
   /** The source address of an outbound connection. */
   localAddress?: string;
+  /** The source port of an outbound connection, when one was asked for. */
   localPort?: number;
+  /**
+   * 'tcp' or 'udp'; the diagnosis assumes TCP when unset, but a bind EADDRINUSE that no TCP socket
+   * explains is then checked against UDP holders too.
+   */
   protocol?: Protocol;
+  /**
+   * What the caller was doing. When unset it follows the error's syscall; a 'bind' error counts as
+   * the bind step of a connect when `localAddress` is given or `host` names another address.
+   */
   operation?: 'bind' | 'listen' | 'connect';
-  /** Socket options that were in force. */
+  /** Socket options that were in force, as the diagnosis weighs them (`freebind`, `device`, …). */
   options?: Failure['options'];
 }
 

@@ -13,9 +13,22 @@ import type { NetSysctls } from '../host/types.js';
 import { parseHost, parsePort } from '../sys/index.js';
 import type { Address, HostReport, PortUsage, Protocol } from '../types.js';
 
+/** What {@link inspectHost} reports beyond what it always reads. */
 export interface InspectOptions {
-  /** Destinations to report the source-port pool for, besides the busiest ones. */
-  destinations?: Array<{ host: string; port: number; protocol?: Protocol; localAddress?: string }>;
+  /**
+   * Destinations to report the source-port pool for, besides the busiest ones; listed first. One
+   * that cannot be parsed or read becomes a warning of the report, not a rejection.
+   */
+  destinations?: Array<{
+    /** The destination IP address (host names are not resolved here). */
+    host: string;
+    /** The destination port. */
+    port: number;
+    /** 'tcp' (default) or 'udp'. */
+    protocol?: Protocol;
+    /** The source address the connections bind, when they bind one. */
+    localAddress?: string;
+  }>;
   /** How many of the busiest destinations to list (default 5). */
   top?: number;
 }

@@ -5,17 +5,21 @@ import { readPortUsage } from '../host/index.js';
 import { isUnsupported, parseHost, parsePort } from '../sys/index.js';
 import type { PortUsage, Protocol } from '../types.js';
 
+/** The destination whose source-port pool {@link portUsage} counts. */
 export interface PortUsageOptions {
   /** The destination: an IP address, or a host name (resolved with the system resolver). */
   host: string;
+  /** The destination port, 1-65535; each port of a host has a pool of its own. */
   port: number;
   /** The source address the connections bind, when they bind one. */
   localAddress?: string;
+  /** 'tcp' (default) or 'udp': each transport has a pool of its own. */
   protocol?: Protocol;
 }
 
 /** A failure of portUsage() that is the caller's input or the platform, never a crash. */
 export class PortUsageError extends Error {
+  /** 'PortUsageError', to tell it from other errors without instanceof. */
   override name = 'PortUsageError';
   constructor(
     message: string,

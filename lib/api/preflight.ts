@@ -29,7 +29,9 @@ import { safeConnect } from './safe-connect.js';
 
 /** A destination to check: address or host name, port, and what the service connects with. */
 export interface ConnectTarget {
+  /** The destination: an IP address, or a host name resolved with dns.lookup (the system resolver). */
   host: string;
+  /** The destination port, 1-65535. */
   port: number;
   /** The source address the service binds before connecting, if any. */
   localAddress?: string;
@@ -41,8 +43,12 @@ export interface ConnectTarget {
   timeout?: number;
 }
 
+/** What {@link preflight} checks: the addresses a service binds, the destinations it connects to. */
 export interface PreflightSpec {
-  /** `10.0.0.50:8080`, `[fd00::1]:443`, `[fe80::1%eth0]:80`, or BindOptions for UDP, freebind, … */
+  /**
+   * `10.0.0.50:8080`, `[fd00::1]:443`, `[fe80::1%eth0]:80` (TCP, default options), or BindOptions
+   * for UDP, freebind, … A target's own `waitForAddress` replaces what is left of `wait`.
+   */
   bind?: Array<string | BindOptions>;
   /** `db.internal:5432`, `10.0.0.7:443`, or a ConnectTarget. Names are resolved with dns.lookup. */
   connect?: Array<string | ConnectTarget>;
@@ -369,9 +375,18 @@ async function checkConnect(
  * binds) and for source-port headroom toward it, and with `probe` connected for real.
  *
  * Resolves a {@link PreflightReport}: `ok` when every check passed; a failed check carries its
- * diagnosis, a passed one may carry warnings (waited for its address, pool over 80 % used…). Bind
- * checks run one after another, so two targets on the same port do not collide with each other.
- * Throws a TypeError for arguments of the wrong type; rejects with an AbortError when `signal` aborts.
+ * diagnosis, a passed one may carry warnings (waited for its address, bound only thanks to
+ * freebind, pool over 80 % used, not probed…). A failed bind check has a cause of
+ * {@link safeBind}: `address-not-local`, `address-appeared`, `address-tentative`,
+ * `address-dad-failed`, `family-unavailable`, `scope-id-required`, `port-in-use`,
+ * `bind-ports-exhausted`, `port-privileged`. A failed connect check has `source-not-local` (or
+ * another cause of binding its `localAddress`), `no-route`, `ephemeral-ports-exhausted` (the pool
+ * is full now), or with `probe` a cause of {@link safeConnect}. Unusable targets (a host name to
+ * bind, port 0, a bad address) fail with `invalid-address`; `unsupported-platform` off Linux;
+ * `unknown` otherwise (a name that does not resolve, a refused probe). Bind checks run one after
+ * another, so two targets on the same port do not collide with each other; connect checks run
+ * concurrently after them. Throws a TypeError for arguments of the wrong type; rejects with an
+ * AbortError when `signal` aborts.
  */
 export async function preflight(spec: PreflightSpec): Promise<PreflightReport> {
   if (typeof spec !== 'object' || spec === null)

@@ -30,17 +30,40 @@ export type { BindOptions } from './bind-options.js';
  * close Node's socket.
  */
 export interface BoundSocket {
+  /**
+   * The socket's file descriptor: bound, not listening, close-on-exec. For `server.listen({ fd })`
+   * or dgram `socket.bind({ fd })`, which then own it.
+   */
   fd: number;
   /** The address bound, canonical, with its '%interface' for a scoped IPv6 address. */
   host: string;
   /** The port bound: the kernel's choice when 0 was asked. */
   port: number;
+  /** 4 for an AF_INET socket, 6 for AF_INET6 (an IPv4-mapped IPv6 address makes an IPv6 socket). */
   family: Family;
+  /** 'tcp' (SOCK_STREAM) or 'udp' (SOCK_DGRAM). */
   protocol: Protocol;
+  /**
+   * Closes the descriptor; a second call does nothing. Call it only while safebind still owns the
+   * fd: once it was handed to `server.listen({ fd })` or `socket.bind({ fd })`, close the server
+   * instead — `close()` would close Node's socket under it, or whatever descriptor since took the
+   * same number.
+   */
   close(): void;
 }
 
-export type BindResult = { ok: true; socket: BoundSocket } | Failed;
+/**
+ * What {@link safeBind} resolves: `{ ok: true, socket }`, or `{ ok: false, error, diagnosis }`.
+ * Narrow on `ok` before reading.
+ */
+export type BindResult =
+  | {
+      /** The socket is bound. */
+      ok: true;
+      /** The bound socket, ready to hand to Node. */
+      socket: BoundSocket;
+    }
+  | Failed;
 
 /** Only an absent address is worth waiting for; any other error will not change as addresses do. */
 function waitable(error: SocketError): boolean {
@@ -111,14 +134,19 @@ export async function bindPlan(plan: BindPlan): Promise<BindResult> {
 }
 
 /**
- * Creates a TCP or UDP socket, sets the options asked for (`freebind`, `reuseAddress` — on by default
- * for TCP, as Node —, `reusePort`, `ipv6Only`, `device`) and binds it.
+ * Creates a TCP or UDP socket, sets the options asked for (`reuseAddress` — on by default for TCP,
+ * as Node —, `reusePort`, `ipv6Only` on an IPv6 socket, `freebind`, `device`), binds it, and for
+ * port 0 reads back the port the kernel chose. It does not listen: hand the fd to Node.
  *
  * Resolves `{ ok: true, socket }` with a {@link BoundSocket}, or `{ ok: false, error, diagnosis }`:
- * the diagnosis is always there, read from the host after the failure. A value that is no usable
- * address or port (`'bogus'`, port 70000, `'1.2.3.4.5'`, a host name) fails with cause
- * `invalid-address` before any system call; not Linux fails with `unsupported-platform`. A wrong type
- * (`host: 42`) throws a TypeError. No descriptor is left open on any failure path.
+ * the diagnosis is always there, read from the host after the failure. Its cause is one of
+ * `address-not-local`, `address-appeared`, `address-tentative`, `address-dad-failed`,
+ * `family-unavailable`, `scope-id-required`, `port-in-use`, `bind-ports-exhausted`,
+ * `port-privileged`, `invalid-address`, `unsupported-platform` or `unknown`. A value that is no
+ * usable address or port (`'bogus'`, port 70000, `'1.2.3.4.5'`, a host name) fails with cause
+ * `invalid-address` before any system call; not Linux fails with `unsupported-platform`. A wrong
+ * type (`host: 42`, a `signal` that is no AbortSignal, a negative `waitForAddress`) throws a
+ * TypeError. No descriptor is left open on any failure path.
  *
  * With `waitForAddress: ms`, an address that is not bindable yet (EADDRNOTAVAIL: a VIP not attached,
  * IPv6 DAD still running) is waited for: re-checked on each rtnetlink address notification, with a

@@ -25,29 +25,54 @@ import { requireDuration } from './bind-options.js';
 import { failedWith, invalidInput, type Failed } from './failed.js';
 import { toSocketError } from './failure.js';
 
+/** Where {@link safeConnect} connects to, from where, and with which socket options. */
 export interface ConnectOptions {
-  /** The destination: an IP address, or a host name resolved with dns.lookup (the system resolver). */
+  /**
+   * The destination: an IP address, or a host name resolved with dns.lookup (the system resolver),
+   * in the family of `localAddress` when one is given.
+   */
   host: string;
+  /** The destination port, 1-65535. */
   port: number;
-  /** The source address to connect from; it must be on this host unless `freebind` is set. */
+  /**
+   * The source address to connect from; it must be on this host unless `freebind` is set, and of
+   * the destination's family.
+   */
   localAddress?: string;
   /** The source port; 0 or absent lets the kernel choose. */
   localPort?: number;
-  /** IP_FREEBIND / IPV6_FREEBIND: use a source address that is on no interface (yet). */
+  /**
+   * IP_FREEBIND (IPPROTO_IP) for IPv4, IPV6_FREEBIND (IPPROTO_IPV6) for IPv6: bind a source address
+   * that is not (yet) on an interface. Off by default.
+   */
   freebind?: boolean;
   /**
-   * IP_BIND_ADDRESS_NO_PORT: bind only the source address and let connect() pick the port per
-   * 4-tuple, so one source port serves many destinations. On by default when `localAddress` is
-   * given without a `localPort`.
+   * IP_BIND_ADDRESS_NO_PORT (IPPROTO_IP, for both families): bind only the source address and let
+   * connect() pick the port per 4-tuple, so one source port serves many destinations. Defaults to
+   * true when `localAddress` is given without a `localPort`; it has no effect with a `localPort`.
    */
   bindAddressNoPort?: boolean;
-  /** Milliseconds to wait for the handshake; absent or 0 leaves the kernel's own timeout (minutes), as Node. */
+  /**
+   * Milliseconds to wait for the handshake, then fail with connect ETIMEDOUT; absent or 0 leaves
+   * the kernel's own timeout (minutes), as Node.
+   */
   timeout?: number;
   /** Aborts the connect: safeConnect then rejects with an AbortError and nothing stays open. */
   signal?: AbortSignal;
 }
 
-export type ConnectResult = { ok: true; socket: net.Socket } | Failed;
+/**
+ * What {@link safeConnect} resolves: `{ ok: true, socket }`, or `{ ok: false, error, diagnosis }`.
+ * Narrow on `ok` before reading.
+ */
+export type ConnectResult =
+  | {
+      /** The connection is established. */
+      ok: true;
+      /** The connected socket; the caller owns it (`socket.destroy()` or `end()` when done). */
+      socket: net.Socket;
+    }
+  | Failed;
 
 interface ConnectPlan {
   remote: ParsedHost;
@@ -193,10 +218,13 @@ function connectOn(fd: number, plan: ConnectPlan, failure: Omit<Failure, 'error'
  *
  * Resolves `{ ok: true, socket }` with a connected `net.Socket` that reads and writes normally, or
  * `{ ok: false, error, diagnosis }`: `source-not-local` when the local address is on no interface,
- * `ephemeral-ports-exhausted` with the pool figures, `no-route`; a refused or timed-out connect still
- * gets a summary. Unusable input fails with `invalid-address` before any system call; a wrong type
- * throws a TypeError; when `signal` aborts the promise rejects with an AbortError (as Node's own
- * cancellable operations do). No descriptor is left open on any path.
+ * `ephemeral-ports-exhausted` with the pool figures, `no-route`; at the bind step of the source also
+ * `port-in-use`, `port-privileged`, `address-tentative`, `address-dad-failed`, `scope-id-required`
+ * or `family-unavailable`; `unsupported-platform` off Linux; a refused or timed-out connect, or a
+ * host name that does not resolve, is `unknown` with a summary. Unusable input (a bad address, port
+ * 0, a local address of the other family) fails with `invalid-address` before any system call; a
+ * wrong type throws a TypeError; when `signal` aborts the promise rejects with an AbortError (as
+ * Node's own cancellable operations do). No descriptor is left open on any path.
  */
 export async function safeConnect(opts: ConnectOptions): Promise<ConnectResult> {
   if (typeof opts !== 'object' || opts === null) throw new TypeError('safeConnect() takes { host, port, … }');

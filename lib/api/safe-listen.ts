@@ -16,12 +16,24 @@ import { failedWith, invalidInput, type Failed } from './failed.js';
 import { toSocketError } from './failure.js';
 import { bindPlan, type BoundSocket } from './safe-bind.js';
 
+/** What {@link safeListen} binds: every {@link BindOptions} field, and the listen backlog. */
 export interface ListenOptions extends BindOptions {
-  /** The listen(2) backlog of a TCP server; 511 by default, as Node. */
+  /** The listen(2) backlog of a TCP server, an integer; 511 by default, as Node. Unused for UDP. */
   backlog?: number;
 }
 
-export type ListenResult = { ok: true; address: AddressInfo } | Failed;
+/**
+ * What {@link safeListen} resolves: `{ ok: true, address }`, or `{ ok: false, error, diagnosis }`.
+ * Narrow on `ok` before reading.
+ */
+export type ListenResult =
+  | {
+      /** The server is listening (TCP) or receiving (UDP). */
+      ok: true;
+      /** What `server.address()` returns once it is. */
+      address: AddressInfo;
+    }
+  | Failed;
 
 /**
  * Is `fd` still the socket safeBind made? After a failed hand-over Node may already have closed it
@@ -107,10 +119,16 @@ async function listenUdp(server: dgram.Socket, socket: BoundSocket, plan: BindPl
  * address family.
  *
  * Resolves `{ ok: true, address }` (what `server.address()` returns) once the server emits
- * 'listening', or `{ ok: false, error, diagnosis }`; when the server rejects the descriptor it is
- * closed. Throws a TypeError for a server that is neither, or a net.Server already listening;
- * rejects with an AbortError when `signal` aborts. Not for cluster workers: Node passes a listen by
- * fd to the primary process, where the number means nothing.
+ * 'listening', or `{ ok: false, error, diagnosis }` with the causes of {@link safeBind}
+ * (`address-not-local`, `address-appeared`, `address-tentative`, `address-dad-failed`,
+ * `family-unavailable`, `scope-id-required`, `port-in-use` — also for a listen EADDRINUSE —,
+ * `bind-ports-exhausted`, `port-privileged`, `invalid-address` — also for a dgram socket whose type
+ * does not match the address family —, `unsupported-platform`, `unknown`). When the server rejects
+ * the descriptor it is closed. Throws a TypeError for a server that is neither, a net.Server
+ * already listening, an option of the wrong type or a `backlog` that is no integer >= 0; rejects
+ * with an AbortError when `signal` aborts, and with Node's own error when the server fails with one
+ * that is no system error. Not for cluster workers: Node passes a listen by fd to
+ * the primary process, where the number means nothing.
  */
 export async function safeListen(
   server: net.Server | dgram.Socket,
