@@ -175,6 +175,9 @@ function decide(ctx: Context): Verdict {
     return unknown();
   }
   if (ctx.host.platform !== 'linux') return { cause: 'unsupported-platform' };
+  // No syscall was made because the addon could not be loaded (a libc or CPU without a prebuild,
+  // and no compiler at install time): the platform cannot run safebind either.
+  if (ctx.error.syscall === 'safebind' && ctx.code === 'ENOTSUP') return { cause: 'unsupported-platform' };
   if (ctx.code === 'EAFNOSUPPORT') return { cause: 'family-unavailable' };
   switch (ctx.step) {
     case 'bind':

@@ -32,6 +32,25 @@ describe('unsupported-platform', () => {
     expect(diagnosis.cause).toBe('unsupported-platform');
     expect(diagnosis.summary).toBe('safebind explains socket failures on Linux only; this is darwin');
   });
+
+  it('on Linux, an addon that could not be loaded is unsupported-platform with the paths tried', () => {
+    const message =
+      'safebind ENOTSUP: safebind: no native build could be loaded; tried: /x/safebind.node: not found';
+    const failure = {
+      ...bindFailure('10.0.0.50', 8080, 'ENOTSUP'),
+      error: { syscall: 'safebind', errno: 95, code: 'ENOTSUP', message },
+    };
+    const diagnosis = diagnose(failure, snapshot());
+    expect(diagnosis.cause).toBe('unsupported-platform');
+    expect(diagnosis.summary).toBe('safebind could not load its native addon on this Linux host');
+    expect(diagnosis.details[0]).toContain('/x/safebind.node: not found');
+    expect(diagnosis.remediation[0]?.commands).toEqual(['npm rebuild safebind']);
+  });
+
+  it('on Linux, a kernel EOPNOTSUPP from a real syscall is not mistaken for a missing addon', () => {
+    const diagnosis = diagnose(bindFailure('10.0.0.50', 8080, 'ENOTSUP'), snapshot());
+    expect(diagnosis.cause).toBe('unknown');
+  });
 });
 
 describe('unknown', () => {
