@@ -2,8 +2,15 @@
 // the request id, the address in an INET_DIAG_REQ_BYTECODE host condition), counting by state and
 // nothing else. sock_diag(7), netlink(7), tcp(7).
 //
-//   sockdiag_floor IPV4 PORT RUNS
-// prints one JSON line: {"inUse":N,"medianMs":X,"runs":N}
+// Two floors, chosen by the fourth argument:
+//   two  (default) one SOCK_DIAG_BY_FAMILY dump per family, AF_INET then AF_INET6: two walks of the
+//        kernel's TCP hash tables, as ss(8) does;
+//   one  a single TCPDIAG_GETSOCK dump (struct inet_diag_req), which the kernel turns into a v2
+//        request with sdiag_family = AF_UNSPEC: one walk returns both families. What the addon
+//        does for TCP queries over both families.
+//
+//   sockdiag_floor IPV4 PORT RUNS [two|one]
+// prints one JSON line: {"inUse":N,"medianMs":X,"runs":N,"walks":1|2}
 #include <arpa/inet.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
@@ -22,42 +29,75 @@ static double now_ms(void) {
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-struct request {
-  struct nlmsghdr nlh;
-  struct inet_diag_req_v2 req;
+struct filter {  // the INET_DIAG_REQ_BYTECODE attribute: destination address condition
   struct nlattr attr;
   struct inet_diag_bc_op op;
   struct inet_diag_hostcond cond;
   uint32_t addr;
 };
 
+struct request {
+  struct nlmsghdr nlh;
+  struct inet_diag_req_v2 req;
+  struct filter f;
+};
+
+struct request_compat {
+  struct nlmsghdr nlh;
+  struct inet_diag_req req;  // 60 bytes: the attribute starts right after, 4-aligned
+  struct filter f;
+};
+
 static char buf[64 * 1024];
 
-// One dump of `family`; adds to counts[state]. 0, or -1 on error.
+static void fill_filter(struct filter* f, uint32_t addr) {
+  f->attr.nla_type = INET_DIAG_REQ_BYTECODE;
+  f->attr.nla_len = NLA_HDRLEN + sizeof(f->op) + sizeof(f->cond) + sizeof(f->addr);
+  f->op.code = INET_DIAG_BC_D_COND;
+  f->op.yes = sizeof(f->op) + sizeof(f->cond) + sizeof(f->addr);
+  f->op.no = f->op.yes + 4;
+  f->cond.family = AF_INET;
+  f->cond.prefix_len = 32;
+  f->cond.port = -1;
+  f->addr = addr;
+}
+
+// One dump: of `family` (v2), or of both families at once when family is AF_UNSPEC (the legacy
+// TCPDIAG_GETSOCK request). Adds to counts[state]. 0, or -1 on error.
 static int dump(int family, uint32_t addr, uint16_t port, unsigned counts[16]) {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) return -1;
   struct request r;
-  memset(&r, 0, sizeof(r));
-  r.nlh.nlmsg_len = sizeof(r);
-  r.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  r.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  r.nlh.nlmsg_seq = 1;
-  r.req.sdiag_family = (uint8_t)family;
-  r.req.sdiag_protocol = IPPROTO_TCP;
-  r.req.idiag_states = ~(1u << 10);  // all but LISTEN
-  r.req.id.idiag_dport = htons(port);
-  r.attr.nla_type = INET_DIAG_REQ_BYTECODE;
-  r.attr.nla_len = NLA_HDRLEN + sizeof(r.op) + sizeof(r.cond) + sizeof(r.addr);
-  r.op.code = INET_DIAG_BC_D_COND;
-  r.op.yes = sizeof(r.op) + sizeof(r.cond) + sizeof(r.addr);
-  r.op.no = r.op.yes + 4;
-  r.cond.family = AF_INET;
-  r.cond.prefix_len = 32;
-  r.cond.port = -1;
-  r.addr = addr;
+  struct request_compat rc;
+  void* msg;
+  size_t msg_len;
+  if (family == AF_UNSPEC) {
+    memset(&rc, 0, sizeof(rc));
+    rc.nlh.nlmsg_len = sizeof(rc);
+    rc.nlh.nlmsg_type = TCPDIAG_GETSOCK;
+    rc.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    rc.nlh.nlmsg_seq = 1;
+    rc.req.idiag_states = ~(1u << 10);  // all but LISTEN
+    rc.req.id.idiag_dport = htons(port);
+    fill_filter(&rc.f, addr);
+    msg = &rc;
+    msg_len = sizeof(rc);
+  } else {
+    memset(&r, 0, sizeof(r));
+    r.nlh.nlmsg_len = sizeof(r);
+    r.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    r.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    r.nlh.nlmsg_seq = 1;
+    r.req.sdiag_family = (uint8_t)family;
+    r.req.sdiag_protocol = IPPROTO_TCP;
+    r.req.idiag_states = ~(1u << 10);  // all but LISTEN
+    r.req.id.idiag_dport = htons(port);
+    fill_filter(&r.f, addr);
+    msg = &r;
+    msg_len = sizeof(r);
+  }
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  if (sendto(fd, &r, sizeof(r), 0, (struct sockaddr*)&kernel, sizeof(kernel)) < 0) {
+  if (sendto(fd, msg, msg_len, 0, (struct sockaddr*)&kernel, sizeof(kernel)) < 0) {
     close(fd);
     return -1;
   }
@@ -90,9 +130,10 @@ static int cmp(const void* a, const void* b) {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: sockdiag_floor IPV4 PORT RUNS\n");
+    fprintf(stderr, "usage: sockdiag_floor IPV4 PORT RUNS [two|one]\n");
     return 2;
   }
+  int one_walk = argc > 4 && strcmp(argv[4], "one") == 0;
   uint32_t addr;
   if (inet_pton(AF_INET, argv[1], &addr) != 1) return 2;
   uint16_t port = (uint16_t)atoi(argv[2]);
@@ -103,7 +144,10 @@ int main(int argc, char** argv) {
   for (int i = 0; i < runs; i++) {
     unsigned counts[16] = {0};
     double t0 = now_ms();
-    if (dump(AF_INET, addr, port, counts) < 0 || dump(AF_INET6, addr, port, counts) < 0) {
+    int failed =
+        one_walk ? dump(AF_UNSPEC, addr, port, counts) < 0
+                 : dump(AF_INET, addr, port, counts) < 0 || dump(AF_INET6, addr, port, counts) < 0;
+    if (failed) {
       perror("sock_diag");
       return 1;
     }
@@ -112,6 +156,7 @@ int main(int argc, char** argv) {
     for (int s = 0; s < 16; s++) total += counts[s];
   }
   qsort(times, (size_t)runs, sizeof(double), cmp);
-  printf("{\"inUse\":%u,\"medianMs\":%.3f,\"runs\":%d}\n", total, times[runs / 2], runs);
+  printf("{\"inUse\":%u,\"medianMs\":%.3f,\"runs\":%d,\"walks\":%d}\n", total, times[runs / 2],
+         runs, one_walk ? 1 : 2);
   return 0;
 }

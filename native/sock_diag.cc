@@ -4,6 +4,13 @@
 // compare and is never formatted. Addresses go in INET_DIAG_REQ_BYTECODE host conditions, whose
 // AF_INET form also matches v4-mapped addresses (::ffff:a.b.c.d) of AF_INET6 sockets, which share
 // the IPv4 port space.
+//
+// A TCP query that needs both families makes ONE dump, not two: the legacy TCPDIAG_GETSOCK request
+// (struct inet_diag_req) is turned by the kernel (inet_diag_rcv_msg_compat → inet_diag_dump_compat)
+// into a v2 request with sdiag_family = AF_UNSPEC, the same states, id (ports) and bytecode. Both
+// families' sockets live in the same TCP hash tables, and inet_diag_dump_icsk walks every bucket of
+// them once per request whatever the family, so two per-family dumps walk everything twice. UDP has
+// no such request, and a kernel that refuses it (EINVAL, EOPNOTSUPP) gets the two v2 dumps.
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/inet_diag.h>
@@ -47,6 +54,12 @@ struct Request {
   char attrs[128];
 };
 
+struct CompatRequest {
+  nlmsghdr header;
+  inet_diag_req body;
+  char attrs[128];
+};
+
 // One host condition: the op, then inet_diag_hostcond and its address.
 size_t put_cond(char* at, uint8_t code, const ParsedAddr& addr, size_t remaining) {
   size_t addr_len = addr.family == AF_INET ? 4 : 16;
@@ -71,16 +84,90 @@ size_t cond_len(const ParsedAddr& addr) {
   return sizeof(inet_diag_bc_op) + sizeof(inet_diag_hostcond) + (addr.family == AF_INET ? 4 : 16);
 }
 
-// Runs one dump per family the query needs, calling cb for each matching socket message.
+// The filter both request kinds carry: ports in the id, addresses as INET_DIAG_REQ_BYTECODE.
+struct Filter {
+  ParsedAddr dst, src;
+  uint32_t states;
+  uint16_t sport, dport;
+};
+
+void fill_id(const Filter& f, inet_diag_sockid* id) {
+  id->idiag_sport = htons(f.sport);
+  id->idiag_dport = htons(f.dport);
+  id->idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+  id->idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+}
+
+int add_bytecode(const Filter& f, nlmsghdr* header, size_t capacity) {
+  size_t bc_len = cond_len(f.dst) + cond_len(f.src);
+  if (bc_len == 0) return 0;
+  char bc[64];
+  size_t at = 0;
+  if (!f.dst.any) at += put_cond(bc + at, INET_DIAG_BC_D_COND, f.dst, bc_len - at);
+  if (!f.src.any) at += put_cond(bc + at, INET_DIAG_BC_S_COND, f.src, bc_len - at);
+  return nl_add_attr(header, capacity, INET_DIAG_REQ_BYTECODE, bc, at);
+}
+
+int dump_family(const Filter& f, int protocol, int family, NlCallback cb, void* ctx) {
+  Request req;
+  memset(&req, 0, sizeof(req));
+  req.header.nlmsg_len = NLMSG_LENGTH(sizeof(inet_diag_req_v2));
+  req.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  req.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.body.sdiag_family = static_cast<uint8_t>(family);
+  req.body.sdiag_protocol = static_cast<uint8_t>(protocol);
+  req.body.idiag_states = f.states;
+  fill_id(f, &req.body.id);
+  int rc = add_bytecode(f, &req.header, sizeof(req));
+  if (rc < 0) return rc;
+  return nl_request(NETLINK_SOCK_DIAG, &req.header, cb, ctx);
+}
+
+// Counts the messages it passes on, so a refused request is told apart from a failed walk.
+struct Relay {
+  NlCallback cb;
+  void* ctx;
+  size_t seen;
+};
+
+int relay(const nlmsghdr* msg, void* ctx) {
+  auto* r = static_cast<Relay*>(ctx);
+  r->seen++;
+  return r->cb(msg, r->ctx);
+}
+
+// Both TCP families in one walk. The kernel ignores idiag_family of a dump request (it uses
+// AF_UNSPEC); it is set anyway for readers of a packet capture.
+int dump_tcp_both(const Filter& f, Relay* relay_ctx) {
+  CompatRequest req;
+  memset(&req, 0, sizeof(req));
+  req.header.nlmsg_len = NLMSG_LENGTH(sizeof(inet_diag_req));
+  req.header.nlmsg_type = TCPDIAG_GETSOCK;
+  req.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.body.idiag_family = AF_UNSPEC;
+  req.body.idiag_states = f.states;
+  fill_id(f, &req.body.id);
+  int rc = add_bytecode(f, &req.header, sizeof(req));
+  if (rc < 0) return rc;
+  return nl_request(NETLINK_SOCK_DIAG, &req.header, relay, relay_ctx);
+}
+
+// Runs the dumps the query needs (one where the kernel allows it), calling cb for each matching
+// socket message.
 int dump(const NlSockQuery& q, NlCallback cb, void* ctx) {
   if (q.protocol != IPPROTO_TCP && q.protocol != IPPROTO_UDP) return -EPROTONOSUPPORT;
   if (q.family != AF_UNSPEC && q.family != AF_INET && q.family != AF_INET6) return -EAFNOSUPPORT;
-  ParsedAddr dst, src;
-  int rc = parse_addr(q.dst.address, &dst);
+  Filter f;
+  int rc = parse_addr(q.dst.address, &f.dst);
   if (rc < 0) return rc;
-  rc = parse_addr(q.src.address, &src);
+  rc = parse_addr(q.src.address, &f.src);
   if (rc < 0) return rc;
+  f.states = q.states ? q.states : ~0u;
+  f.sport = q.src.port;
+  f.dport = q.dst.port;
 
+  const ParsedAddr& dst = f.dst;
+  const ParsedAddr& src = f.src;
   bool any_v6 = (!dst.any && dst.family == AF_INET6) || (!src.any && src.family == AF_INET6);
   bool any_v4 = (!dst.any && dst.family == AF_INET) || (!src.any && src.family == AF_INET);
   // An IPv4 address also lives in AF_INET6 sockets (v4-mapped); an IPv6 one only there.
@@ -88,38 +175,26 @@ int dump(const NlSockQuery& q, NlCallback cb, void* ctx) {
   bool want_v6 = q.family == AF_UNSPEC || q.family == AF_INET6 || (q.family == AF_INET && any_v4);
   if (any_v6 && q.family == AF_INET) want_v6 = false;
 
-  size_t bc_len = cond_len(dst) + cond_len(src);
-  const int families[2] = {AF_INET, AF_INET6};
-  for (int family : families) {
-    if ((family == AF_INET && !want_v4) || (family == AF_INET6 && !want_v6)) continue;
-    Request req;
-    memset(&req, 0, sizeof(req));
-    req.header.nlmsg_len = NLMSG_LENGTH(sizeof(inet_diag_req_v2));
-    req.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-    req.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    req.body.sdiag_family = static_cast<uint8_t>(family);
-    req.body.sdiag_protocol = static_cast<uint8_t>(q.protocol);
-    req.body.idiag_states = q.states ? q.states : ~0u;
-    req.body.id.idiag_sport = htons(q.src.port);
-    req.body.id.idiag_dport = htons(q.dst.port);
-    req.body.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
-    req.body.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
-    if (bc_len > 0) {
-      char bc[64];
-      size_t at = 0;
-      if (!dst.any) at += put_cond(bc + at, INET_DIAG_BC_D_COND, dst, bc_len - at);
-      if (!src.any) at += put_cond(bc + at, INET_DIAG_BC_S_COND, src, bc_len - at);
-      rc = nl_add_attr(&req.header, sizeof(req), INET_DIAG_REQ_BYTECODE, bc, at);
-      if (rc < 0) return rc;
-    }
-    rc = nl_request(NETLINK_SOCK_DIAG, &req.header, cb, ctx);
+  if (q.protocol == IPPROTO_TCP && want_v4 && want_v6) {
+    Relay r = {cb, ctx, 0};
+    rc = dump_tcp_both(f, &r);
+    // Refused before any answer: fall back. Failed midway: the caller's results are partial.
+    if ((rc != -EINVAL && rc != -EOPNOTSUPP) || r.seen > 0) return rc;
+  }
+  if (want_v4) {
+    rc = dump_family(f, q.protocol, AF_INET, cb, ctx);
+    if (rc < 0) return rc;
+  }
+  if (want_v6) {
+    rc = dump_family(f, q.protocol, AF_INET6, cb, ctx);
     if (rc < 0) return rc;
   }
   return 0;
 }
 
 const inet_diag_msg* diag_msg(const nlmsghdr* msg) {
-  if (msg->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+  // A TCPDIAG_GETSOCK dump answers with its own type; the message is the same inet_diag_msg.
+  if ((msg->nlmsg_type != SOCK_DIAG_BY_FAMILY && msg->nlmsg_type != TCPDIAG_GETSOCK) ||
       msg->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg)))
     return nullptr;
   return static_cast<const inet_diag_msg*>(NLMSG_DATA(msg));
