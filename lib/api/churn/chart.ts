@@ -53,14 +53,17 @@ body{font:14px system-ui,sans-serif;margin:24px;color:#222}h1{font-size:18px}p{c
 const d = ${scriptJson(data)};
 const w = Math.min(1000, window.innerWidth - 48);
 const x = { label: 'seconds' };
+// Wide enough for '20,000' on the y axis; the first series is time, labelled as such in the legend.
+const y = { size: 70 };
+const t = { label: 'seconds' };
 new uPlot({ title: 'connects per second', width: w, height: 260, scales: { x: { time: false } },
-  series: [{}, { label: 'connects/s', stroke: '#1f77b4', width: 2 }], axes: [x, {}] },
+  series: [t, { label: 'connects/s', stroke: '#1f77b4', width: 2 }], axes: [x, y] },
   [d.t, d.rate], document.getElementById('rate'));
 new uPlot({ title: 'sockets toward the target', width: w, height: 260, scales: { x: { time: false } },
-  series: [{}, { label: 'TIME_WAIT', stroke: '#d62728', width: 2 }, { label: 'ESTABLISHED', stroke: '#2ca02c', width: 2 }],
-  axes: [x, {}] }, [d.t, d.timeWait, d.established], document.getElementById('tw'));
+  series: [t, { label: 'TIME_WAIT', stroke: '#d62728', width: 2 }, { label: 'ESTABLISHED', stroke: '#2ca02c', width: 2 }],
+  axes: [x, y] }, [d.t, d.timeWait, d.established], document.getElementById('tw'));
 new uPlot({ title: 'source-port pool usage (%)', width: w, height: 260, scales: { x: { time: false }, y: { range: [0, 100] } },
-  series: [{}, { label: 'pool %', stroke: '#9467bd', width: 2 }], axes: [x, {}] },
+  series: [t, { label: 'pool %', stroke: '#9467bd', width: 2 }], axes: [x, y] },
   [d.t, d.pool], document.getElementById('pool'));
 </script></body></html>
 `;
