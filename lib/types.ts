@@ -124,7 +124,7 @@ export interface PortUsage {
 
 /** The triage of this host that `inspectHost()` and `safebind doctor` give. */
 export interface HostReport {
-  /** The kernel release: '6.1.0-18-amd64'. */
+  /** The kernel, as `uname -sr` prints it: 'Linux 6.1.0-18-amd64'. */
   kernel: string;
   /** Every interface address, with its state. */
   addresses: Address[];

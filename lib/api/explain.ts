@@ -4,7 +4,7 @@
 import { diagnose } from '../diagnose/index.js';
 import type { Failure } from '../diagnose/input.js';
 import type { Diagnosis, SocketError } from '../types.js';
-import { toFailure, toSocketError, type ExplainContext } from './failure.js';
+import { checkExplainContext, toFailure, toSocketError, type ExplainContext } from './failure.js';
 import { gatherSnapshot } from './gather.js';
 
 export type { ExplainContext } from './failure.js';
@@ -21,13 +21,15 @@ export async function diagnoseFailure(failure: Failure): Promise<Diagnosis> {
  * Takes a Node error (`listen`, `bind`, `connect` from net, http, dgram) or a {@link SocketError},
  * plus what the error lacks in `context` — a connect error does not name its source, a dgram error
  * does not name its protocol. Resolves a {@link Diagnosis}; what could not be checked is said in
- * its details. Throws a TypeError only when `err` is not an error object at all.
+ * its details. Throws a TypeError only when `err` is not an error object at all, or `context` is not
+ * an object or has a field of the wrong type (`port: '80'`).
  *
  * @example
  * server.on('error', async (e) => console.error(await explain(e)));
  */
 export async function explain(err: unknown, context?: ExplainContext): Promise<Diagnosis> {
   const error: SocketError = toSocketError(err);
+  checkExplainContext(context);
   const diagnosis = await diagnoseFailure(toFailure(error, context));
   // A dgram bind error looks exactly like a TCP one and names no protocol: when no TCP socket holds
   // the port and the caller did not say, the holder is most likely a UDP socket.

@@ -29,6 +29,41 @@ export interface ExplainContext {
   options?: Failure['options'];
 }
 
+/**
+ * Throws a TypeError unless `context` is absent or an ExplainContext whose fields have their types:
+ * a wrong type there is a bug in the caller, and would otherwise be reasoned about as an address.
+ */
+export function checkExplainContext(context: unknown): asserts context is ExplainContext | undefined {
+  if (context === undefined) return;
+  if (typeof context !== 'object' || context === null || Array.isArray(context)) {
+    throw new TypeError(
+      `explain(err, context): context must be { host?, port?, localAddress?, protocol?, operation? }, got ${context === null ? 'null' : typeof context}`,
+    );
+  }
+  const c = context as Record<string, unknown>;
+  const typed = (name: string, type: 'string' | 'number' | 'object') => {
+    const value = c[name];
+    if (value !== undefined && (typeof value !== type || value === null)) {
+      throw new TypeError(
+        `explain(): context.${name} must be a${type === 'object' ? 'n' : ''} ${type}, got ${value === null ? 'null' : typeof value}`,
+      );
+    }
+  };
+  typed('host', 'string');
+  typed('port', 'number');
+  typed('localAddress', 'string');
+  typed('localPort', 'number');
+  typed('options', 'object');
+  if (c.protocol !== undefined && c.protocol !== 'tcp' && c.protocol !== 'udp') {
+    throw new TypeError(`explain(): context.protocol must be 'tcp' or 'udp', got ${String(c.protocol)}`);
+  }
+  if (c.operation !== undefined && !['bind', 'listen', 'connect'].includes(c.operation as string)) {
+    throw new TypeError(
+      `explain(): context.operation must be 'bind', 'listen' or 'connect', got ${String(c.operation)}`,
+    );
+  }
+}
+
 /** The fields of a Node system error (`ErrnoException`) that explain reads. */
 interface NodeSystemErrorLike {
   code?: unknown;

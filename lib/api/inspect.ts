@@ -121,9 +121,10 @@ function poolWarnings(pools: PortUsage[]): Warning[] {
 
 function resolveDestination(d: NonNullable<InspectOptions['destinations']>[number]): PortUsage | string {
   const host = parseHost(d.host);
-  if (!host.ok) return `--dest ${d.host}: ${host.reason}`;
+  // The api speaks of destinations, not of the doctor flag that may have named them.
+  if (!host.ok) return `destination ${d.host}: ${host.reason}`;
   const port = parsePort(d.port);
-  if (!port.ok) return `--dest ${d.host}: ${port.reason}`;
+  if (!port.ok) return `destination ${d.host}: ${port.reason}`;
   const usage = readPortUsage({
     host: host.value.address,
     port: port.value,
@@ -133,13 +134,44 @@ function resolveDestination(d: NonNullable<InspectOptions['destinations']>[numbe
   return usage.ok ? usage.value : `${d.host}:${d.port}: ${usage.error.message}`;
 }
 
+/** Throws a TypeError for options of the wrong type; bad values of a destination become warnings. */
+function checkInspectOptions(options: unknown): asserts options is InspectOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(
+      `inspectHost() takes no argument or { destinations?, top? }, got ${options === null ? 'null' : typeof options}`,
+    );
+  }
+  const o = options as Record<string, unknown>;
+  if (o.top !== undefined && (typeof o.top !== 'number' || !Number.isInteger(o.top) || o.top < 0)) {
+    throw new TypeError(`inspectHost(): top must be an integer >= 0, got ${String(o.top)}`);
+  }
+  if (o.destinations === undefined) return;
+  if (!Array.isArray(o.destinations)) throw new TypeError('inspectHost(): destinations must be an array');
+  o.destinations.forEach((d: unknown, i) => {
+    const where = `inspectHost(): destinations[${i}]`;
+    if (typeof d !== 'object' || d === null) throw new TypeError(`${where} must be { host, port }`);
+    const t = d as Record<string, unknown>;
+    if (typeof t.host !== 'string') throw new TypeError(`${where}.host must be a string`);
+    if (typeof t.port !== 'number') throw new TypeError(`${where}.port must be a number`);
+    if (t.protocol !== undefined && t.protocol !== 'tcp' && t.protocol !== 'udp') {
+      throw new TypeError(`${where}.protocol must be 'tcp' or 'udp', got ${String(t.protocol)}`);
+    }
+    if (t.localAddress !== undefined && typeof t.localAddress !== 'string') {
+      throw new TypeError(`${where}.localAddress must be a string`);
+    }
+  });
+}
+
 /**
  * Reads this host's network state (in the caller's network namespace) into a {@link HostReport}:
  * addresses with their flags (tentative, dadfailed, …), the sysctls that decide bind and connect,
  * TCP sockets by state, the busiest destinations with their source-port pool usage, the requested
- * destinations, and warnings, most severe first. Reads only; never changes anything.
+ * destinations, and warnings, most severe first. Reads only; never changes anything. Throws a
+ * TypeError for options of the wrong type (`inspectHost(5)`); off Linux it resolves a report that
+ * says so in its warnings.
  */
 export async function inspectHost(options: InspectOptions = {}): Promise<HostReport> {
+  checkInspectOptions(options);
   const warnings: Warning[] = [];
   const kernel = `${osType()} ${release()}`;
   if (process.platform !== 'linux') {

@@ -46,6 +46,12 @@ export async function portUsage(options: PortUsageOptions): Promise<PortUsage> {
   if (typeof options.port !== 'number' && typeof options.port !== 'string') {
     throw new TypeError('portUsage(): port must be a number');
   }
+  if (options.localAddress !== undefined && typeof options.localAddress !== 'string') {
+    throw new TypeError('portUsage(): localAddress must be a string');
+  }
+  if (options.protocol !== undefined && options.protocol !== 'tcp' && options.protocol !== 'udp') {
+    throw new TypeError(`portUsage(): protocol must be 'tcp' or 'udp', got ${String(options.protocol)}`);
+  }
   const port = parsePort(options.port);
   if (!port.ok) throw new PortUsageError(port.reason, 'invalid-address');
   let host = options.host;

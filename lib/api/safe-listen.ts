@@ -5,13 +5,7 @@ import type { EventEmitter } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import { listen, localAddress } from '../sys/index.js';
 import { AbortError } from './abort-error.js';
-import {
-  bindFailure,
-  checkBindOptions,
-  requireDuration,
-  type BindOptions,
-  type BindPlan,
-} from './bind-options.js';
+import { bindFailure, checkBindOptions, type BindOptions, type BindPlan } from './bind-options.js';
 import { failedWith, invalidInput, type Failed } from './failed.js';
 import { toSocketError } from './failure.js';
 import { bindPlan, type BoundSocket } from './safe-bind.js';
@@ -143,9 +137,8 @@ export async function safeListen(
   if (isTcp && server.listening) throw new TypeError('safeListen(): the server is already listening');
   const checked = checkBindOptions(opts, 'safeListen()', isTcp ? 'tcp' : 'udp');
   const backlog = opts.backlog;
-  requireDuration(backlog, 'backlog', 'safeListen()');
-  if (backlog !== undefined && !Number.isInteger(backlog)) {
-    throw new TypeError(`safeListen(): backlog must be an integer, got ${backlog}`);
+  if (backlog !== undefined && (typeof backlog !== 'number' || !Number.isInteger(backlog) || backlog < 0)) {
+    throw new TypeError(`safeListen(): backlog must be an integer >= 0, got ${String(backlog)}`);
   }
   if (!checked.ok) {
     if (opts.signal?.aborted) throw new AbortError(opts.signal);

@@ -2,7 +2,6 @@
 // report — a live line on a terminal, a summary, `--json`, `--chart FILE`. No policy here.
 import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
-import pc from 'picocolors';
 import {
   DEFAULT_POOL,
   rehearsalPlanFromEnv,
@@ -14,7 +13,9 @@ import {
   type ChurnReport,
   type ChurnSample,
 } from '../api/churn/index.js';
+import { parseHost, parseTarget as parseTargetText } from '../sys/address.js';
 import type { Result } from '../types.js';
+import { coloursFor, type Colours } from './format/index.js';
 import { UsageError } from './usage-error.js';
 
 interface ChurnFlags {
@@ -42,11 +43,16 @@ function integer(flag: string, text: string, lo: number, hi: number): number {
   return n;
 }
 
-/** 'HOST:PORT', '[V6]:PORT' */
+/**
+ * 'HOST:PORT', '[V6]:PORT', 'name:PORT', read as preflight and doctor read targets: a host that is
+ * neither an address nor a name ('999.1.1.1') is bad input (exit 2), not a failed lookup (exit 1).
+ */
 export function parseTarget(text: string): { host: string; port: number } {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:[\]]+):(\d+)$/.exec(text);
-  if (!m || !m[1] || !m[2]) throw new UsageError(`--target takes HOST:PORT or [IPV6]:PORT, not '${text}'`);
-  return { host: m[1], port: integer('--target port', m[2], 1, 65535) };
+  const portText = /:(\d+)$/.exec(text)?.[1];
+  if (portText !== undefined) integer('--target port', portText, 1, 65535);
+  const parsed = parseTargetText(text);
+  if (!parsed.ok) throw new UsageError(`--target takes HOST:PORT or [IPV6]:PORT: ${parsed.reason}`);
+  return { host: parsed.value.host, port: parsed.value.port };
 }
 
 function parseRange(text: string): [number, number] {
@@ -61,7 +67,9 @@ function parseRange(text: string): [number, number] {
 /** Turns flags into runner options; every bad value is a UsageError (exit 2, one line). */
 export function churnOptions(f: ChurnFlags): ChurnOptions & { pool?: number } {
   if (f.duration !== undefined && f.count !== undefined)
-    throw new UsageError('give --duration or --count, not both');
+    throw new UsageError(
+      'give --duration or --count, not both: --duration stops after a time, --count after N connects',
+    );
   if (f.pool !== undefined && !f.rehearse) throw new UsageError('--pool only applies with --rehearse');
   if (f.rehearse && f.target !== undefined)
     throw new UsageError('--rehearse runs against its own listener in a private namespace; drop --target');
@@ -82,7 +90,8 @@ export function churnOptions(f: ChurnFlags): ChurnOptions & { pool?: number } {
   if (f.linger0) o.linger0 = true;
   if (f.bindNoPort) o.bindNoPort = true;
   for (const s of f.source) {
-    if (!/^[0-9a-fA-F:.]+$/.test(s)) throw new UsageError(`--source takes an IP address, not '${s}'`);
+    const parsed = parseHost(s);
+    if (!parsed.ok) throw new UsageError(`--source takes an IP address, not '${s}': ${parsed.reason}`);
   }
   if (f.source.length > 0) o.sources = f.source;
   if (f.localPortRange !== undefined) o.localPortRange = parseRange(f.localPortRange);
@@ -92,7 +101,7 @@ export function churnOptions(f: ChurnFlags): ChurnOptions & { pool?: number } {
 
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
 
-function progressLine(s: ChurnSample): string {
+function progressLine(pc: Colours, s: ChurnSample): string {
   const pool = s.poolSize > 0 ? `  pool ${(s.poolUsage * 100).toFixed(1)}%` : '';
   const errors = s.errors > 0 ? pc.red(`  errors ${n(s.errors)}`) : '';
   return (
@@ -101,7 +110,8 @@ function progressLine(s: ChurnSample): string {
   );
 }
 
-export function formatReport(r: ChurnReport): string {
+/** The human report; colour only when stdout is a terminal and NO_COLOR is unset (format/colour.ts). */
+export function formatReport(r: ChurnReport, pc: Colours = coloursFor(process.stdout)): string {
   const lines: string[] = [];
   const label = (t: string) => '  ' + pc.dim(t.padEnd(14));
   const opts = [
@@ -182,7 +192,10 @@ function interruptible(): { signal: AbortSignal; dispose(): void } {
 
 async function churnAction(f: ChurnFlags): Promise<void> {
   const live = process.stderr.isTTY === true;
-  const onSample = live ? (s: ChurnSample) => process.stderr.write(progressLine(s)) : undefined;
+  const progressColours = coloursFor(process.stderr);
+  const onSample = live
+    ? (s: ChurnSample) => process.stderr.write(progressLine(progressColours, s))
+    : undefined;
   const stop = interruptible();
   let result: Result<ChurnReport>;
   try {
@@ -235,8 +248,8 @@ export function benchCommand(): Command {
         'TIME_WAIT and source-port pool over time, and the first failure explained.',
     )
     .option('--target <host:port>', 'destination (default: a listener of its own on loopback)')
-    .option('--duration <seconds>', 'how long to run (default 10)')
-    .option('--count <n>', 'how many connects to attempt')
+    .option('--duration <seconds>', 'how long to run, in seconds (default 10); not with --count')
+    .option('--count <n>', 'how many connects to attempt, instead of a duration; not with --duration')
     .option('--concurrency <n>', 'connects in flight at once', '1')
     .addOption(
       new Option('--mode <mode>', 'native: in the addon, off the main thread; node: net.connect').default(
