@@ -30,7 +30,14 @@ int main(int argc, char** argv) {
   memset(&ss, 0, sizeof(ss));
   struct sockaddr_in* sin = (struct sockaddr_in*)&ss;
   struct sockaddr_in6* sin6 = (struct sockaddr_in6*)&ss;
-  int port = atoi(argv[2]);
+  char* rest = NULL;
+  long port = strtol(argv[2], &rest, 10);
+  double seconds = atof(argv[3]);
+  // A port outside 0-65535 would wrap in htons, and no positive duration makes the rate 0/0.
+  if (*argv[2] == '\0' || *rest != '\0' || port < 0 || port > 65535 || !(seconds > 0)) {
+    fprintf(stderr, "connect_floor: PORT must be 0-65535 and SECONDS positive\n");
+    return 2;
+  }
   if (inet_pton(AF_INET, argv[1], &sin->sin_addr) == 1) {
     sin->sin_family = AF_INET;
     sin->sin_port = htons((unsigned short)port);
@@ -43,7 +50,6 @@ int main(int argc, char** argv) {
     fprintf(stderr, "connect_floor: not an address: %s\n", argv[1]);
     return 2;
   }
-  double seconds = atof(argv[3]);
   int linger0 = argc > 4 && strcmp(argv[4], "--linger0") == 0;
   struct linger lg = {1, 0};
   unsigned long connects = 0, errors = 0;

@@ -12,6 +12,7 @@
 //   sockdiag_floor IPV4 PORT RUNS [two|one]
 // prints one JSON line: {"inUse":N,"medianMs":X,"runs":N,"walks":1|2}
 #include <arpa/inet.h>
+#include <errno.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -98,25 +99,33 @@ static int dump(int family, uint32_t addr, uint16_t port, unsigned counts[16]) {
   }
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   if (sendto(fd, msg, msg_len, 0, (struct sockaddr*)&kernel, sizeof(kernel)) < 0) {
+    int err = errno;
     close(fd);
+    errno = err;
     return -1;
   }
   for (;;) {
     ssize_t n = recv(fd, buf, sizeof(buf), 0);
     if (n < 0) {
+      int err = errno;
       close(fd);
+      errno = err;  // for the caller's perror()
       return -1;
     }
-    size_t len = (size_t)n;
+    int len = (int)n;  // signed: NLMSG_NEXT must not wrap past a malformed last message
     for (struct nlmsghdr* h = (struct nlmsghdr*)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_type == NLMSG_DONE) {
         close(fd);
         return 0;
       }
       if (h->nlmsg_type == NLMSG_ERROR) {
+        const struct nlmsgerr* e = NLMSG_DATA(h);
+        int err = h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error < 0 ? -e->error : EBADMSG;
         close(fd);
+        errno = err;
         return -1;
       }
+      if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) continue;
       const struct inet_diag_msg* m = NLMSG_DATA(h);
       if (m->idiag_state < 16) counts[m->idiag_state]++;
     }
@@ -136,7 +145,10 @@ int main(int argc, char** argv) {
   int one_walk = argc > 4 && strcmp(argv[4], "one") == 0;
   uint32_t addr;
   if (inet_pton(AF_INET, argv[1], &addr) != 1) return 2;
-  uint16_t port = (uint16_t)atoi(argv[2]);
+  char* end = NULL;
+  long port_arg = strtol(argv[2], &end, 10);
+  if (*argv[2] == '\0' || *end != '\0' || port_arg < 0 || port_arg > 65535) return 2;
+  uint16_t port = (uint16_t)port_arg;
   int runs = atoi(argv[3]);
   if (runs < 1 || runs > 1000) return 2;
   double times[1000];

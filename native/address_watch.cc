@@ -39,7 +39,14 @@ void drain(int fd) {
 
 void on_readable(uv_poll_t* handle, int status, int /*events*/) {
   auto* watch = static_cast<AddressWatch*>(handle->data);
-  if (status == 0) drain(watch->fd);
+  // Reading also takes the socket's pending error (ENOBUFS after an overflow), which is reported.
+  drain(watch->fd);
+  if (status < 0) {
+    // An overflowed receive queue makes the socket report POLLERR, on which libuv stops the poll
+    // and passes UV_EBADF: without a restart the watch would go deaf after the first burst. Lost
+    // messages only mean "read the addresses again", which the notify below asks for anyway.
+    uv_poll_start(handle, UV_READABLE, on_readable);
+  }
   watch->notify(watch->ctx);
 }
 

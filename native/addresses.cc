@@ -65,14 +65,16 @@ int on_addr(const nlmsghdr* msg, void* ctx) {
   out.ifa_flags = ifa->ifa_flags;
   const void* local = nullptr;
   const void* address = nullptr;
+  // inet_ntop reads 4 or 16 bytes whatever the attribute holds: a shorter one is skipped.
+  const size_t addr_len = ifa->ifa_family == AF_INET ? 4 : 16;
   int len = static_cast<int>(IFA_PAYLOAD(msg));
   for (const rtattr* a = IFA_RTA(ifa); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
     switch (a->rta_type) {
       case IFA_LOCAL:
-        local = RTA_DATA(a);
+        if (RTA_PAYLOAD(a) >= addr_len) local = RTA_DATA(a);
         break;
       case IFA_ADDRESS:
-        address = RTA_DATA(a);
+        if (RTA_PAYLOAD(a) >= addr_len) address = RTA_DATA(a);
         break;
       case IFA_LABEL:
         out.label.assign(static_cast<const char*>(RTA_DATA(a)),

@@ -2,6 +2,7 @@
 // table. Every errno crosses to JavaScript as a negative number; nothing here throws for errno.
 // Programmer errors (wrong argument types) throw a TypeError, which the TypeScript layer never
 // lets through from user input.
+#include <math.h>
 #include <napi.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -14,30 +15,55 @@
 namespace safebind {
 namespace {
 
+// A getter on an argument object can throw: its exception is then pending, and a second throw would
+// be a fatal error (node-addon-api aborts the process). The first exception wins.
+void ThrowTypeError(Napi::Env env, const std::string& message) {
+  if (env.IsExceptionPending()) return;
+  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+}
+
 bool CheckArgs(const Napi::CallbackInfo& info, size_t count, const char* usage) {
   for (size_t i = 0; i < count; i++) {
     if (info.Length() <= i || info[i].IsUndefined()) {
-      Napi::TypeError::New(info.Env(), usage).ThrowAsJavaScriptException();
+      ThrowTypeError(info.Env(), usage);
       return false;
     }
   }
   return true;
 }
 
+// True when v is a whole number within [lo, hi]: NaN, infinities and fractions fail.
+bool WholeIn(double v, double lo, double hi) {
+  return v >= lo && v <= hi && v == trunc(v);
+}
+
+// napi_get_value_int32 keeps the low 32 bits of a larger number and drops a fraction, so
+// close(2 ** 32 + 1) would close descriptor 1: only exact 32-bit integers pass.
 int32_t IntArg(const Napi::CallbackInfo& info, size_t i, bool* ok) {
-  if (!info[i].IsNumber()) {
-    Napi::TypeError::New(info.Env(), "safebind: expected a number").ThrowAsJavaScriptException();
+  if (!info[i].IsNumber() ||
+      !WholeIn(info[i].As<Napi::Number>().DoubleValue(), INT32_MIN, INT32_MAX)) {
+    ThrowTypeError(info.Env(), "safebind: expected a 32-bit integer");
     *ok = false;
     return 0;
   }
   return info[i].As<Napi::Number>().Int32Value();
 }
 
+// A port crosses as a JS number; a cast to uint16_t would turn -1 into 65535 and 70000 into 4464,
+// and NaN into 0 (an ephemeral port). Anything but a whole number in 0..65535 is refused.
+bool PortValue(Napi::Env env, Napi::Value v, uint16_t* out) {
+  if (!v.IsNumber() || !WholeIn(v.As<Napi::Number>().DoubleValue(), 0, 65535)) {
+    ThrowTypeError(env, "safebind: a port must be an integer in 0-65535");
+    return false;
+  }
+  *out = static_cast<uint16_t>(v.As<Napi::Number>().Uint32Value());
+  return true;
+}
+
 // { family, address, port, scopeId } → SockAddr
 bool SockAddrArg(const Napi::CallbackInfo& info, size_t i, SockAddr* out) {
   if (!info[i].IsObject()) {
-    Napi::TypeError::New(info.Env(), "safebind: expected { family, address, port, scopeId }")
-        .ThrowAsJavaScriptException();
+    ThrowTypeError(info.Env(), "safebind: expected { family, address, port, scopeId }");
     return false;
   }
   Napi::Object obj = info[i].As<Napi::Object>();
@@ -46,13 +72,17 @@ bool SockAddrArg(const Napi::CallbackInfo& info, size_t i, SockAddr* out) {
   Napi::Value port = obj.Get("port");
   Napi::Value scope = obj.Get("scopeId");
   if (!family.IsNumber() || !address.IsString() || !port.IsNumber()) {
-    Napi::TypeError::New(info.Env(), "safebind: expected { family, address, port, scopeId }")
-        .ThrowAsJavaScriptException();
+    ThrowTypeError(info.Env(), "safebind: expected { family, address, port, scopeId }");
+    return false;
+  }
+  if (!PortValue(info.Env(), port, &out->port)) return false;
+  if (!(scope.IsUndefined() ||
+        (scope.IsNumber() && WholeIn(scope.As<Napi::Number>().DoubleValue(), 0, UINT32_MAX)))) {
+    ThrowTypeError(info.Env(), "safebind: scopeId must be an integer in 0-4294967295");
     return false;
   }
   out->family = family.As<Napi::Number>().Int32Value();
   out->address = address.As<Napi::String>().Utf8Value();
-  out->port = static_cast<uint16_t>(port.As<Napi::Number>().Uint32Value());
   out->scope_id = scope.IsNumber() ? scope.As<Napi::Number>().Uint32Value() : 0;
   return true;
 }
@@ -218,8 +248,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     int fd = IntArg(info, 0, &ok);
     if (!ok) return info.Env().Undefined();
     if (!info[1].IsString()) {
-      Napi::TypeError::New(info.Env(), "setDevice(fd, name): name must be a string")
-          .ThrowAsJavaScriptException();
+      ThrowTypeError(info.Env(), "setDevice(fd, name): name must be a string");
       return info.Env().Undefined();
     }
     return Napi::Number::New(info.Env(), sys_set_device(fd, info[1].As<Napi::String>()));
@@ -240,11 +269,10 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     if (!CheckArgs(info, 3, "setLocalPortRange(fd, lo, hi)")) return info.Env().Undefined();
     bool ok = true;
     int fd = IntArg(info, 0, &ok);
-    int lo = ok ? IntArg(info, 1, &ok) : 0;
-    int hi = ok ? IntArg(info, 2, &ok) : 0;
-    if (!ok) return info.Env().Undefined();
-    return Napi::Number::New(info.Env(), sys_set_local_port_range(fd, static_cast<uint16_t>(lo),
-                                                                  static_cast<uint16_t>(hi)));
+    uint16_t lo = 0, hi = 0;
+    if (!ok || !PortValue(info.Env(), info[1], &lo) || !PortValue(info.Env(), info[2], &hi))
+      return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), sys_set_local_port_range(fd, lo, hi));
   }
 
   Napi::Value GetLocalPortRange(const Napi::CallbackInfo& info) {
@@ -326,8 +354,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
 
   Napi::Value IfNameToIndex(const Napi::CallbackInfo& info) {
     if (info.Length() < 1 || !info[0].IsString()) {
-      Napi::TypeError::New(info.Env(), "ifNameToIndex(name): name must be a string")
-          .ThrowAsJavaScriptException();
+      ThrowTypeError(info.Env(), "ifNameToIndex(name): name must be a string");
       return info.Env().Undefined();
     }
     return Napi::Number::New(info.Env(), sys_if_nametoindex(info[0].As<Napi::String>()));
@@ -466,7 +493,8 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
       out->address = address.As<Napi::String>().Utf8Value();
     }
     if (!port.IsUndefined()) {
-      if (!port.IsNumber()) return false;
+      if (!port.IsNumber() || !WholeIn(port.As<Napi::Number>().DoubleValue(), 0, 65535))
+        return false;
       out->port = static_cast<uint16_t>(port.As<Napi::Number>().Uint32Value());
     }
     return true;
@@ -475,7 +503,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
   static bool NlSockQueryArg(const Napi::CallbackInfo& info, size_t i, NlSockQuery* q) {
     const char* usage = "safebind: expected { protocol, family, states, dst?, src? }";
     if (!info[i].IsObject()) {
-      Napi::TypeError::New(info.Env(), usage).ThrowAsJavaScriptException();
+      ThrowTypeError(info.Env(), usage);
       return false;
     }
     Napi::Object obj = info[i].As<Napi::Object>();
@@ -483,8 +511,9 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     Napi::Value family = obj.Get("family");
     Napi::Value states = obj.Get("states");
     if (!protocol.IsNumber() || !family.IsNumber() || !states.IsNumber() ||
+        !WholeIn(states.As<Napi::Number>().DoubleValue(), 0, UINT32_MAX) ||
         !NlEndpointArg(obj.Get("dst"), &q->dst) || !NlEndpointArg(obj.Get("src"), &q->src)) {
-      Napi::TypeError::New(info.Env(), usage).ThrowAsJavaScriptException();
+      ThrowTypeError(info.Env(), usage);
       return false;
     }
     q->protocol = protocol.As<Napi::Number>().Int32Value();
@@ -566,7 +595,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     if (!CheckArgs(info, 1, usage)) return info.Env().Undefined();
     Napi::Env env = info.Env();
     if (!info[0].IsObject()) {
-      Napi::TypeError::New(env, usage).ThrowAsJavaScriptException();
+      ThrowTypeError(env, usage);
       return env.Undefined();
     }
     Napi::Object obj = info[0].As<Napi::Object>();
@@ -576,8 +605,10 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     Napi::Value oif = obj.Get("oif");
     Napi::Value device = obj.Get("device");
     if (!family.IsNumber() || !dst.IsString() || !(src.IsUndefined() || src.IsString()) ||
-        !(oif.IsUndefined() || oif.IsNumber()) || !(device.IsUndefined() || device.IsString())) {
-      Napi::TypeError::New(env, usage).ThrowAsJavaScriptException();
+        !(oif.IsUndefined() ||
+          (oif.IsNumber() && WholeIn(oif.As<Napi::Number>().DoubleValue(), 0, INT32_MAX))) ||
+        !(device.IsUndefined() || device.IsString())) {
+      ThrowTypeError(env, usage);
       return env.Undefined();
     }
     NlRouteQuery query;
@@ -603,8 +634,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
   Napi::Value WatchAddresses(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsFunction()) {
-      Napi::TypeError::New(env, "watchAddresses(onChange): onChange must be a function")
-          .ThrowAsJavaScriptException();
+      ThrowTypeError(env, "watchAddresses(onChange): onChange must be a function");
       return env.Undefined();
     }
     uv_loop_s* loop = nullptr;
@@ -640,29 +670,58 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
   // The churn engine runs on threads of its own (native/churn.h); these methods only start, stop
   // and read them. A run reports back once, through a threadsafe function, on the JS thread.
   struct ChurnRecord {
-    std::unique_ptr<ChurnRun> run;
+    // Declared before the run so that it is released after the run's thread has been joined.
     Napi::ObjectReference progress;  // keeps the ArrayBuffer the run writes into alive
+    std::unique_ptr<ChurnRun> run;
   };
   std::map<uint32_t, ChurnRecord> churn_runs_;
   std::map<uint32_t, std::unique_ptr<ChurnListener>> churn_listeners_;
   uint32_t churn_next_id_ = 1;
+  // Each connect in flight holds a slot and an epoll event; far past the open-files limit a number
+  // only asks for memory (a vector of 10^12 slots aborts the process with bad_alloc).
+  static constexpr double kMaxChurnConcurrency = 1 << 20;
 
+  static bool ChurnTypeError(Napi::Env env, const std::string& message) {
+    ThrowTypeError(env, "churnStart: " + message);
+    return false;
+  }
   static bool ChurnBool(const Napi::Object& o, const char* key) {
     return o.Get(key).ToBoolean().Value();
   }
-  static double ChurnNumber(const Napi::Object& o, const char* key) {
+  // A non-negative amount of `key` times `scale`: absent → 0; +Infinity, or more than 64 bits hold,
+  // → 0, which the engine reads as "no limit". A cast of NaN, a negative or an overflowing double
+  // to an unsigned integer is undefined behaviour, so those are refused.
+  static bool ChurnAmount(Napi::Env env, const Napi::Object& o, const char* key, double scale,
+                          uint64_t* out) {
     Napi::Value v = o.Get(key);
-    return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : 0;
+    *out = 0;
+    if (v.IsUndefined()) return true;
+    double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() * scale : NAN;
+    if (!(d >= 0)) return ChurnTypeError(env, std::string(key) + " must be a number >= 0");
+    if (d < 18446744073709551616.0) *out = static_cast<uint64_t>(d);  // 2^64
+    return true;
   }
-  static bool ChurnAddr(Napi::Env env, Napi::Value v, SockAddr* out) {
-    if (!v.IsObject()) return false;
+  static bool ChurnPort(Napi::Env env, const Napi::Object& o, const char* key, uint16_t* out) {
+    Napi::Value v = o.Get(key);
+    *out = 0;
+    return v.IsUndefined() || PortValue(env, v, out);
+  }
+  // { family, address, port?, scopeId? } → SockAddr; each property read once.
+  static bool ChurnAddr(Napi::Env env, Napi::Value v, SockAddr* out, const char* what) {
+    const std::string usage = std::string(what) + " must be { family, address, port?, scopeId? }";
+    if (!v.IsObject()) return ChurnTypeError(env, usage);
     Napi::Object o = v.As<Napi::Object>();
-    if (!o.Get("family").IsNumber() || !o.Get("address").IsString()) return false;
-    out->family = o.Get("family").As<Napi::Number>().Int32Value();
-    out->address = o.Get("address").As<Napi::String>().Utf8Value();
-    out->port = static_cast<uint16_t>(ChurnNumber(o, "port"));
-    out->scope_id = static_cast<uint32_t>(ChurnNumber(o, "scopeId"));
-    (void)env;
+    Napi::Value family = o.Get("family");
+    Napi::Value address = o.Get("address");
+    Napi::Value scope = o.Get("scopeId");
+    if (!family.IsNumber() || !address.IsString()) return ChurnTypeError(env, usage);
+    if (!ChurnPort(env, o, "port", &out->port)) return false;
+    if (!(scope.IsUndefined() ||
+          (scope.IsNumber() && WholeIn(scope.As<Napi::Number>().DoubleValue(), 0, UINT32_MAX))))
+      return ChurnTypeError(env, usage);
+    out->family = family.As<Napi::Number>().Int32Value();
+    out->address = address.As<Napi::String>().Utf8Value();
+    out->scope_id = scope.IsNumber() ? scope.As<Napi::Number>().Uint32Value() : 0;
     return true;
   }
 
@@ -721,58 +780,63 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     const char* usage = "churnStart(options, progress: ArrayBuffer, onDone: Function)";
     if (!CheckArgs(info, 3, usage)) return env.Undefined();
     if (!info[0].IsObject() || !info[1].IsArrayBuffer() || !info[2].IsFunction()) {
-      Napi::TypeError::New(env, usage).ThrowAsJavaScriptException();
+      ThrowTypeError(env, usage);
       return env.Undefined();
     }
     Napi::Object o = info[0].As<Napi::Object>();
     Napi::ArrayBuffer progress = info[1].As<Napi::ArrayBuffer>();
     ChurnConfig config;
-    if (!ChurnAddr(env, o.Get("target"), &config.target)) {
-      Napi::TypeError::New(env, "churnStart: options.target must be { family, address, port }")
-          .ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
+    if (!ChurnAddr(env, o.Get("target"), &config.target, "options.target")) return env.Undefined();
     Napi::Value sources = o.Get("sources");
     if (sources.IsArray()) {
       Napi::Array list = sources.As<Napi::Array>();
       for (uint32_t i = 0; i < list.Length(); i++) {
         SockAddr src;
-        if (!ChurnAddr(env, list.Get(i), &src)) {
-          Napi::TypeError::New(env, "churnStart: options.sources[] must be { family, address }")
-              .ThrowAsJavaScriptException();
-          return env.Undefined();
-        }
+        if (!ChurnAddr(env, list.Get(i), &src, "options.sources[]")) return env.Undefined();
         config.sources.push_back(src);
       }
     }
     if (progress.ByteLength() < kProgressSlots * sizeof(double)) {
-      Napi::TypeError::New(env, "churnStart: progress must hold 5 doubles")
-          .ThrowAsJavaScriptException();
+      ThrowTypeError(env, "churnStart: progress must hold 5 doubles");
       return env.Undefined();
     }
     config.linger0 = ChurnBool(o, "linger0");
     config.bind_no_port = ChurnBool(o, "bindNoPort");
-    config.port_lo = static_cast<uint16_t>(ChurnNumber(o, "portLo"));
-    config.port_hi = static_cast<uint16_t>(ChurnNumber(o, "portHi"));
-    double concurrency = ChurnNumber(o, "concurrency");
-    config.concurrency = concurrency >= 1 ? static_cast<uint32_t>(concurrency) : 1;
-    config.count = static_cast<uint64_t>(ChurnNumber(o, "count"));
-    config.duration_ns = static_cast<uint64_t>(ChurnNumber(o, "durationMs") * 1e6);
-    config.timeout_ns = static_cast<uint64_t>(ChurnNumber(o, "timeoutMs") * 1e6);
     config.stop_on_error = ChurnBool(o, "stopOnError");
+    Napi::Value concurrency = o.Get("concurrency");
+    if (!concurrency.IsUndefined()) {
+      if (!concurrency.IsNumber() ||
+          !WholeIn(concurrency.As<Napi::Number>().DoubleValue(), 1, kMaxChurnConcurrency)) {
+        ChurnTypeError(env, "concurrency must be an integer in 1-1048576");
+        return env.Undefined();
+      }
+      config.concurrency = concurrency.As<Napi::Number>().Uint32Value();
+    }
+    if (!ChurnPort(env, o, "portLo", &config.port_lo) ||
+        !ChurnPort(env, o, "portHi", &config.port_hi) ||
+        !ChurnAmount(env, o, "count", 1, &config.count) ||
+        !ChurnAmount(env, o, "durationMs", 1e6, &config.duration_ns) ||
+        !ChurnAmount(env, o, "timeoutMs", 1e6, &config.timeout_ns))
+      return env.Undefined();
 
-    int netns = churn_open_netns();
-    if (netns < 0) return Napi::Number::New(env, netns);
-    uint32_t id = churn_next_id_++;
     Napi::ThreadSafeFunction tsfn =
         Napi::ThreadSafeFunction::New(env, info[2].As<Napi::Function>(), "safebind-churn", 0, 1);
+    if (env.IsExceptionPending()) return env.Undefined();
+    int netns = churn_open_netns();
+    if (netns < 0) {
+      tsfn.Release();
+      return Napi::Number::New(env, netns);
+    }
+    uint32_t id = churn_next_id_++;
     ChurnRecord& record = churn_runs_[id];
     record.run = std::make_unique<ChurnRun>();
     record.progress = Napi::Persistent(progress.As<Napi::Object>());
     auto* slots = static_cast<double*>(progress.Data());
     for (int i = 0; i < kProgressSlots; i++) slots[i] = 0;
     int rc = record.run->start(config, netns, slots, [this, tsfn, id]() mutable {
-      tsfn.BlockingCall([this, id](Napi::Env env, Napi::Function done) {
+      // At environment teardown (worker exit) the call answers napi_closing: Node has already
+      // dropped this thread's hold on the function, and a Release() would touch what it may free.
+      napi_status status = tsfn.BlockingCall([this, id](Napi::Env env, Napi::Function done) {
         auto it = churn_runs_.find(id);
         if (it == churn_runs_.end()) return;
         it->second.run->join();
@@ -780,11 +844,11 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
         churn_runs_.erase(it);
         done.Call({result});
       });
-      tsfn.Release();
+      if (status != napi_closing) tsfn.Release();
     });
     if (rc < 0) {
       tsfn.Release();
-      churn_runs_.erase(id);
+      churn_runs_.erase(id);  // closes netns: start() took it
       return Napi::Number::New(env, rc);
     }
     return Napi::Number::New(env, id);

@@ -24,16 +24,28 @@ struct Fd {
 };
 
 // Walks one datagram. Returns 1 when the reply is complete, 0 to read on, or a negative errno.
-int walk(const char* buf, size_t len, uint32_t seq, uint32_t pid, NlCallback cb, void* ctx) {
+int walk(const char* buf, size_t size, uint32_t seq, uint32_t pid, NlCallback cb, void* ctx) {
+  // Signed: NLMSG_NEXT subtracts the aligned length, which a malformed last message can make larger
+  // than what is left; an unsigned count would wrap and walk past the datagram.
+  int len = static_cast<int>(size);
   int more = 0;
-  for (auto* msg = reinterpret_cast<const nlmsghdr*>(buf); NLMSG_OK(msg, len);
-       msg = NLMSG_NEXT(msg, len)) {
+  const auto* msg = reinterpret_cast<const nlmsghdr*>(buf);
+  for (; NLMSG_OK(msg, len); msg = NLMSG_NEXT(msg, len)) {
     // Another request's leftovers cannot reach a fresh socket, but a foreign sender could.
     if (msg->nlmsg_seq != seq || (msg->nlmsg_pid != 0 && msg->nlmsg_pid != pid)) continue;
-    if (msg->nlmsg_type == NLMSG_DONE) return 1;
+    if (msg->nlmsg_type == NLMSG_DONE) {
+      // A dump that failed part-way says so in NLMSG_DONE's payload (an int, 0 or -errno).
+      if (msg->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
+        int error = 0;
+        memcpy(&error, NLMSG_DATA(msg), sizeof(error));
+        if (error < 0) return error;
+      }
+      return 1;
+    }
     if (msg->nlmsg_type == NLMSG_ERROR) {
       if (msg->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) return -EBADMSG;
       const auto* err = static_cast<const nlmsgerr*>(NLMSG_DATA(msg));
+      // error 0 is an ACK: the request is complete.
       return err->error == 0 ? 1 : (err->error < 0 ? err->error : -err->error);
     }
     if (msg->nlmsg_flags & NLM_F_MULTI) more = 1;
@@ -41,6 +53,9 @@ int walk(const char* buf, size_t len, uint32_t seq, uint32_t pid, NlCallback cb,
     if (rc < 0) return rc;
     if (!(msg->nlmsg_flags & NLM_F_MULTI)) return 1;
   }
+  // Bytes left that do not make a whole message: the datagram is malformed, and a reply that
+  // silently lost its tail would read as "no such address".
+  if (len > 0) return -EBADMSG;
   return more ? 0 : 1;
 }
 
@@ -85,12 +100,18 @@ int nl_request(int protocol, nlmsghdr* req, NlCallback cb, void* ctx) {
 
   std::vector<char> buf(kRecvBuffer);
   for (;;) {
-    ssize_t n = recv(sock.fd, buf.data(), buf.size(), MSG_TRUNC);
+    sockaddr_nl from = {};
+    socklen_t from_len = sizeof(from);
+    ssize_t n = recvfrom(sock.fd, buf.data(), buf.size(), MSG_TRUNC,
+                         reinterpret_cast<sockaddr*>(&from), &from_len);
     if (n < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
+      int err = errno;
+      if (err == EINTR) continue;
+      return -err;
     }
     if (n == 0) return -ECONNRESET;
+    // Only the kernel (port id 0) answers a request; another process may send to our port id.
+    if (from.nl_pid != 0) continue;
     if (static_cast<size_t>(n) > buf.size()) return -EMSGSIZE;
     int rc = walk(buf.data(), static_cast<size_t>(n), seq, local.nl_pid, cb, ctx);
     if (rc != 0) return rc < 0 ? rc : 0;

@@ -26,6 +26,8 @@ int on_route(const nlmsghdr* msg, void* ctx) {
   out->type = rt->rtm_type;
   out->table = rt->rtm_table;
   char text[INET6_ADDRSTRLEN];
+  // inet_ntop reads 4 or 16 bytes whatever the attribute holds: a shorter one is skipped.
+  const size_t addr_len = rt->rtm_family == AF_INET ? 4 : 16;
   int len = static_cast<int>(RTM_PAYLOAD(msg));
   for (const rtattr* a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
     switch (a->rta_type) {
@@ -36,10 +38,14 @@ int on_route(const nlmsghdr* msg, void* ctx) {
         if (RTA_PAYLOAD(a) >= sizeof(int)) memcpy(&out->oif, RTA_DATA(a), sizeof(int));
         break;
       case RTA_PREFSRC:
-        if (inet_ntop(rt->rtm_family, RTA_DATA(a), text, sizeof(text))) out->prefsrc = text;
+        if (RTA_PAYLOAD(a) >= addr_len &&
+            inet_ntop(rt->rtm_family, RTA_DATA(a), text, sizeof(text)))
+          out->prefsrc = text;
         break;
       case RTA_GATEWAY:
-        if (inet_ntop(rt->rtm_family, RTA_DATA(a), text, sizeof(text))) out->gateway = text;
+        if (RTA_PAYLOAD(a) >= addr_len &&
+            inet_ntop(rt->rtm_family, RTA_DATA(a), text, sizeof(text)))
+          out->gateway = text;
         break;
       default:
         break;
@@ -59,8 +65,11 @@ int nl_route_get(const NlRouteQuery& q, NlRoute* out) {
 
   int oif = q.oif;
   if (!q.device.empty()) {
+    // if_nametoindex would match the first IFNAMSIZ - 1 bytes of a longer name.
+    if (q.device.size() >= IF_NAMESIZE) return -ENODEV;
     oif = static_cast<int>(if_nametoindex(q.device.c_str()));
-    if (oif == 0) return -errno;
+    int err = errno;
+    if (oif == 0) return -(err != 0 ? err : ENODEV);
   }
 
   RouteRequest req;
@@ -77,8 +86,7 @@ int nl_route_get(const NlRouteQuery& q, NlRoute* out) {
     req.body.rtm_src_len = static_cast<unsigned char>(addr_len * 8);
     rc = nl_add_attr(&req.header, sizeof(req), RTA_SRC, src, addr_len);
   }
-  if (rc == 0 && q.oif > 0)
-    rc = nl_add_attr(&req.header, sizeof(req), RTA_OIF, &q.oif, sizeof(q.oif));
+  if (rc == 0 && oif > 0) rc = nl_add_attr(&req.header, sizeof(req), RTA_OIF, &oif, sizeof(oif));
   if (rc < 0) return rc;
 
   *out = NlRoute();

@@ -94,7 +94,9 @@ int sys_get_linger(int fd, bool* on, int* seconds) {
 }
 
 int sys_set_device(int fd, const std::string& name) {
-  // An empty name with length 0 removes the binding, as socket(7) describes.
+  // An empty name with length 0 removes the binding, as socket(7) describes. The kernel cuts a
+  // longer name to IFNAMSIZ - 1 bytes and would bind whichever interface has that prefix.
+  if (name.size() >= IFNAMSIZ) return -ENODEV;
   int rc = setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name.c_str(), name.size());
   return rc < 0 ? -errno : 0;
 }
