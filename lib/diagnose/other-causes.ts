@@ -76,7 +76,12 @@ export function unknownCause(
   const error = ctx.error;
   const where = endpointText(ctx);
   const details: string[] = [];
-  if (error !== null) {
+  // An Error with no code, errno or syscall did not come from a system call: there is no errno to
+  // explain, and saying " failed with  (errno 0)" would only confuse.
+  const systemError = error !== null && (error.code !== '' || error.syscall !== '' || error.errno !== 0);
+  if (error !== null && !systemError) {
+    details.push(`The error has no errno, code or syscall, so it is not a socket error: ${error.message}.`);
+  } else if (error !== null) {
     details.push(
       `${error.syscall}${where !== undefined ? `(${where})` : ''} failed with ${error.code} (errno ${error.errno}): ${error.message}.`,
     );
@@ -112,13 +117,16 @@ export function unknownCause(
   if (ctx.host.boundPorts !== undefined) evidence['boundPorts'] = ctx.host.boundPorts;
   if (ctx.host.privileges !== undefined) evidence['privileges'] = ctx.host.privileges;
 
+  let summary = 'The operation failed without a system call error; no known cause matched';
+  if (error !== null && !systemError) {
+    summary = `Not a socket error (no errno, code or syscall): ${error.message}`;
+  } else if (error !== null) {
+    summary = `${error.syscall} ${error.code}${where !== undefined ? ` on ${where}` : ''}: no known cause matched; the evidence below is what was read`;
+  }
   return {
     cause: 'unknown',
     code: ctx.code,
-    summary:
-      error !== null
-        ? `${error.syscall} ${error.code}${where !== undefined ? ` on ${where}` : ''}: no known cause matched; the evidence below is what was read`
-        : 'The operation failed without a system call error; no known cause matched',
+    summary,
     details,
     evidence,
     remediation,

@@ -41,6 +41,25 @@ describe('bench churn runner', () => {
       },
     );
 
+    netnsIt(`${mode}: a link-local target keeps its %interface scope`, async (ns) => {
+      ns.run('ip link add v0 type veth peer name v1');
+      ns.sysctl('net.ipv6.conf.v0.accept_dad', '0');
+      ns.run('ip link set v0 up');
+      ns.run('ip link set v1 up');
+      ns.run('ip -6 addr add fe80::5/64 dev v0 nodad');
+      const net = await import('node:net');
+      const server = net.createServer((c) => c.end());
+      await new Promise<void>((resolve) => server.listen(7777, 'fe80::5%v0', resolve));
+      try {
+        const r = await churn({ mode, count: 50, target: { host: 'fe80::5%v0', port: 7777 } });
+        expect(r.target).toBe('[fe80::5%v0]:7777');
+        expect(r.errors).toEqual({});
+        expect(r.connects).toBe(50);
+      } finally {
+        server.close();
+      }
+    });
+
     netnsIt(`${mode}: a per-socket local port range of 10 ports runs out at connect 11`, async (ns) => {
       ns.sysctl('net.ipv4.tcp_tw_reuse', '0');
       const r = await churn({ mode, count: 30, localPortRange: [40000, 40009], stopOnError: true });

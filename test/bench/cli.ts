@@ -1,13 +1,12 @@
-// Runs the built CLI (`node dist/cli/main.js`) for the bench tests, building it once when absent.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+// Runs the built CLI (`node dist/cli/main.js`) for the bench tests; dist/ is rebuilt when lib/ is
+// newer, by the same locked build the CLI tests use.
+import { spawn, spawnSync } from 'node:child_process';
+import { bin as cli, buildBin, root } from '../cli/cli.js';
 
-export const root = join(import.meta.dirname, '..', '..');
-const cli = join(root, 'dist', 'cli', 'main.js');
+export { root };
 
 export function ensureBuilt(): void {
-  if (!existsSync(cli)) execFileSync('npx', ['tsup'], { cwd: root, stdio: 'ignore' });
+  buildBin();
 }
 
 export function safebind(args: string[]): { status: number | null; stdout: string; stderr: string } {

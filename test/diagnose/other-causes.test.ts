@@ -54,6 +54,19 @@ describe('unsupported-platform', () => {
 });
 
 describe('unknown', () => {
+  it('an Error with no errno, code or syscall is said not to be a socket error', () => {
+    const failure = {
+      ...bindFailure('10.0.0.10', 8080, 'EMFILE'),
+      error: { syscall: '', errno: 0, code: '', message: 'x' },
+    };
+    const diagnosis = diagnose(failure, snapshot());
+    expect(diagnosis.cause).toBe('unknown');
+    expect(diagnosis.summary).toBe('Not a socket error (no errno, code or syscall): x');
+    expect(diagnosis.details[0]).toBe(
+      'The error has no errno, code or syscall, so it is not a socket error: x.',
+    );
+  });
+
   it('an errno with no cause reports errno, syscall and what was read', () => {
     const failure = { ...bindFailure('10.0.0.10', 8080, 'EMFILE'), error: socketError('socket', 'EMFILE') };
     const diagnosis = diagnose(failure, snapshot());

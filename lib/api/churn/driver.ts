@@ -7,6 +7,9 @@ export interface Endpoint {
   family: 4 | 6;
   address: string;
   port: number;
+  /** Interface index of a scoped (link-local) IPv6 target, and its name as written after '%'. */
+  scopeId?: number;
+  zone?: string;
 }
 
 export interface DriverPlan {

@@ -20,7 +20,12 @@ export function startNativeDriver(plan: DriverPlan): Result<Driver> {
   });
   const id = b.churnStart(
     {
-      target: { family, address: plan.target.address, port: plan.target.port, scopeId: 0 },
+      target: {
+        family,
+        address: plan.target.address,
+        port: plan.target.port,
+        scopeId: plan.target.scopeId ?? 0,
+      },
       sources: plan.sources.map((address) => ({ family, address, port: 0, scopeId: 0 })),
       linger0: plan.linger0,
       bindNoPort: plan.bindNoPort,

@@ -95,6 +95,8 @@ export function startNodeDriver(plan: DriverPlan): Driver {
   };
 
   const unspecified = plan.target.family === 6 ? '::' : '0.0.0.0';
+  // libuv reads the scope of a link-local target from its '%zone'.
+  const targetHost = plan.target.zone ? `${plan.target.address}%${plan.target.zone}` : plan.target.address;
   // Timeouts by one sweep rather than a timer per socket: a timer per connect costs the loop ~10 %.
   const inFlight = new Set<{ t0: number; expire: () => void }>();
   const sweep =
@@ -119,10 +121,10 @@ export function startNodeDriver(plan: DriverPlan): Driver {
         return false;
       }
       socket = new net.Socket({ fd: prepared.fd });
-      socket.connect({ host: plan.target.address, port: plan.target.port });
+      socket.connect({ host: targetHost, port: plan.target.port });
     } else {
       socket = net.connect({
-        host: plan.target.address,
+        host: targetHost,
         port: plan.target.port,
         family: plan.target.family,
         ...(source !== undefined ? { localAddress: source } : {}),

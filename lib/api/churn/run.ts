@@ -3,6 +3,7 @@
 import { lookup } from 'node:dns/promises';
 import { binding } from '../../binding.js';
 import { bareAddress } from '../../host/sockets.js';
+import { parseHost } from '../../sys/address.js';
 import { failure, socketError } from '../../sys/errors.js';
 import type { Result, SocketError } from '../../types.js';
 import { explain } from '../explain.js';
@@ -70,8 +71,20 @@ function checkValues(o: ChurnOptions): string | undefined {
 }
 
 async function resolveTarget(host: string, port: number): Promise<Result<Endpoint>> {
-  const bare = bareAddress(host);
-  if (bare) return { ok: true, value: { family: bare.family, address: bare.address, port } };
+  const parsed = parseHost(host);
+  if (parsed.ok) {
+    const { address, family, scopeId, interface: zone } = parsed.value;
+    return {
+      ok: true,
+      value: {
+        family,
+        address,
+        port,
+        ...(scopeId !== undefined ? { scopeId } : {}),
+        ...(zone !== undefined ? { zone } : {}),
+      },
+    };
+  }
   try {
     const found = await lookup(host);
     return { ok: true, value: { family: found.family === 6 ? 6 : 4, address: found.address, port } };
@@ -229,7 +242,11 @@ export async function runChurn(options: ChurnOptions = {}): Promise<Result<Churn
     }
     const report: ChurnReport = {
       mode,
-      target: hostPort(target.address, target.port, target.family),
+      target: hostPort(
+        target.zone ? `${target.address}%${target.zone}` : target.address,
+        target.port,
+        target.family,
+      ),
       connects: outcome.connects,
       durationMs,
       ratePerSec: durationMs > 0 ? Math.round((outcome.connects / durationMs) * 1e4) / 10 : 0,
