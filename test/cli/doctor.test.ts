@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { netnsIt, type Netns } from '../helpers/netns.js';
+import { netnsIt, type Netns, vethToPeerOwning } from '../helpers/netns.js';
 import { buildBin, ESCAPE, plain, runCli } from './cli.js';
 
 beforeAll(() => buildBin(), 180_000);
@@ -189,11 +189,7 @@ describe('safebind doctor', () => {
   netnsIt(
     'names an IPv6 address that failed duplicate address detection, as the most severe warning',
     async (ns) => {
-      const peer = ns.peer();
-      ns.run('ip link add ve0 type veth peer name ve1');
-      ns.run(`ip link set ve1 netns ${peer}`);
-      ns.run(`ip -n ${peer} addr add fd00:9::5/64 dev ve1 nodad`);
-      ns.run(`ip -n ${peer} link set ve1 up`);
+      vethToPeerOwning(ns, 'fd00:9::5/64', 've0', 've1');
       ns.sysctl('net.ipv6.conf.ve0.accept_dad', '1');
       ns.run('ip link set ve0 up');
       ns.run('ip -6 addr add fd00:9::5/64 dev ve0');

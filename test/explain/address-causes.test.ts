@@ -6,7 +6,7 @@ import { describe, expect } from 'vitest';
 import { explain } from '../../lib/index.js';
 import { bind, closeSocket, openSocket } from '../../lib/sys/index.js';
 import type { SocketError } from '../../lib/types.js';
-import { netnsIt } from '../helpers/netns.js';
+import { netnsIt, vethToPeerOwning } from '../helpers/netns.js';
 import { commands, dgramBindError, ipFlags, listenError, options, sleep, vethPair } from './helpers.js';
 
 /** A bind through lib/sys that must fail; returns its SocketError. */
@@ -125,11 +125,7 @@ describe('explain() on address causes, against the real kernel', () => {
   netnsIt(
     'the same IPv6 address on both ends of a veth between two namespaces explains address-dad-failed',
     async (ns) => {
-      const peer = ns.peer();
-      ns.run('ip link add v0 type veth peer name v1');
-      ns.run(`ip link set v1 netns ${peer}`);
-      ns.run(`ip -n ${peer} addr add fd00:9::30/64 dev v1 nodad`);
-      ns.run(`ip -n ${peer} link set v1 up`);
+      vethToPeerOwning(ns, 'fd00:9::30/64', 'v0', 'v1');
       ns.run('ip link set v0 up');
       await waitForCarrier(ns, 'v0');
       ns.run('ip addr add fd00:9::30/64 dev v0');

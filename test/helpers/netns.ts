@@ -96,3 +96,17 @@ export function netnsIt(
     timeout,
   );
 }
+
+/**
+ * A veth pair `local`–`remote` whose far end sits in a second namespace, up, already holding
+ * `address` (added with nodad): the same address added on `local` then fails duplicate address
+ * detection. `local` is left down, so the caller sets its sysctls first. Returns the peer's name.
+ */
+export function vethToPeerOwning(ns: Netns, address: string, local: string, remote: string): string {
+  const peer = ns.peer();
+  ns.run(`ip link add ${local} type veth peer name ${remote}`);
+  ns.run(`ip link set ${remote} netns ${peer}`);
+  ns.run(`ip -n ${peer} addr add ${address} dev ${remote} nodad`);
+  ns.run(`ip -n ${peer} link set ${remote} up`);
+  return peer;
+}

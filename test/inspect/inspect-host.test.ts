@@ -5,7 +5,7 @@ import net from 'node:net';
 import { describe, expect, onTestFinished } from 'vitest';
 import { inspectHost } from '../../lib/index.js';
 import type { Address } from '../../lib/types.js';
-import { netnsIt, type Netns } from '../helpers/netns.js';
+import { netnsIt, type Netns, vethToPeerOwning } from '../helpers/netns.js';
 
 /** Address flags `ip -j addr` prints as `"name": true`, which Address.flags names the same way. */
 const IP_ADDRESS_FLAGS = [
@@ -113,11 +113,7 @@ describe('inspectHost() against ip and ss', () => {
   netnsIt(
     'inspectHost reports an address that failed DAD as dadfailed, first among the warnings',
     async (ns) => {
-      const peer = ns.peer();
-      ns.run('ip link add v0 type veth peer name v1');
-      ns.run(`ip link set v1 netns ${peer}`);
-      ns.run(`ip -n ${peer} addr add fd00:9::30/64 dev v1 nodad`);
-      ns.run(`ip -n ${peer} link set v1 up`);
+      vethToPeerOwning(ns, 'fd00:9::30/64', 'v0', 'v1');
       ns.run('ip link set v0 up');
       ns.sysctl('net.ipv4.ip_nonlocal_bind', '1');
       ns.run('ip addr add fd00:9::30/64 dev v0');

@@ -5,32 +5,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { METRIC_NAMES, registerMetrics } from '../../lib/prometheus.js';
 import { netnsIt, type Netns } from '../helpers/netns.js';
-
-// ss prints states its own way; the gauges use the kernel's names.
-const SS_STATES: Record<string, string> = {
-  ESTAB: 'ESTABLISHED',
-  'SYN-SENT': 'SYN_SENT',
-  'SYN-RECV': 'SYN_RECV',
-  'FIN-WAIT-1': 'FIN_WAIT1',
-  'FIN-WAIT-2': 'FIN_WAIT2',
-  'TIME-WAIT': 'TIME_WAIT',
-  UNCONN: 'CLOSE',
-  'CLOSE-WAIT': 'CLOSE_WAIT',
-  'LAST-ACK': 'LAST_ACK',
-  LISTEN: 'LISTEN',
-  CLOSING: 'CLOSING',
-};
-
-function ssByState(ns: Netns): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const line of ns.run('ss -Htan').split('\n')) {
-    const state = line.trim().split(/\s+/)[0];
-    if (!state) continue;
-    const name = SS_STATES[state] ?? state;
-    out[name] = (out[name] ?? 0) + 1;
-  }
-  return out;
-}
+import { ssCounts } from '../host/tables.js';
 
 /** Sockets toward host:port in any state but LISTEN, as ss counts them. */
 function ssToward(ns: Netns, host: string, port: number): number {
@@ -64,18 +39,18 @@ async function connectMany(port: number, n: number): Promise<Socket[]> {
 /** Client-side closes that leave `n` TIME_WAIT sockets toward the port (they hold their ports 60 s). */
 async function timeWaits(ns: Netns, port: number, n: number): Promise<void> {
   for (const s of await connectMany(port, n)) s.end();
-  await settle(ns);
+  await settle();
 }
 
 /** Waits until no socket is between states, so a scrape and ss see the same table. */
-async function settle(ns: Netns): Promise<void> {
+async function settle(): Promise<void> {
   const moving = ['SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSING'];
   for (let i = 0; i < 100; i++) {
-    const states = ssByState(ns);
+    const states = ssCounts('');
     if (moving.every((s) => !states[s])) return;
     await new Promise((r) => setTimeout(r, 20));
   }
-  throw new Error(`sockets did not settle: ${JSON.stringify(ssByState(ns))}`);
+  throw new Error(`sockets did not settle: ${JSON.stringify(ssCounts(''))}`);
 }
 
 type Sample = { labels: Record<string, string | number | undefined>; value: number };
@@ -101,7 +76,7 @@ async function makeTable(ns: Netns): Promise<void> {
   await connectMany(5432, 30);
   await timeWaits(ns, 5432, 15);
   await connectMany(6379, 5);
-  await settle(ns);
+  await settle();
 }
 
 describe('registerMetrics', () => {
@@ -111,7 +86,7 @@ describe('registerMetrics', () => {
     registerMetrics(registry, { destinations: ['127.0.0.1:5432'] });
 
     const m = await scrape(registry);
-    const ss = ssByState(ns);
+    const ss = ssCounts('');
 
     const sockets = Object.fromEntries((m.safebind_sockets ?? []).map((s) => [s.labels.state, s.value]));
     expect(sockets).toEqual(ss);
@@ -158,7 +133,7 @@ describe('registerMetrics', () => {
     await connectMany(5432, 10);
     ns.sysctl('net.ipv4.ip_local_port_range', '40000 40199');
     ns.sysctl('net.ipv4.ip_nonlocal_bind', '0');
-    await settle(ns);
+    await settle();
     const second = await scrape(registry);
     expect(valueOf(second.safebind_port_pool_in_use)).toBe(ssToward(ns, '127.0.0.1', 5432));
     expect(valueOf(second.safebind_port_pool_in_use)).toBe(55);
@@ -182,7 +157,7 @@ describe('registerMetrics', () => {
       ),
     );
     onTestFinished(() => sockets.forEach((s) => s.destroy()));
-    await settle(ns);
+    await settle();
     const registry = new Registry();
     registerMetrics(registry, { destinations: ['[::1]:8443'] });
     const m = await scrape(registry);
