@@ -4,12 +4,12 @@
 // The addon-direct row is the floor of any fd hand-over: what remains above it is safeBind's own cost.
 // Runs itself inside a private network namespace.
 //   node bench/bind-listen.mjs [ROUNDS=2000]      (needs `npx tsup` and the addon built)
-import { spawnSync, execFileSync } from 'node:child_process';
 import net from 'node:net';
 import process from 'node:process';
 import { log } from 'node:console';
 import { createRequire } from 'node:module';
 import { safeBind, safeListen } from '../dist/index.js';
+import { enterPrivateNetns } from './netns.mjs';
 
 // The floor of the fd path: the same three system calls made straight on the addon, no safeBind.
 const addon = createRequire(import.meta.url)('../build/Release/safebind.node');
@@ -17,15 +17,7 @@ const k = addon.constants;
 
 const rounds = Number(process.argv[2] ?? 2000);
 
-if (!process.env.SAFEBIND_BENCH_IN_NETNS) {
-  const args = process.geteuid() === 0 ? ['--net'] : ['--user', '--map-root-user', '--net'];
-  const r = spawnSync('unshare', [...args, '--', process.execPath, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, SAFEBIND_BENCH_IN_NETNS: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
-execFileSync('ip', ['link', 'set', 'lo', 'up']);
+enterPrivateNetns();
 
 const HOST = '127.0.0.1';
 const PORT = 18080;

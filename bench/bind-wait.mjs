@@ -4,23 +4,16 @@
 // starts just before the write, not before a fork and exec; the figure is an upper bound (it
 // includes the pipe and ip's own work). Runs itself inside a private network namespace.
 //   node bench/bind-wait.mjs [RUNS=20]      (needs `npx tsup` and the addon built)
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import process from 'node:process';
 import { log } from 'node:console';
 import { setTimeout as delay } from 'node:timers/promises';
 import { safeBind } from '../dist/index.js';
+import { enterPrivateNetns } from './netns.mjs';
 
 const runs = Number(process.argv[2] ?? 20);
 
-if (!process.env.SAFEBIND_BENCH_IN_NETNS) {
-  const args = process.geteuid() === 0 ? ['--net'] : ['--user', '--map-root-user', '--net'];
-  const r = spawnSync('unshare', [...args, '--', process.execPath, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, SAFEBIND_BENCH_IN_NETNS: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
-execFileSync('ip', ['link', 'set', 'lo', 'up']);
+enterPrivateNetns();
 execFileSync('ip', ['link', 'add', 'sbb0', 'type', 'veth', 'peer', 'name', 'sbb1']);
 execFileSync('ip', ['link', 'set', 'sbb0', 'up']);
 execFileSync('ip', ['link', 'set', 'sbb1', 'up']);

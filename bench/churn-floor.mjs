@@ -4,7 +4,7 @@
 // and `--mode node` against a bare net.connect + destroy loop. Prints the figures and the ratios.
 // Runs itself inside a private network namespace so the host's socket table is left alone.
 //   node bench/churn-floor.mjs [SECONDS=3] [ROUNDS=3]      (needs `npx tsup` and the addon built)
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -12,20 +12,13 @@ import process from 'node:process';
 import { log } from 'node:console';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { enterPrivateNetns } from './netns.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.argv[2] ?? 3);
 const rounds = Number(process.argv[3] ?? 3);
 
-if (!process.env.CHURN_FLOOR_IN_NETNS) {
-  const args = process.geteuid() === 0 ? ['--net'] : ['--user', '--map-root-user', '--net'];
-  const r = spawnSync('unshare', [...args, '--', process.execPath, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, CHURN_FLOOR_IN_NETNS: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
-execFileSync('ip', ['link', 'set', 'lo', 'up']);
+enterPrivateNetns();
 execFileSync('mkdir', ['-p', join(here, 'bin')]);
 execFileSync('cc', [
   '-O2',

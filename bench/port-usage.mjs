@@ -5,7 +5,7 @@
 // reading + splitting /proc/net/tcp{,6} in JS — with most sockets matching and with none matching.
 // Medians of several runs. Runs itself inside a private network namespace (host untouched).
 //   node bench/port-usage.mjs [RUNS=9]     (needs `npx tsup` (or SAFEBIND_DIST=dir) and the addon)
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -14,21 +14,14 @@ import process from 'node:process';
 import { log } from 'node:console';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { enterPrivateNetns } from './netns.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const runs = Number(process.argv[2] ?? 9);
 const TIME_WAITS = Number(process.env.TIME_WAITS ?? 26_000);
 const ESTABLISHED = Number(process.env.ESTABLISHED ?? 2_000); // connections: two sockets each
 
-if (!process.env.PORT_USAGE_IN_NETNS) {
-  const args = process.geteuid() === 0 ? ['--net'] : ['--user', '--map-root-user', '--net'];
-  const r = spawnSync('unshare', [...args, '--', process.execPath, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, PORT_USAGE_IN_NETNS: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
-execFileSync('ip', ['link', 'set', 'lo', 'up']);
+enterPrivateNetns();
 // A pool big enough for every TIME_WAIT toward one destination, and no reuse of them.
 execFileSync('sysctl', ['-q', '-w', 'net.ipv4.ip_local_port_range=1024 65535']);
 execFileSync('sysctl', ['-q', '-w', 'net.ipv4.tcp_tw_reuse=0']);
