@@ -16,6 +16,10 @@ function timeWaitCount(ns: Netns): number {
   return Number(ns.sh('ss -Htan state time-wait | wc -l').trim());
 }
 
+function finWaitCount(ns: Netns): number {
+  return Number(ns.sh('ss -Htan state fin-wait-1 state fin-wait-2 | wc -l').trim());
+}
+
 describe('bench churn runner', () => {
   for (const mode of ['native', 'node'] as const) {
     netnsIt(`${mode}: the connects counted equal the connections the listener accepted`, async () => {
@@ -35,9 +39,14 @@ describe('bench churn runner', () => {
         expect(reset.timeWaitPeak).toBe(0);
         const plain = await churn({ mode, count: 500 });
         expect(plain.connects).toBe(500);
+        // The listener closes its end only after the client's FIN, on its own thread: until it has,
+        // the last client sockets sit in FIN_WAIT2 rather than TIME_WAIT. Wait for that to settle.
+        for (let i = 0; i < 100 && finWaitCount(ns) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+        expect(finWaitCount(ns)).toBe(0);
         // Not exactly 500: with the client and the listener on two CPUs, about 1 in 1000 client sockets
-        // is reset instead of entering TIME_WAIT (TcpOutRsts counts them; bench/README.md).
-        expect(timeWaitCount(ns)).toBeGreaterThan(450);
+        // is reset instead of entering TIME_WAIT (TcpOutRsts counts them; bench/README.md), and with
+        // both cores busy up to about 4 % (479 of 500 seen with the CPUs loaded).
+        expect(timeWaitCount(ns)).toBeGreaterThanOrEqual(450);
       },
     );
 
