@@ -178,9 +178,7 @@ export function notLocal(ctx: Context, asSource: boolean): Diagnosis {
       code: ctx.code,
       summary:
         `Cannot connect to ${destination} from ${address}: the source address ${address} is not an address of this host` +
-        (subnet !== undefined
-          ? ` (it is in ${subnet.interface}'s subnet ${subnet.cidr} but not attached)`
-          : ''),
+        unattachedNote(subnet),
       details,
       evidence,
       remediation,
@@ -198,10 +196,7 @@ export function notLocal(ctx: Context, asSource: boolean): Diagnosis {
     cause: 'address-not-local',
     code: ctx.code,
     summary:
-      `Cannot bind ${shownLocal(ep)}: ${address} is not an address of this host` +
-      (subnet !== undefined
-        ? ` (it is in ${subnet.interface}'s subnet ${subnet.cidr} but not attached)`
-        : ''),
+      `Cannot bind ${shownLocal(ep)}: ${address} is not an address of this host` + unattachedNote(subnet),
     details,
     evidence,
     remediation,
@@ -509,4 +504,11 @@ export function scopeIdRequired(ctx: Context): Diagnosis {
       { title: `Or bind the socket to the interface (SO_BINDTODEVICE)`, option: `device: '${best}'` },
     ],
   };
+}
+
+/** The summary's tail for an address that belongs to a link's subnet but is not attached to it. */
+function unattachedNote(subnet: { interface: string; cidr: string } | undefined): string {
+  return subnet !== undefined
+    ? ` (it is in ${subnet.interface}'s subnet ${subnet.cidr} but not attached)`
+    : '';
 }
