@@ -118,11 +118,15 @@ export function bindOnce(plan: BindPlan): Result<BoundSocket> {
   return { ok: true, value: boundSocket(fd, plan, port) };
 }
 
-/** Binds per the plan, waiting for the address when asked; the failure carries its diagnosis. */
-export async function bindPlan(plan: BindPlan): Promise<BindResult> {
+/**
+ * Binds per the plan, waiting for the address when asked; the failure carries its diagnosis.
+ * `onWait` is called once, when the first attempt failed and the wait for the address begins.
+ */
+export async function bindPlan(plan: BindPlan, onWait?: () => void): Promise<BindResult> {
   if (plan.signal?.aborted) throw new AbortError(plan.signal);
   let result = bindOnce(plan);
   if (!result.ok && plan.waitForAddress > 0 && waitable(result.error)) {
+    onWait?.();
     result = await retryUntil(() => bindOnce(plan), waitable, {
       timeout: plan.waitForAddress,
       signal: plan.signal,
@@ -158,10 +162,19 @@ export async function bindPlan(plan: BindPlan): Promise<BindResult> {
  * cancellable operations do, and nothing stays open.
  */
 export async function safeBind(opts: BindOptions): Promise<BindResult> {
-  const checked = checkBindOptions(opts, 'safeBind()');
+  return bindChecked(opts, 'safeBind()');
+}
+
+/** safeBind under another caller's name, with bindPlan's `onWait`. */
+export async function bindChecked(
+  opts: BindOptions,
+  caller: string,
+  onWait?: () => void,
+): Promise<BindResult> {
+  const checked = checkBindOptions(opts, caller);
   if (!checked.ok) {
     if (opts.signal?.aborted) throw new AbortError(opts.signal);
     return invalidInput(checked.reason, checked.failure);
   }
-  return bindPlan(checked.plan);
+  return bindPlan(checked.plan, onWait);
 }

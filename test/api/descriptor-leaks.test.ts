@@ -7,7 +7,7 @@ import { safeBind } from '../../lib/api/safe-bind.js';
 import { safeConnect } from '../../lib/api/safe-connect.js';
 import { safeListen } from '../../lib/api/safe-listen.js';
 import { netnsIt } from '../helpers/netns.js';
-import { echoServer, fdCount, sleep } from './helpers.js';
+import { echoServer, fdCount } from './helpers.js';
 
 const CALLS = 10_000;
 
@@ -19,11 +19,10 @@ describe('descriptor leaks', () => {
   netnsIt(
     'the descriptor count is unchanged after 10,000 mixed calls',
     async () => {
-      await echoServer(17000);
+      const echo = await echoServer(17000);
       // Let the first calls' lazily opened descriptors (netlink, epoll) exist before counting.
       const warm = await safeBind({ host: '127.0.0.1', port: 0 });
       if (warm.ok) warm.socket.close();
-      await sleep(20);
       const before = fdCount();
       const outcomes = { ok: 0, failed: 0, thrown: 0 };
       for (let i = 0; i < CALLS; i++) {
@@ -93,7 +92,8 @@ describe('descriptor leaks', () => {
             });
         }
       }
-      await sleep(50);
+      // The echo server's side of the last connects closes when their FIN arrives.
+      await echo.idle();
       expect(outcomes.ok + outcomes.failed + outcomes.thrown).toBe(CALLS);
       expect(outcomes.thrown).toBeGreaterThan(0);
       expect(fdCount()).toBe(before);

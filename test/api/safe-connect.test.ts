@@ -107,7 +107,6 @@ describe('safeConnect', () => {
         expect(early.diagnosis.cause).toBe('no-route');
         expect(early.diagnosis.summary).toContain('10.67.0.1');
       }
-      await sleep(10);
       expect(fdCount()).toBe(before);
       ns.run('ip addr add 10.67.0.1/32 dev lo');
       const later = await safeConnect({
@@ -151,7 +150,6 @@ describe('safeConnect', () => {
           inUse: 10,
           byState: { ESTABLISHED: 10 },
         });
-        await sleep(10);
         expect(fdCount()).toBe(before);
       } finally {
         for (const s of open) s.destroy();
@@ -180,7 +178,6 @@ describe('safeConnect', () => {
     });
     expect(result.diagnosis.summary).toContain('127.0.0.1:1');
     expect(result.diagnosis.details.join(' ')).toMatch(/Nothing listens/);
-    await sleep(10);
     expect(fdCount()).toBe(before);
   });
 
@@ -194,7 +191,6 @@ describe('safeConnect', () => {
     if (result.ok) return;
     expect(result.error).toMatchObject({ syscall: 'connect', code: 'ETIMEDOUT', address: target, port: 80 });
     expect(result.diagnosis.summary).toContain(target);
-    await sleep(10);
     expect(fdCount()).toBe(before);
   });
 
@@ -206,7 +202,6 @@ describe('safeConnect', () => {
     await sleep(50);
     controller.abort();
     await expect(pending).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
-    await sleep(10);
     expect(fdCount()).toBe(before);
   });
 

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { describe, expect } from 'vitest';
 import { safeListen } from '../../lib/api/safe-listen.js';
 import { netnsIt } from '../helpers/netns.js';
-import { fdCount, sleep } from './helpers.js';
+import { fdCount } from './helpers.js';
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -87,7 +87,6 @@ describe('safeListen', () => {
     async () => {
       const holder = net.createServer();
       await new Promise<void>((resolve) => holder.listen(18090, '127.0.0.1', resolve));
-      await sleep(20);
       const before = fdCount();
       const server = net.createServer();
       const result = await safeListen(server, { host: '127.0.0.1', port: 18090 });

@@ -72,7 +72,6 @@ describe('waitForAddress', () => {
       expect(error?.name).toBe('AbortError');
       expect(error?.code).toBe('ABORT_ERR');
       expect(error?.cause).toBe(reason);
-      await sleep(10);
       expect(fdCount()).toBe(before);
     },
   );

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect } from 'vitest';
 import { netnsIt } from '../helpers/netns.js';
-import { fdCount, sleep } from './helpers.js';
+import { fdCount } from './helpers.js';
 
 const entry = fileURLToPath(new URL('./fixtures/safe-bind-worker.mjs', import.meta.url));
 const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
@@ -40,7 +40,6 @@ describe('safeBind in worker threads', () => {
     } finally {
       await Promise.all(workers.map((w) => w.terminate()));
     }
-    await sleep(50);
     expect(fdCount()).toBe(before);
   });
 });

@@ -1,11 +1,11 @@
 // The `bench churn` command line: `--json` prints exactly one document of the documented shape, a
 // chart file is self-contained, and bad flags exit 2 with one clear line and no stack trace.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { netnsIt } from '../helpers/netns.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { ensureBuilt, safebind, safebindAsync } from './cli.js';
 
 beforeAll(ensureBuilt, 120_000);
@@ -51,7 +51,7 @@ describe('bench churn CLI', () => {
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const port = (server.address() as net.AddressInfo).port;
-      const dir = mkdtempSync(join(tmpdir(), 'churn-'));
+      const dir = tempDir('safebind-churn-');
       const chart = join(dir, 'chart.html');
       const r = await safebindAsync([
         'bench',

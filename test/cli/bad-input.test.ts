@@ -1,17 +1,17 @@
 // Bad input on every command of the built bin: exit 2, one line on stderr naming the problem, nothing
 // on stdout, never a stack trace — and `bench churn` human output follows the same colour rule as
 // doctor and preflight (only a terminal gets escapes, whatever CI or picocolors' defaults say).
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect } from 'vitest';
 import { netnsIt } from '../helpers/netns.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { buildBin, ESCAPE, runCli } from './cli.js';
 
 beforeAll(() => buildBin(), 180_000);
 
 function configFiles(): Record<string, string> {
-  const dir = mkdtempSync(join(tmpdir(), 'safebind-bad-input-'));
+  const dir = tempDir('safebind-bad-input-');
   const files: Record<string, string> = {
     array: '[1, 2]',
     notJson: 'bind = 10.0.0.50:8080',

@@ -3,13 +3,13 @@
 // process, no route, and targets that are not targets at all.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { netnsIt, type Netns } from '../helpers/netns.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { buildBin, ESCAPE, plain, runCli } from './cli.js';
 
 beforeAll(() => buildBin(), 180_000);
@@ -200,7 +200,7 @@ describe('safebind preflight', () => {
 
   netnsIt('--config reads bind and connect targets; every one is reported, in order', async (ns) => {
     subnetWithoutVip(ns);
-    const dir = mkdtempSync(join(tmpdir(), 'safebind-preflight-'));
+    const dir = tempDir('safebind-preflight-');
     const file = join(dir, 'preflight.json');
     writeFileSync(
       file,
@@ -254,7 +254,7 @@ describe('safebind preflight', () => {
   });
 
   it('bad usage exits 2 with one line: no target, a bad --wait, an unreadable --config', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'safebind-preflight-'));
+    const dir = tempDir('safebind-preflight-');
     writeFileSync(join(dir, 'broken.json'), '{ "bind": [');
     writeFileSync(join(dir, 'bad-target.json'), '{ "bind": ["10.0.0.1:99999"] }');
     writeFileSync(

@@ -2,9 +2,8 @@
 // a port held by a listener of another process (its pid named), a port held only by TIME_WAIT, and a
 // privileged port bound by an unprivileged user.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, onTestFinished } from 'vitest';
 import { explain } from '../../lib/index.js';
@@ -12,6 +11,8 @@ import type { PortHolder } from '../../lib/host/types.js';
 import { bind, closeSocket, listen as sysListen, openSocket } from '../../lib/sys/index.js';
 import type { Diagnosis, SocketError } from '../../lib/types.js';
 import { netnsIt } from '../helpers/netns.js';
+import { unmet } from '../helpers/prerequisite.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { commands, dgramBindError, listenError, options } from './helpers.js';
 
 /** Opens a TCP socket closed when the test ends. */
@@ -158,19 +159,12 @@ describe('explain() on port causes, against the real kernel', () => {
     'listening on port 80 as uid 65534 explains port-privileged from inside that process',
     async (_ns, ctx) => {
       const esbuild = await import('esbuild').catch(() => undefined);
-      if (esbuild === undefined) {
-        console.warn('[port-privileged] skipped: esbuild is not installed to bundle the child');
-        ctx.skip();
-        return;
-      }
+      if (esbuild === undefined) unmet(ctx, 'esbuild is not installed to bundle the child');
       const setpriv = spawnSync('setpriv', ['--version']);
       if (setpriv.status !== 0 || process.getuid?.() !== 0) {
-        console.warn('[port-privileged] skipped: needs setpriv and root to switch to uid 65534');
-        ctx.skip();
-        return;
+        unmet(ctx, 'needs setpriv and root to switch to uid 65534');
       }
-      const dir = mkdtempSync(join(tmpdir(), 'safebind-priv-'));
-      onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+      const dir = tempDir('safebind-priv-');
       chmodSync(dir, 0o755);
       // The bundled loader finds its package root by this manifest; the addon comes from SAFEBIND_ADDON.
       writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'safebind', type: 'module' }));
@@ -205,11 +199,7 @@ describe('explain() on port causes, against the real kernel', () => {
         diagnosis?: Diagnosis;
       };
       expect(out.uid).toBe(65534);
-      if (out.listening === true) {
-        console.warn('[port-privileged] skipped: uid 65534 may bind port 80 in this namespace');
-        ctx.skip();
-        return;
-      }
+      if (out.listening === true) unmet(ctx, 'uid 65534 may bind port 80 in this namespace');
       expect(out.error).toMatchObject({ code: 'EACCES', syscall: 'listen', port: 80 });
       const d = out.diagnosis;
       expect(d?.cause).toBe('port-privileged');

@@ -5,11 +5,12 @@
 //
 // As root this needs nothing more. Otherwise run the suite as
 // `unshare --user --map-root-user --net npm test`, which makes the process root of its own user
-// namespace; when neither works the test is skipped and says why.
+// namespace; when neither works the test is skipped and says why (under CI=true it fails instead).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { it, onTestFinished, type TestContext } from 'vitest';
 import { loadBinding } from '../../lib/binding.js';
+import { unmet } from './prerequisite.js';
 
 export interface Netns {
   /** Runs a command (argv as one string, split on spaces; use `sh()` for pipes) in this namespace. */
@@ -69,15 +70,13 @@ function makeNetns(): Netns {
 }
 
 /**
- * Enters a fresh namespace for the current test, or skips the test with the reason printed.
+ * Enters a fresh namespace for the current test, or skips the test with the reason printed (fails
+ * it under CI).
  * Call it first thing in a test body.
  */
 export function useNetns(ctx: TestContext): Netns {
   const entered = enterFreshNetns();
-  if (!entered.ok) {
-    console.warn(`[netns] skipped "${ctx.task.name}": ${entered.reason}`);
-    ctx.skip(entered.reason);
-  }
+  if (!entered.ok) unmet(ctx, entered.reason);
   return makeNetns();
 }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, onTestFinished } from 'vitest';
 import { loadBinding, type NativeBinding, type NativeSocketQuery } from '../../lib/binding.js';
 import { netnsIt } from '../helpers/netns.js';
+import { unmet } from '../helpers/prerequisite.js';
 import { connect, listen, settle, ssCounts, timeWaits } from './tables.js';
 
 function addon(): NativeBinding {
@@ -155,7 +156,7 @@ describe('one walk for both TCP families', () => {
   });
 
   netnsIt('the AF_UNSPEC TCP query sends one TCPDIAG_GETSOCK dump, UDP still two v2 dumps', (_ns, ctx) => {
-    if (spawnSync('strace', ['-V']).status !== 0) ctx.skip('strace is not installed');
+    if (spawnSync('strace', ['-V']).status !== 0) unmet(ctx, 'strace is not installed');
     const script = `
       const b = require(${JSON.stringify(join(process.cwd(), 'build', 'Release', 'safebind.node'))});
       const C = b.constants, any = { address: '', port: 0 };
@@ -171,7 +172,7 @@ describe('one walk for both TCP families', () => {
       },
     );
     if (r.status !== 0 && /ptrace|Operation not permitted/.test(r.stderr))
-      ctx.skip('strace cannot trace here');
+      unmet(ctx, 'strace cannot trace here');
     const [, tcp = '', udp = ''] = r.stderr.split(/^--- \d+$/m);
     const requests = (text: string) => text.split('\n').filter((l) => /sendto\(.*nlmsg_type=/.test(l));
     expect(requests(tcp)).toHaveLength(1);

@@ -1,12 +1,12 @@
 // An address watch keeps working after its netlink socket overflowed: a burst larger than the
 // receive queue makes the socket report an error (POLLERR, ENOBUFS), on which libuv stops the poll.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { loadBinding } from '../../lib/binding.js';
 import { netnsIt } from '../helpers/netns.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const waitFor = async (test: () => boolean, ms: number) => {
   const until = Date.now() + ms;
@@ -24,13 +24,12 @@ describe('address watch after an overflow', () => {
     try {
       // 3000 additions while this thread is blocked in execFileSync and cannot read: far more than
       // the socket's default receive queue (about 200 KiB) holds.
-      const dir = mkdtempSync(join(tmpdir(), 'sbw-'));
+      const dir = tempDir('safebind-watch-');
       const batch = join(dir, 'batch');
       const lines: string[] = [];
       for (let i = 0; i < 3000; i++) lines.push(`addr add 10.77.${i >> 8}.${i & 255}/32 dev sbw0`);
       writeFileSync(batch, lines.join('\n') + '\n');
       execFileSync('ip', ['-batch', batch]);
-      rmSync(dir, { recursive: true });
       await waitFor(() => calls > 0, 2000);
       expect(calls).toBeGreaterThan(0);
       await new Promise((r) => setTimeout(r, 100));
