@@ -24,6 +24,7 @@ import { AbortError, requireSignal } from './abort-error.js';
 import { requireDuration } from './bind-options.js';
 import { failedWith, invalidInput, type Failed } from './failed.js';
 import { toSocketError } from './failure.js';
+import { startTimer, type CancelTimer } from './timer.js';
 
 /** Where {@link safeConnect} connects to, from where, and with which socket options. */
 export interface ConnectOptions {
@@ -174,9 +175,9 @@ function connectOn(fd: number, plan: ConnectPlan, failure: Omit<Failure, 'error'
       resolve(failedWith({ ...failure, error }, error));
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
+    let stopTimer: CancelTimer = () => {};
     const cleanup = () => {
-      if (timer !== undefined) clearTimeout(timer);
+      stopTimer();
       socket.off('connect', onConnect);
       socket.off('error', onError);
       plan.signal?.removeEventListener('abort', onAbort);
@@ -199,11 +200,10 @@ function connectOn(fd: number, plan: ConnectPlan, failure: Omit<Failure, 'error'
     socket.once('connect', onConnect);
     socket.once('error', onError);
     plan.signal?.addEventListener('abort', onAbort, { once: true });
-    if (plan.timeout !== undefined && plan.timeout > 0 && Number.isFinite(plan.timeout)) {
+    if (plan.timeout !== undefined && plan.timeout > 0) {
       const address = formatHost(plan.remote);
-      timer = setTimeout(
-        () => fail(socketError('connect', osConstants.errno.ETIMEDOUT, { address, port: plan.port })),
-        plan.timeout,
+      stopTimer = startTimer(plan.timeout, () =>
+        fail(socketError('connect', osConstants.errno.ETIMEDOUT, { address, port: plan.port })),
       );
     }
     socket.connect({ port: plan.port, host: formatHost(plan.remote) });
