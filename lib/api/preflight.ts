@@ -24,7 +24,7 @@ import { requireDuration, type BindOptions } from './bind-options.js';
 import { diagnoseFailure } from './explain.js';
 import { invalidInputError } from './failed.js';
 import { toSocketError } from './failure.js';
-import { safeBind } from './safe-bind.js';
+import { bindAndClose } from './safe-bind.js';
 import { safeConnect } from './safe-connect.js';
 
 /** A destination to check: address or host name, port, and what the service connects with. */
@@ -125,7 +125,8 @@ async function checkBind(
   }
   const remaining = Math.max(0, deadline - Date.now());
   const started = Date.now();
-  const result = await safeBind({
+  // Bound and closed in one tick: concurrent preflights of the same target must not collide.
+  const result = await bindAndClose({
     ...opts,
     waitForAddress: opts.waitForAddress ?? remaining,
     ...(signal ? { signal } : {}),

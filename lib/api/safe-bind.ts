@@ -118,12 +118,22 @@ export function bindOnce(plan: BindPlan): Result<BoundSocket> {
   return { ok: true, value: boundSocket(fd, plan, port) };
 }
 
-/** Binds per the plan, waiting for the address when asked; the failure carries its diagnosis. */
-export async function bindPlan(plan: BindPlan): Promise<BindResult> {
+/**
+ * Binds per the plan, waiting for the address when asked; the failure carries its diagnosis. With
+ * `closeAtOnce` (a check, such as preflight's) each successful bind is closed in the same tick it
+ * was made: a socket held across an await would make a concurrent check of the same target fail
+ * with EADDRINUSE and name this very process as the holder. The resolved socket is then closed.
+ */
+export async function bindPlan(plan: BindPlan, closeAtOnce = false): Promise<BindResult> {
   if (plan.signal?.aborted) throw new AbortError(plan.signal);
-  let result = bindOnce(plan);
+  const attempt = (): Result<BoundSocket> => {
+    const bound = bindOnce(plan);
+    if (bound.ok && closeAtOnce) bound.value.close();
+    return bound;
+  };
+  let result = attempt();
   if (!result.ok && plan.waitForAddress > 0 && waitable(result.error)) {
-    result = await retryUntil(() => bindOnce(plan), waitable, {
+    result = await retryUntil(attempt, waitable, {
       timeout: plan.waitForAddress,
       signal: plan.signal,
     });
@@ -158,10 +168,22 @@ export async function bindPlan(plan: BindPlan): Promise<BindResult> {
  * cancellable operations do, and nothing stays open.
  */
 export async function safeBind(opts: BindOptions): Promise<BindResult> {
+  return checkAndBind(opts, false);
+}
+
+/**
+ * safeBind for a check (preflight): the same options, causes and waiting, but the socket is closed
+ * the moment the bind succeeds, so concurrent checks of one target never see each other.
+ */
+export function bindAndClose(opts: BindOptions): Promise<BindResult> {
+  return checkAndBind(opts, true);
+}
+
+async function checkAndBind(opts: BindOptions, closeAtOnce: boolean): Promise<BindResult> {
   const checked = checkBindOptions(opts, 'safeBind()');
   if (!checked.ok) {
     if (opts.signal?.aborted) throw new AbortError(opts.signal);
     return invalidInput(checked.reason, checked.failure);
   }
-  return bindPlan(checked.plan);
+  return bindPlan(checked.plan, closeAtOnce);
 }
