@@ -9,8 +9,9 @@ import {
   bind,
   closeSocket,
   formatHost,
-  isHostName,
   openSocket,
+  parseDestination,
+  parseDestinationPort,
   parseHost,
   parsePort,
   setBindAddressNoPort,
@@ -104,10 +105,11 @@ async function resolveHost(
 ): Promise<
   { ok: true; value: ParsedHost } | { ok: false; reason: string } | { ok: false; error: SocketError }
 > {
-  const literal = parseHost(host);
-  if (literal.ok || !isHostName(host)) return literal;
+  const destination = parseDestination(host);
+  if (!destination.ok) return destination;
+  if (destination.value.kind === 'address') return { ok: true, value: destination.value.address };
   try {
-    const found = await lookup(host, { family: family ?? 0 });
+    const found = await lookup(destination.value.host, { family: family ?? 0 });
     const parsed = parseHost(found.address);
     return parsed.ok ? parsed : { ok: false, reason: parsed.reason };
   } catch (e) {
@@ -240,9 +242,8 @@ export async function safeConnect(opts: ConnectOptions): Promise<ConnectResult> 
   if (signal?.aborted) throw new AbortError(signal);
 
   const invalid = (reason: string) => invalidInput(reason, failureOf(undefined, opts));
-  const port = parsePort(opts.port);
+  const port = parseDestinationPort(opts.port);
   if (!port.ok) return invalid(port.reason);
-  if (port.value === 0) return invalid('port 0 cannot be connected to: give the destination port');
   let local: ParsedHost | undefined;
   if (opts.localAddress !== undefined) {
     const parsed = parseHost(opts.localAddress);
