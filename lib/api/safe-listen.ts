@@ -44,6 +44,22 @@ function stillOurs(socket: BoundSocket): boolean {
   return local.ok && local.value.port === socket.port && socket.host.startsWith(local.value.address);
 }
 
+/**
+ * Why a dgram socket cannot take a descriptor, or undefined: Node refuses one that is already bound
+ * or closed, but only once bind({ fd }) is called, after our bind — so ask first. address() throws
+ * ERR_SOCKET_DGRAM_NOT_RUNNING for a closed socket and returns an address for a bound one.
+ */
+function dgramProblem(socket: dgram.Socket): string | undefined {
+  try {
+    socket.address();
+    return 'the dgram socket is already bound';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_SOCKET_DGRAM_NOT_RUNNING')
+      return 'the dgram socket is closed';
+    return undefined;
+  }
+}
+
 /** Runs `start` and settles on the emitter's first 'listening' (undefined) or 'error' (the error). */
 function startAndSettle(emitter: EventEmitter, start: () => void): Promise<unknown> {
   return new Promise((resolve) => {
@@ -141,6 +157,8 @@ export async function safeListen(
     );
   }
   if (isTcp && server.listening) throw new TypeError('safeListen(): the server is already listening');
+  const unusable = isTcp ? undefined : dgramProblem(server as dgram.Socket);
+  if (unusable !== undefined) throw new TypeError(`safeListen(): ${unusable}`);
   // Every input is checked before the bind: a throw after it would leave the port bound.
   const backlog = (opts as Partial<ListenOptions> | null)?.backlog;
   if (

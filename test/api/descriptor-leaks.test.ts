@@ -113,6 +113,17 @@ describe('descriptor leaks', () => {
         TypeError,
       );
     }
+    // A dgram socket Node will refuse (bound, closed) was found out only after the bind.
+    const bound = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => bound.bind(0, '127.0.0.1', resolve));
+    const closed = dgram.createSocket('udp4');
+    closed.close();
+    for (const socket of [bound, closed]) {
+      await expect(safeListen(socket, { host: '127.0.0.1', port })).rejects.toThrow(
+        /^safeListen\(\): the dgram socket is (already bound|closed)$/,
+      );
+    }
+    await new Promise<void>((resolve) => bound.close(resolve));
     await expectFailure(safeBind({ host: '127.0.0.1', port, device: 'lo\0evil' }));
     await expectFailure(safeListen(dgram.createSocket('udp6'), { host: '127.0.0.1', port }));
     await expectFailure(safeConnect({ host: '127.0.0.1\0', port: 17000, localAddress: '127.0.0.1' }));
