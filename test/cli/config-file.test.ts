@@ -5,6 +5,7 @@ import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { netnsIt } from '../helpers/netns.js';
 import { buildBin, runCli, type CliRun } from './cli.js';
 
 beforeAll(() => buildBin(), 180_000);
@@ -43,6 +44,24 @@ describe('preflight --config', () => {
     closeSync(fd);
     const run = await runCli(['preflight', '--config', big], {}, 15_000);
     expectRefused(run, /is larger than 1048576 bytes, the most a config file may have/);
+  });
+
+  netnsIt('a probe timeout above 2^31-1 ms in the file is honoured, not fired after 1 ms', async (ns) => {
+    // A neighbour that never answers ARP: the probe ends with EHOSTUNREACH after about 3 s.
+    ns.run('ip link add sbcf0 type veth peer name sbcf1');
+    ns.run('ip addr add 10.66.0.1/24 dev sbcf0');
+    ns.run('ip link set sbcf0 up');
+    ns.run('ip link set sbcf1 up');
+    const file = join(dir, 'long-timeout.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ connect: [{ host: '10.66.0.2', port: 80, probe: true, timeout: 2 ** 32 }] }),
+    );
+    const run = await runCli(['preflight', '--config', file, '--json'], {}, 20_000);
+    expect(run.stderr).not.toContain('TimeoutOverflowWarning');
+    const report = JSON.parse(run.stdout) as { checks: Array<{ diagnosis?: { code: string } }> };
+    expect(report.checks[0]?.diagnosis?.code).toBe('EHOSTUNREACH');
+    expect(run.ms).toBeGreaterThan(1_000);
   });
 
   it('a huge value inside a file is quoted short in the one-line error', async () => {
