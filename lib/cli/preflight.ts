@@ -164,8 +164,10 @@ export function readConfig(file: string): ConfigTargets {
 
 /** Flags and config file → preflight() options. Every bad value is a UsageError (exit 2, one line). */
 export function preflightOptions(f: PreflightFlags): PreflightSpec {
-  for (const t of f.bind) checkTargetText('bind', t, `--bind ${t}`);
-  for (const t of f.connect) checkTargetText('connect', t, `--connect ${t}`);
+  // The flag's value is repeated in the reason: cut it short here, the reason quotes it again.
+  const shown = (t: string) => (t.length > 64 ? `${t.slice(0, 64)}…` : t);
+  for (const t of f.bind) checkTargetText('bind', t, `--bind ${shown(t)}`);
+  for (const t of f.connect) checkTargetText('connect', t, `--connect ${shown(t)}`);
   const config = f.config !== undefined ? readConfig(f.config) : { bind: [], connect: [] };
   const protocol = f.udp ? 'udp' : undefined;
   const bind: BindTarget[] = [...f.bind, ...config.bind].map((t) => {
