@@ -2,7 +2,7 @@
 // bug in the caller); a bad value from configuration (an unparseable address, port 70000, an
 // impossible interface name) becomes the reason of an `invalid-address` failure. No socket is made here.
 import type { Failure } from '../diagnose/input.js';
-import { parseHost, parsePort, type ParsedHost } from '../sys/index.js';
+import { interfaceNameProblem, parseHost, parsePort, quoteValue, type ParsedHost } from '../sys/index.js';
 import type { Protocol } from '../types.js';
 import { requireSignal } from './abort-error.js';
 
@@ -46,7 +46,7 @@ export interface BindOptions {
   ipv6Only?: boolean;
   /**
    * SO_BINDTODEVICE (SOL_SOCKET): send and receive only through this interface ('eth0'). A name that
-   * cannot be an interface name (empty, 16 characters or more, '/' or whitespace) fails with cause
+   * cannot be an interface name (empty, 16 bytes or more, '/', ':', whitespace, NUL) fails with cause
    * `invalid-address` before any system call; a name that is no interface fails at setsockopt
    * (ENODEV).
    */
@@ -83,8 +83,6 @@ export type Checked =
   | { ok: true; plan: BindPlan }
   | { ok: false; reason: string; failure: Omit<Failure, 'error' | 'invalid'> };
 
-const IFNAMSIZ = 16;
-
 function optionalType(value: unknown, type: 'boolean' | 'string' | 'number', name: string, where: string) {
   if (value !== undefined && typeof value !== type) {
     throw new TypeError(`${where}: ${name} must be a ${type}, got ${value === null ? 'null' : typeof value}`);
@@ -99,12 +97,12 @@ export function requireDuration(ms: unknown, name: string, where: string): void 
   }
 }
 
-/** Why `name` cannot be an interface name (IFNAMSIZ, no '/', no whitespace), or undefined. */
+/** Why `name` cannot be the device of SO_BINDTODEVICE (see interfaceNameProblem), or undefined. */
 export function deviceNameProblem(name: string): string | undefined {
-  if (name.length === 0) return 'the device name is empty';
-  if (name.length >= IFNAMSIZ) return `device "${name}" is longer than ${IFNAMSIZ - 1} characters`;
-  if (/[\s/]/.test(name) || name === '.' || name === '..') return `"${name}" cannot be an interface name`;
-  return undefined;
+  const problem = interfaceNameProblem(name);
+  return problem === undefined
+    ? undefined
+    : `device ${quoteValue(name)} cannot be an interface name: ${problem}`;
 }
 
 /**

@@ -3,15 +3,26 @@
 // the call.
 import { diagnose } from '../diagnose/index.js';
 import type { Failure } from '../diagnose/input.js';
+import { printable, printableDeep } from '../diagnose/shell.js';
 import type { Diagnosis, SocketError } from '../types.js';
 import { checkExplainContext, toFailure, toSocketError, type ExplainContext } from './failure.js';
 import { gatherSnapshot } from './gather.js';
 
 export type { ExplainContext } from './failure.js';
 
-/** Gathers the host snapshot a failure needs and decides its cause. Internal to the api layer. */
+/**
+ * Gathers the host snapshot a failure needs and decides its cause. Internal to the api layer. The
+ * text a person reads (summary, details, remediation) has the control characters of host-supplied
+ * names escaped, wherever the caller prints it; `evidence` keeps the names exactly as read.
+ */
 export async function diagnoseFailure(failure: Failure): Promise<Diagnosis> {
-  return diagnose(failure, gatherSnapshot(failure));
+  const d = diagnose(failure, gatherSnapshot(failure));
+  return {
+    ...d,
+    summary: printable(d.summary),
+    details: printableDeep(d.details),
+    remediation: printableDeep(d.remediation),
+  };
 }
 
 /**

@@ -10,7 +10,7 @@ import {
   topDestinations,
 } from '../host/index.js';
 import type { NetSysctls } from '../host/types.js';
-import { parseHost, parsePort } from '../sys/index.js';
+import { parseDestinationPort, parseHost } from '../sys/index.js';
 import type { Address, HostReport, PortUsage, Protocol } from '../types.js';
 
 /** What {@link inspectHost} reports beyond what it always reads. */
@@ -123,7 +123,7 @@ function resolveDestination(d: NonNullable<InspectOptions['destinations']>[numbe
   const host = parseHost(d.host);
   // The api speaks of destinations, not of the doctor flag that may have named them.
   if (!host.ok) return `destination ${d.host}: ${host.reason}`;
-  const port = parsePort(d.port);
+  const port = parseDestinationPort(d.port);
   if (!port.ok) return `destination ${d.host}: ${port.reason}`;
   const usage = readPortUsage({
     host: host.value.address,

@@ -2,7 +2,7 @@
 // figure before they fail (load generators, health checks, the Prometheus collector).
 import { lookup } from 'node:dns/promises';
 import { readPortUsage } from '../host/index.js';
-import { isUnsupported, parseHost, parsePort } from '../sys/index.js';
+import { isUnsupported, parseDestination, parseDestinationPort, parseHost } from '../sys/index.js';
 import type { PortUsage, Protocol } from '../types.js';
 
 /** The destination whose source-port pool {@link portUsage} counts. */
@@ -52,28 +52,33 @@ export async function portUsage(options: PortUsageOptions): Promise<PortUsage> {
   if (options.protocol !== undefined && options.protocol !== 'tcp' && options.protocol !== 'udp') {
     throw new TypeError(`portUsage(): protocol must be 'tcp' or 'udp', got ${String(options.protocol)}`);
   }
-  const port = parsePort(options.port);
+  // The same checks, and the same sentences, as safeConnect's destination.
+  const port = parseDestinationPort(options.port);
   if (!port.ok) throw new PortUsageError(port.reason, 'invalid-address');
-  let host = options.host;
-  const parsed = parseHost(host);
-  if (!parsed.ok) {
-    try {
-      host = (await lookup(host)).address;
-    } catch {
-      throw new PortUsageError(parsed.reason, 'invalid-address');
-    }
+  const destination = parseDestination(options.host);
+  if (!destination.ok) throw new PortUsageError(destination.reason, 'invalid-address');
+  let host: string;
+  if (destination.value.kind === 'address') {
+    host = destination.value.address.address;
   } else {
-    host = parsed.value.address;
+    try {
+      host = (await lookup(destination.value.host)).address;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'ENOTFOUND';
+      throw new PortUsageError(`${destination.value.host} did not resolve (${code})`, 'invalid-address');
+    }
   }
+  let localAddress: string | undefined;
   if (options.localAddress !== undefined) {
     const local = parseHost(options.localAddress);
-    if (!local.ok) throw new PortUsageError(local.reason, 'invalid-address');
+    if (!local.ok) throw new PortUsageError(`localAddress: ${local.reason}`, 'invalid-address');
+    localAddress = local.value.address;
   }
   const usage = readPortUsage({
     host,
     port: port.value,
     protocol: options.protocol ?? 'tcp',
-    ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
+    ...(localAddress !== undefined ? { localAddress } : {}),
   });
   if (!usage.ok) {
     throw new PortUsageError(

@@ -11,6 +11,8 @@ import {
   formatHost,
   formatTarget,
   openSocket,
+  parseDestination,
+  parseDestinationPort,
   parseHost,
   parseTarget,
   setBindAddressNoPort,
@@ -20,11 +22,11 @@ import {
 } from '../sys/index.js';
 import type { Diagnosis, PreflightCheck, PreflightReport, Protocol, SocketError } from '../types.js';
 import { AbortError, requireSignal } from './abort-error.js';
-import { requireDuration, type BindOptions } from './bind-options.js';
+import { checkBindOptions, requireDuration, type BindOptions } from './bind-options.js';
 import { diagnoseFailure } from './explain.js';
 import { invalidInputError } from './failed.js';
 import { toSocketError } from './failure.js';
-import { bindChecked } from './safe-bind.js';
+import { bindAndClose } from './safe-bind.js';
 import { safeConnect } from './safe-connect.js';
 
 /** A destination to check: address or host name, port, and what the service connects with. */
@@ -123,12 +125,11 @@ async function checkBind(
   }
   const remaining = Math.max(0, deadline - Date.now());
   const started = Date.now();
-  // Only a bind whose first attempt failed waited for its address; time alone would also count a
-  // slow machine.
+  // Bound and closed in one tick: concurrent preflights of the same target must not collide. Only a
+  // bind whose first attempt failed waited for its address; time alone would also count a slow machine.
   let waitedFor = false;
-  const result = await bindChecked(
+  const result = await bindAndClose(
     { ...opts, waitForAddress: opts.waitForAddress ?? remaining, ...(signal ? { signal } : {}) },
-    'safeBind()',
     () => (waitedFor = true),
   );
   if (!result.ok) return checkFailed('bind', label, result.diagnosis);
@@ -193,6 +194,33 @@ function checkSource(plan: ConnectPlan, source: ParsedHost): SocketError | undef
   }
 }
 
+/** Throws the TypeError of a connect target of the wrong shape; its values are checked later. */
+function requireConnectTarget(target: unknown): asserts target is string | ConnectTarget {
+  if (typeof target === 'string') return;
+  const t = target as Partial<Record<keyof ConnectTarget, unknown>> | null;
+  if (typeof t !== 'object' || t === null || typeof t.host !== 'string' || typeof t.port !== 'number') {
+    throw new TypeError('preflight(): connect targets are strings or { host: string, port: number, … }');
+  }
+  if (t.protocol !== undefined && t.protocol !== 'tcp' && t.protocol !== 'udp') {
+    throw new TypeError(`preflight(): protocol must be 'tcp' or 'udp', got ${String(t.protocol)}`);
+  }
+  if (t.localAddress !== undefined && typeof t.localAddress !== 'string') {
+    throw new TypeError('preflight(): localAddress must be a string');
+  }
+  if (t.probe !== undefined && typeof t.probe !== 'boolean') {
+    throw new TypeError('preflight(): probe must be a boolean');
+  }
+  requireDuration(t.timeout, 'timeout', 'preflight()');
+}
+
+/** Throws the TypeError of a bind target of the wrong shape (as safeBind would); values come later. */
+function requireBindTarget(target: unknown): asserts target is string | BindOptions {
+  if (typeof target === 'string') return;
+  if (typeof target !== 'object' || target === null)
+    throw new TypeError('preflight(): bind targets are strings or BindOptions');
+  checkBindOptions(target, 'safeBind()');
+}
+
 async function planConnect(
   target: string | ConnectTarget,
   spec: PreflightSpec,
@@ -215,37 +243,15 @@ async function planConnect(
     host = parsed.value.host;
     port = parsed.value.port;
   } else {
-    if (
-      typeof target !== 'object' ||
-      target === null ||
-      typeof target.host !== 'string' ||
-      typeof target.port !== 'number'
-    ) {
-      throw new TypeError('preflight(): connect targets are strings or { host: string, port: number, … }');
-    }
-    if (target.protocol !== undefined && target.protocol !== 'tcp' && target.protocol !== 'udp') {
-      throw new TypeError(`preflight(): protocol must be 'tcp' or 'udp', got ${String(target.protocol)}`);
-    }
-    if (target.localAddress !== undefined && typeof target.localAddress !== 'string') {
-      throw new TypeError('preflight(): localAddress must be a string');
-    }
-    requireDuration(target.timeout, 'timeout', 'preflight()');
+    requireConnectTarget(target);
     extra = target;
     host = target.host;
     port = target.port;
     label = labelOf(host, port, target.protocol);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      return {
-        ok: false,
-        check: await invalid('connect', label, `port ${port} is out of range 1-65535`, given(host, port)),
-      };
-    }
   }
-  if (port === 0) {
-    return {
-      ok: false,
-      check: await invalid('connect', label, 'port 0 cannot be connected to', given(host, port)),
-    };
+  const portChecked = parseDestinationPort(port);
+  if (!portChecked.ok) {
+    return { ok: false, check: await invalid('connect', label, portChecked.reason, given(host, port)) };
   }
   let localAddress: ParsedHost | undefined;
   if (extra.localAddress !== undefined) {
@@ -258,12 +264,15 @@ async function planConnect(
     localAddress = parsed.value;
   }
   let remote: ParsedHost;
-  const literal = parseHost(host);
-  if (literal.ok) {
-    remote = literal.value;
+  const destination = parseDestination(host);
+  if (!destination.ok) {
+    return { ok: false, check: await invalid('connect', label, destination.reason, given(host, port)) };
+  }
+  if (destination.value.kind === 'address') {
+    remote = destination.value.address;
   } else {
     try {
-      const found = await lookup(host, { family: localAddress?.family ?? 0 });
+      const found = await lookup(destination.value.host, { family: localAddress?.family ?? 0 });
       const parsed = parseHost(found.address);
       if (!parsed.ok) throw new Error(parsed.reason);
       remote = parsed.value;
@@ -400,6 +409,9 @@ export async function preflight(spec: PreflightSpec): Promise<PreflightReport> {
   if (spec.probe !== undefined && typeof spec.probe !== 'boolean')
     throw new TypeError('preflight(): probe must be a boolean');
   requireSignal(spec.signal, 'preflight()');
+  // Every target's types first: a TypeError is thrown before any target was bound or connected.
+  for (const target of spec.bind ?? []) requireBindTarget(target);
+  for (const target of spec.connect ?? []) requireConnectTarget(target);
   const signal = spec.signal;
   const deadline = Date.now() + (spec.wait ?? 0);
   const checks: PreflightCheck[] = [];

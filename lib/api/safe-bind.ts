@@ -120,14 +120,25 @@ export function bindOnce(plan: BindPlan): Result<BoundSocket> {
 
 /**
  * Binds per the plan, waiting for the address when asked; the failure carries its diagnosis.
+ * `closeAtOnce` (a check, such as preflight's): each successful bind is closed in the same tick it
+ * was made: a socket held across an await would make a concurrent check of the same target fail
+ * with EADDRINUSE and name this very process as the holder. The resolved socket is then closed.
  * `onWait` is called once, when the first attempt failed and the wait for the address begins.
  */
-export async function bindPlan(plan: BindPlan, onWait?: () => void): Promise<BindResult> {
+export async function bindPlan(
+  plan: BindPlan,
+  { closeAtOnce = false, onWait }: { closeAtOnce?: boolean; onWait?: () => void } = {},
+): Promise<BindResult> {
   if (plan.signal?.aborted) throw new AbortError(plan.signal);
-  let result = bindOnce(plan);
+  const attempt = (): Result<BoundSocket> => {
+    const bound = bindOnce(plan);
+    if (bound.ok && closeAtOnce) bound.value.close();
+    return bound;
+  };
+  let result = attempt();
   if (!result.ok && plan.waitForAddress > 0 && waitable(result.error)) {
     onWait?.();
-    result = await retryUntil(() => bindOnce(plan), waitable, {
+    result = await retryUntil(attempt, waitable, {
       timeout: plan.waitForAddress,
       signal: plan.signal,
     });
@@ -162,19 +173,26 @@ export async function bindPlan(plan: BindPlan, onWait?: () => void): Promise<Bin
  * cancellable operations do, and nothing stays open.
  */
 export async function safeBind(opts: BindOptions): Promise<BindResult> {
-  return bindChecked(opts, 'safeBind()');
+  return checkAndBind(opts, {});
 }
 
-/** safeBind under another caller's name, with bindPlan's `onWait`. */
-export async function bindChecked(
+/**
+ * safeBind for a check (preflight): the same options, causes and waiting, but the socket is closed
+ * the moment the bind succeeds, so concurrent checks of one target never see each other. `onWait`
+ * is called when the first attempt failed and the wait for the address begins.
+ */
+export function bindAndClose(opts: BindOptions, onWait?: () => void): Promise<BindResult> {
+  return checkAndBind(opts, { closeAtOnce: true, ...(onWait ? { onWait } : {}) });
+}
+
+async function checkAndBind(
   opts: BindOptions,
-  caller: string,
-  onWait?: () => void,
+  how: { closeAtOnce?: boolean; onWait?: () => void },
 ): Promise<BindResult> {
-  const checked = checkBindOptions(opts, caller);
+  const checked = checkBindOptions(opts, 'safeBind()');
   if (!checked.ok) {
     if (opts.signal?.aborted) throw new AbortError(opts.signal);
     return invalidInput(checked.reason, checked.failure);
   }
-  return bindPlan(checked.plan, onWait);
+  return bindPlan(checked.plan, how);
 }

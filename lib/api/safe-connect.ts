@@ -9,8 +9,9 @@ import {
   bind,
   closeSocket,
   formatHost,
-  isHostName,
   openSocket,
+  parseDestination,
+  parseDestinationPort,
   parseHost,
   parsePort,
   setBindAddressNoPort,
@@ -24,6 +25,7 @@ import { AbortError, requireSignal } from './abort-error.js';
 import { requireDuration } from './bind-options.js';
 import { failedWith, invalidInput, type Failed } from './failed.js';
 import { toSocketError } from './failure.js';
+import { startTimer, type CancelTimer } from './timer.js';
 
 /** Where {@link safeConnect} connects to, from where, and with which socket options. */
 export interface ConnectOptions {
@@ -103,10 +105,11 @@ async function resolveHost(
 ): Promise<
   { ok: true; value: ParsedHost } | { ok: false; reason: string } | { ok: false; error: SocketError }
 > {
-  const literal = parseHost(host);
-  if (literal.ok || !isHostName(host)) return literal;
+  const destination = parseDestination(host);
+  if (!destination.ok) return destination;
+  if (destination.value.kind === 'address') return { ok: true, value: destination.value.address };
   try {
-    const found = await lookup(host, { family: family ?? 0 });
+    const found = await lookup(destination.value.host, { family: family ?? 0 });
     const parsed = parseHost(found.address);
     return parsed.ok ? parsed : { ok: false, reason: parsed.reason };
   } catch (e) {
@@ -174,9 +177,9 @@ function connectOn(fd: number, plan: ConnectPlan, failure: Omit<Failure, 'error'
       resolve(failedWith({ ...failure, error }, error));
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
+    let stopTimer: CancelTimer = () => {};
     const cleanup = () => {
-      if (timer !== undefined) clearTimeout(timer);
+      stopTimer();
       socket.off('connect', onConnect);
       socket.off('error', onError);
       plan.signal?.removeEventListener('abort', onAbort);
@@ -199,11 +202,10 @@ function connectOn(fd: number, plan: ConnectPlan, failure: Omit<Failure, 'error'
     socket.once('connect', onConnect);
     socket.once('error', onError);
     plan.signal?.addEventListener('abort', onAbort, { once: true });
-    if (plan.timeout !== undefined && plan.timeout > 0 && Number.isFinite(plan.timeout)) {
+    if (plan.timeout !== undefined && plan.timeout > 0) {
       const address = formatHost(plan.remote);
-      timer = setTimeout(
-        () => fail(socketError('connect', osConstants.errno.ETIMEDOUT, { address, port: plan.port })),
-        plan.timeout,
+      stopTimer = startTimer(plan.timeout, () =>
+        fail(socketError('connect', osConstants.errno.ETIMEDOUT, { address, port: plan.port })),
       );
     }
     socket.connect({ port: plan.port, host: formatHost(plan.remote) });
@@ -240,9 +242,8 @@ export async function safeConnect(opts: ConnectOptions): Promise<ConnectResult> 
   if (signal?.aborted) throw new AbortError(signal);
 
   const invalid = (reason: string) => invalidInput(reason, failureOf(undefined, opts));
-  const port = parsePort(opts.port);
+  const port = parseDestinationPort(opts.port);
   if (!port.ok) return invalid(port.reason);
-  if (port.value === 0) return invalid('port 0 cannot be connected to: give the destination port');
   let local: ParsedHost | undefined;
   if (opts.localAddress !== undefined) {
     const parsed = parseHost(opts.localAddress);

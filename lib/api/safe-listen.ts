@@ -10,9 +10,15 @@ import { failedWith, invalidInput, type Failed } from './failed.js';
 import { toSocketError } from './failure.js';
 import { bindPlan, type BoundSocket } from './safe-bind.js';
 
+/** listen(2) takes an int; the kernel then caps it at net.core.somaxconn. */
+const MAX_BACKLOG = 2 ** 31 - 1;
+
 /** What {@link safeListen} binds: every {@link BindOptions} field, and the listen backlog. */
 export interface ListenOptions extends BindOptions {
-  /** The listen(2) backlog of a TCP server, an integer; 511 by default, as Node. Unused for UDP. */
+  /**
+   * The listen(2) backlog of a TCP server, an integer from 0 to 2^31-1 (the kernel caps it at
+   * net.core.somaxconn); 511 by default, as Node. Unused for UDP.
+   */
   backlog?: number;
 }
 
@@ -36,6 +42,22 @@ export type ListenResult =
 function stillOurs(socket: BoundSocket): boolean {
   const local = localAddress(socket.fd);
   return local.ok && local.value.port === socket.port && socket.host.startsWith(local.value.address);
+}
+
+/**
+ * Why a dgram socket cannot take a descriptor, or undefined: Node refuses one that is already bound
+ * or closed, but only once bind({ fd }) is called, after our bind — so ask first. address() throws
+ * ERR_SOCKET_DGRAM_NOT_RUNNING for a closed socket and returns an address for a bound one.
+ */
+function dgramProblem(socket: dgram.Socket): string | undefined {
+  try {
+    socket.address();
+    return 'the dgram socket is already bound';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_SOCKET_DGRAM_NOT_RUNNING')
+      return 'the dgram socket is closed';
+    return undefined;
+  }
 }
 
 /** Runs `start` and settles on the emitter's first 'listening' (undefined) or 'error' (the error). */
@@ -135,11 +157,19 @@ export async function safeListen(
     );
   }
   if (isTcp && server.listening) throw new TypeError('safeListen(): the server is already listening');
-  const checked = checkBindOptions(opts, 'safeListen()', isTcp ? 'tcp' : 'udp');
-  const backlog = opts.backlog;
-  if (backlog !== undefined && (typeof backlog !== 'number' || !Number.isInteger(backlog) || backlog < 0)) {
-    throw new TypeError(`safeListen(): backlog must be an integer >= 0, got ${String(backlog)}`);
+  const unusable = isTcp ? undefined : dgramProblem(server as dgram.Socket);
+  if (unusable !== undefined) throw new TypeError(`safeListen(): ${unusable}`);
+  // Every input is checked before the bind: a throw after it would leave the port bound.
+  const backlog = (opts as Partial<ListenOptions> | null)?.backlog;
+  if (
+    backlog !== undefined &&
+    (typeof backlog !== 'number' || !Number.isInteger(backlog) || backlog < 0 || backlog > MAX_BACKLOG)
+  ) {
+    throw new TypeError(
+      `safeListen(): backlog must be an integer from 0 to ${MAX_BACKLOG}, got ${String(backlog)}`,
+    );
   }
+  const checked = checkBindOptions(opts, 'safeListen()', isTcp ? 'tcp' : 'udp');
   if (!checked.ok) {
     if (opts.signal?.aborted) throw new AbortError(opts.signal);
     return invalidInput(checked.reason, checked.failure);

@@ -4,6 +4,7 @@
 import { watchAddresses } from '../host/index.js';
 import type { Result, SocketError } from '../types.js';
 import { AbortError } from './abort-error.js';
+import { startTimer } from './timer.js';
 
 /** Fallback poll while the netlink watch runs: only for a change the watch could not see. */
 export const WATCHED_POLL_MS = 1000;
@@ -48,7 +49,7 @@ export function retryUntil<T>(
       for (const t of timers) clearTimeout(t);
       timers.clear();
       clearInterval(poll);
-      if (deadline !== undefined) clearTimeout(deadline);
+      stopDeadline();
       watch?.close();
       signal?.removeEventListener('abort', onAbort);
     };
@@ -83,7 +84,8 @@ export function retryUntil<T>(
     const opened = watchAddresses(onChange);
     const watch = opened.ok ? opened.value : undefined;
     const poll = setInterval(() => check(false), watch ? WATCHED_POLL_MS : UNWATCHED_POLL_MS);
-    const deadline = Number.isFinite(timeout) ? setTimeout(() => check(true), timeout) : undefined;
+    // Any finite timeout, however long (startTimer chains past setTimeout's 2^31-1 ms limit).
+    const stopDeadline = startTimer(timeout, () => check(true));
     signal?.addEventListener('abort', onAbort, { once: true });
     // The address may have appeared between the caller's attempt and the subscription: look once more.
     check(false);

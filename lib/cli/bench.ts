@@ -13,6 +13,7 @@ import {
   type ChurnReport,
   type ChurnSample,
 } from '../api/churn/index.js';
+import { printableDeep } from '../diagnose/shell.js';
 import { parseHost, parseTarget as parseTargetText } from '../sys/address.js';
 import type { Result } from '../types.js';
 import { coloursFor, type Colours } from './format/index.js';
@@ -159,7 +160,8 @@ export function formatReport(r: ChurnReport, pc: Colours = coloursFor(process.st
           `the pool ran out at connect ${n(r.rehearsal.exhaustedAt)}: ${n(r.rehearsal.exhaustedAt - 1)} succeeded`,
       );
     }
-    const d = f.diagnosis;
+    // The diagnosis quotes host-supplied names: escape their control characters for the terminal.
+    const d = f.diagnosis ? printableDeep(f.diagnosis) : undefined;
     if (d) {
       lines.push(label('') + `${pc.bold(d.cause)}: ${d.summary}`);
       for (const line of d.details) lines.push(label('') + pc.dim(line));

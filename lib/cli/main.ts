@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { benchCommand } from './bench.js';
 import { doctorCommand } from './doctor.js';
 import { preflightCommand } from './preflight.js';
+import { printable } from '../diagnose/shell.js';
 import { UsageError } from './usage-error.js';
 
 function version(): string {
@@ -30,6 +31,15 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** The longest error line printed: enough for any reason, never a value pasted whole into it. */
+const MAX_ERROR_LINE = 400;
+
+/** `safebind: …` on one line: control characters escaped (no newline, no escape sequence), cut short. */
+function errorLine(message: string): string {
+  const text = printable(message);
+  return `safebind: ${text.length > MAX_ERROR_LINE ? `${text.slice(0, MAX_ERROR_LINE)}…` : text}\n`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -41,10 +51,10 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     if (e instanceof UsageError) {
-      process.stderr.write(`safebind: ${e.message}\n`);
+      process.stderr.write(errorLine(e.message));
       return 2;
     }
-    process.stderr.write(`safebind: ${(e as Error).message}\n`);
+    process.stderr.write(errorLine((e as Error).message));
     return 1;
   }
 }
@@ -54,7 +64,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`safebind: ${(e as Error).message}\n`);
+    process.stderr.write(errorLine((e as Error).message));
     process.exitCode = 1;
   },
 );

@@ -3,10 +3,18 @@
 // systemd `ExecStartPre=` and container entrypoints: exit 0 all pass, 1 any fails, 2 bad usage or
 // an unparseable target. Parsing and formatting only; the checks are preflight() of the api layer.
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import yoctoSpinner from 'yocto-spinner';
 import { preflight, type PreflightSpec } from '../api/preflight.js';
-import { isHostName, parseHost, parsePort, parseTarget } from '../sys/address.js';
+import {
+  parseDestination,
+  parseDestinationPort,
+  parseHost,
+  parsePort,
+  parseTarget,
+  PORT_ZERO_DESTINATION,
+  quoteValue,
+} from '../sys/address.js';
 import type { PreflightReport } from '../types.js';
 import { coloursFor, formatPreflightReport, plural } from './format/index.js';
 import { UsageError } from './usage-error.js';
@@ -46,6 +54,8 @@ function checkTargetText(kind: 'bind' | 'connect', text: string, where: string):
   if (kind === 'bind' && parsed.value.kind === 'name') {
     throw new UsageError(`${where}: "${parsed.value.host}" is a host name; a bind needs an IP address`);
   }
+  if (kind === 'connect' && parsed.value.port === 0)
+    throw new UsageError(`${where}: ${PORT_ZERO_DESTINATION}`);
 }
 
 /** A target of the config file as an object: `{ "host": "10.0.0.50", "port": 8080, … }`. */
@@ -54,12 +64,11 @@ function checkTargetObject(kind: 'bind' | 'connect', value: Record<string, unkno
   if (typeof value.port !== 'number' && typeof value.port !== 'string') {
     throw new UsageError(`${where}: "port" must be a number`);
   }
-  const port = parsePort(value.port);
+  // The api's own checks: a connect target may name a host but not port 0; a bind needs an address.
+  const port = kind === 'connect' ? parseDestinationPort(value.port) : parsePort(value.port);
   if (!port.ok) throw new UsageError(`${where}: ${port.reason}`);
-  const host = parseHost(value.host);
-  // A connect target may name a host; only an address can be bound.
-  if (!host.ok && !(kind === 'connect' && isHostName(value.host)))
-    throw new UsageError(`${where}: ${host.reason}`);
+  const host = kind === 'connect' ? parseDestination(value.host) : parseHost(value.host);
+  if (!host.ok) throw new UsageError(`${where}: ${host.reason}`);
 }
 
 interface ConfigTargets {
@@ -67,14 +76,55 @@ interface ConfigTargets {
   connect: Array<string | Record<string, unknown>>;
 }
 
-/** Reads `{ "bind": [...], "connect": [...] }`; every problem with the file is bad usage (exit 2). */
-export function readConfig(file: string): ConfigTargets {
-  let text: string;
+/** A preflight config lists a few targets; a bigger file is a mistake (a log, a disk image). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+function fileKind(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * The text of a config file: a regular file of at most {@link MAX_CONFIG_BYTES}. Opened with
+ * O_NONBLOCK, so a FIFO is refused at once instead of waiting for a writer, and read up to the cap
+ * only, so /dev/zero or a file that grows cannot exhaust memory.
+ */
+function readConfigText(file: string): string {
+  let fd: number;
   try {
-    text = readFileSync(file, 'utf8');
+    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY);
   } catch (e) {
     throw new UsageError(`--config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new UsageError(`--config ${file} is ${fileKind(st)}; give a regular file`);
+    const tooBig = `--config ${file} is larger than ${MAX_CONFIG_BYTES} bytes, the most a config file may have`;
+    if (st.size > MAX_CONFIG_BYTES) throw new UsageError(tooBig);
+    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > MAX_CONFIG_BYTES) throw new UsageError(tooBig);
+    }
+    return buffer.subarray(0, length).toString('utf8');
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads `{ "bind": [...], "connect": [...] }`; every problem with the file is bad usage (exit 2). */
+export function readConfig(file: string): ConfigTargets {
+  const text = readConfigText(file);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -88,7 +138,7 @@ export function readConfig(file: string): ConfigTargets {
   const extra = Object.keys(o).filter((k) => k !== 'bind' && k !== 'connect');
   if (extra.length > 0) {
     throw new UsageError(
-      `--config ${file}: unknown key ${JSON.stringify(extra[0])} (expected "bind", "connect")`,
+      `--config ${file}: unknown key ${quoteValue(extra[0] ?? '')} (expected "bind", "connect")`,
     );
   }
   const out: ConfigTargets = { bind: [], connect: [] };
@@ -114,8 +164,10 @@ export function readConfig(file: string): ConfigTargets {
 
 /** Flags and config file → preflight() options. Every bad value is a UsageError (exit 2, one line). */
 export function preflightOptions(f: PreflightFlags): PreflightSpec {
-  for (const t of f.bind) checkTargetText('bind', t, `--bind ${t}`);
-  for (const t of f.connect) checkTargetText('connect', t, `--connect ${t}`);
+  // The flag's value is repeated in the reason: cut it short here, the reason quotes it again.
+  const shown = (t: string) => (t.length > 64 ? `${t.slice(0, 64)}…` : t);
+  for (const t of f.bind) checkTargetText('bind', t, `--bind ${shown(t)}`);
+  for (const t of f.connect) checkTargetText('connect', t, `--connect ${shown(t)}`);
   const config = f.config !== undefined ? readConfig(f.config) : { bind: [], connect: [] };
   const protocol = f.udp ? 'udp' : undefined;
   const bind: BindTarget[] = [...f.bind, ...config.bind].map((t) => {

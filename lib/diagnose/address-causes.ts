@@ -5,6 +5,7 @@ import type { Context, Endpoint } from './context.js';
 import { isLinkLocalV6, isLoopback, parseIp } from './ip.js';
 import {
   attachAddress,
+  ipAddrCommand,
   freebindRemedy,
   linkUpRemedy,
   networkOnlineRemedy,
@@ -13,6 +14,7 @@ import {
   sysctlCommands,
   waitForAddressRemedy,
 } from './remedies.js';
+import { shellArg } from './shell.js';
 import { describeAddress, formatEndpoint, listing, plural, withZone } from './text.js';
 
 const SHOWN_ADDRESSES = 8;
@@ -331,22 +333,25 @@ export function addressDadFailed(ctx: Context): Diagnosis {
     remediation: [
       {
         title: `Find the other host that owns ${address} on ${iface}`,
-        commands: [`ndisc6 ${address} ${iface}`, `ip -6 neigh show ${address} dev ${iface}`],
+        commands: [
+          `ndisc6 ${shellArg(address)} ${shellArg(iface)}`,
+          `ip -6 neigh show ${shellArg(address)} dev ${shellArg(iface)}`,
+        ],
         warning:
           'Do not get past this with nodad or accept_dad=0: two hosts answering for one address both lose traffic.',
       },
       {
         title: `Or give this host another address on ${iface}`,
         commands: [
-          `ip addr del ${address}/${prefixLength} dev ${iface}`,
-          `ip addr add <another address>/${prefixLength} dev ${iface}`,
+          ipAddrCommand('del', address, prefixLength, iface),
+          ipAddrCommand('add', '<another address>', prefixLength, iface),
         ],
       },
       {
         title: `Once the other host has let ${address} go, run DAD again`,
         commands: [
-          `ip addr del ${address}/${prefixLength} dev ${iface}`,
-          `ip addr add ${address}/${prefixLength} dev ${iface}`,
+          ipAddrCommand('del', address, prefixLength, iface),
+          ipAddrCommand('add', address, prefixLength, iface),
         ],
       },
     ],

@@ -6,7 +6,8 @@ import type { Context } from './context.js';
 import { isLoopback } from './ip.js';
 import { findContainingSubnet } from './subnet.js';
 import { formatRanges, poolOf, reservedWithin, WIDE_PORT_RANGE, type Pool } from './pool.js';
-import { attachAddress, sysctlCommands } from './remedies.js';
+import { attachAddress, ipAddrCommand, sysctlCommands } from './remedies.js';
+import { shellArg } from './shell.js';
 import { count, describeStates, formatEndpoint, listing, percent } from './text.js';
 
 /**
@@ -129,7 +130,7 @@ function moreSourcesRemedy(
   const prefixLength = currentEntry?.prefixLength ?? (family === 4 ? 32 : 128);
   return {
     title: `${title}: add one to ${iface ?? 'the interface'} and connect from it`,
-    commands: [`ip addr add <another address>/${prefixLength} dev ${iface ?? '<interface>'}`],
+    commands: [ipAddrCommand('add', '<another address>', prefixLength, iface ?? '<interface>')],
     option: "localAddress: '<another address>', bindAddressNoPort: true",
     warning,
   };
@@ -290,7 +291,7 @@ export function noRoute(ctx: Context): Diagnosis {
   const family: Family = remote?.family ?? 4;
   const hostLength = family === 4 ? 32 : 128;
   const sourceGone = local?.lookup !== undefined && ctx.addressesKnown && local.present.length === 0;
-  const routeGet = `ip route get ${destination}${local !== undefined ? ` from ${local.host}` : ''}`;
+  const routeGet = `ip route get ${shellArg(destination)}${local !== undefined ? ` from ${shellArg(local.host)}` : ''}`;
   const details = [`connect to ${shownDestination} failed with ${ctx.code}.`];
   const remediation: Remediation[] = [];
   let summary: string;
@@ -341,14 +342,16 @@ export function noRoute(ctx: Context): Diagnosis {
     );
     remediation.push({
       title: `Check that ${hop} answers on ${route.interface ?? 'the link'}`,
-      commands: [`ip neigh show ${hop}`, `ping -c 3 ${hop}`],
+      commands: [`ip neigh show ${shellArg(hop)}`, `ping -c 3 ${shellArg(hop)}`],
     });
   }
   if (!sourceGone && (route === undefined || !route.ok)) {
     const iface = guessInterface(ctx, family);
     remediation.push({
       title: `Add a route toward ${destination} (fill in the gateway${iface === undefined ? ' and interface' : ''})`,
-      commands: [`ip route add ${destination}/${hostLength} via <gateway> dev ${iface ?? '<interface>'}`],
+      commands: [
+        `ip route add ${shellArg(destination)}/${hostLength} via <gateway> dev ${shellArg(iface ?? '<interface>')}`,
+      ],
     });
   }
   remediation.push({ title: 'See what the kernel chooses toward the destination', commands: [routeGet] });

@@ -2,19 +2,36 @@
 // the price of each fix where it has one. safebind only advises; nothing here is ever run.
 import type { Family, Remediation } from '../types.js';
 import { nonlocalBindName } from './context.js';
+import { shellArg, shellQuote } from './shell.js';
 
-/** Set now with `sysctl -w`, and persist in /etc/sysctl.d/ so a reboot does not undo it. */
+/**
+ * Set now with `sysctl -w`, and persist in /etc/sysctl.d/ so a reboot does not undo it. A name can
+ * hold an interface name (net.ipv6.conf.IF.disable_ipv6), so every word is shell-quoted; a range of
+ * numbers keeps the familiar `name="1024 65535"` form.
+ */
 export function sysctlCommands(name: string, value: string | number): string[] {
   const text = String(value);
-  const shown = text.includes(' ') ? `"${text}"` : text;
+  const assignment = `${name}=${text}`;
+  const setting =
+    /^[\w.]+=[\d ]+$/.test(assignment) && text.includes(' ') ? `${name}="${text}"` : shellQuote(assignment);
   const file = `/etc/sysctl.d/90-${name.replace(/^net\./, '').replace(/[._]/g, '-')}.conf`;
-  return [`sysctl -w ${name}=${shown}`, `echo '${name} = ${text}' > ${file}`];
+  return [`sysctl -w ${setting}`, `echo ${shellQuote(`${name} = ${text}`)} > ${shellQuote(file)}`];
+}
+
+/** `ip addr add|del ADDRESS/LEN dev IF`, every host-supplied word quoted. */
+export function ipAddrCommand(
+  verb: 'add' | 'del',
+  address: string,
+  prefixLength: number,
+  iface: string,
+): string {
+  return `ip addr ${verb} ${shellArg(address)}/${prefixLength} dev ${shellArg(iface)}`;
 }
 
 export function attachAddress(address: string, prefixLength: number, iface: string): Remediation {
   return {
     title: `Attach ${address} to ${iface}`,
-    commands: [`ip addr add ${address}/${prefixLength} dev ${iface}`],
+    commands: [ipAddrCommand('add', address, prefixLength, iface)],
     warning:
       'ip addr add lasts until reboot or until the network manager rewrites the interface: add the address to ' +
       'its configuration (netplan, systemd-networkd, NetworkManager, keepalived) to keep it.',
@@ -72,10 +89,13 @@ export function nonlocalBindIsOn(family: Family): Remediation {
 
 export function linkUpRemedy(iface: string, down: boolean): Remediation {
   return down
-    ? { title: `Bring ${iface} up`, commands: [`ip link set ${iface} up`, `ip link show ${iface}`] }
+    ? {
+        title: `Bring ${iface} up`,
+        commands: [`ip link set ${shellArg(iface)} up`, `ip link show ${shellArg(iface)}`],
+      }
     : {
         title: `Check the cable, switch port or veth peer of ${iface}: it is up but has no carrier`,
-        commands: [`ip link show ${iface}`, `ip link set ${iface} up`],
+        commands: [`ip link show ${shellArg(iface)}`, `ip link set ${shellArg(iface)} up`],
       };
 }
 
@@ -83,9 +103,9 @@ export function noDadRemedy(address: string, prefixLength: number, iface: string
   return {
     title: `Add ${address} without duplicate address detection`,
     commands: [
-      `ip addr del ${address}/${prefixLength} dev ${iface}`,
-      `ip addr add ${address}/${prefixLength} dev ${iface} nodad`,
-      `# or for every address of the link: sysctl -w net.ipv6.conf.${iface}.accept_dad=0`,
+      ipAddrCommand('del', address, prefixLength, iface),
+      `${ipAddrCommand('add', address, prefixLength, iface)} nodad`,
+      `# or for every address of the link: sysctl -w ${shellQuote(`net.ipv6.conf.${iface}.accept_dad=0`)}`,
     ],
     warning:
       'Without DAD nothing notices another host on the link using the same address: both then lose ' +

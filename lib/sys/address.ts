@@ -47,9 +47,52 @@ function requireString(value: unknown, what: string): asserts value is string {
   }
 }
 
-function whitespaceReason(input: string, what: string): string | undefined {
+/** No address, host name or HOST:PORT target is longer (a host name has at most 253 characters). */
+const MAX_TEXT = 300;
+/** Shown of a value in a reason: enough to recognise it, never a whole 100 MB string. */
+const QUOTED_MAX = 64;
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * `value` in double quotes, control characters escaped (JSON rules), cut to 64 characters with '…':
+ * how every reason shows the value it refuses, so a reason stays one short line.
+ */
+export function quoteValue(value: string): string {
+  return JSON.stringify(value.length > QUOTED_MAX ? `${value.slice(0, QUOTED_MAX)}…` : value);
+}
+
+/**
+ * Why `input` cannot be an address, host name or target at all: empty, a NUL byte (C would read
+ * only what comes before it: 'lo\0evil' is 'lo'), whitespace, another control character, or longer
+ * than any of them can be. One check for every entry point, before any parsing.
+ */
+function textProblem(input: string, what: string): string | undefined {
   if (input.length === 0) return `the ${what} is empty`;
-  if (/\s/.test(input)) return `${JSON.stringify(input)} contains whitespace`;
+  if (input.length > MAX_TEXT) {
+    return `the ${what} is ${input.length} characters long: no address, host name or target has more than ${MAX_TEXT}`;
+  }
+  if (input.includes('\0')) return `${quoteValue(input)} contains a NUL byte`;
+  if (/\s/.test(input)) return `${quoteValue(input)} contains whitespace`;
+  if (CONTROL.test(input)) return `${quoteValue(input)} contains a control character`;
+  return undefined;
+}
+
+/**
+ * Why `name` cannot be a Linux interface name, or undefined. The kernel's dev_valid_name() allows
+ * 1 to 15 bytes (IFNAMSIZ - 1), not '.' or '..', with no '/', ':' or whitespace; a NUL byte would cut
+ * the name short in the syscall ('lo\0evil' is 'lo'), so it and every other control character are
+ * refused too. The one check of SO_BINDTODEVICE names and of '%zone' scopes.
+ */
+export function interfaceNameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'an interface name is never empty';
+  if (name.includes('\0')) return 'it contains a NUL byte';
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes > MAX_IFNAME) return `it is ${bytes} bytes long, and an interface name has at most ${MAX_IFNAME}`;
+  if (/[\s/:]/.test(name)) return 'an interface name has no "/", ":" or whitespace';
+  if (CONTROL.test(name)) return 'it contains a control character';
+  if (name === '.' || name === '..') return `"${name}" is reserved`;
   return undefined;
 }
 
@@ -67,11 +110,11 @@ function ipv4Detail(text: string): string | undefined {
 
 function notAnAddress(text: string): string {
   const detail = ipv4Detail(text);
-  if (detail) return `${JSON.stringify(text)} is not an IPv4 or IPv6 address: ${detail}`;
+  if (detail) return `${quoteValue(text)} is not an IPv4 or IPv6 address: ${detail}`;
   if (isHostName(text)) {
-    return `${JSON.stringify(text)} is not an IPv4 or IPv6 address (a host name cannot be bound; give an address)`;
+    return `${quoteValue(text)} is not an IPv4 or IPv6 address (a host name cannot be bound; give an address)`;
   }
-  return `${JSON.stringify(text)} is not an IPv4 or IPv6 address`;
+  return `${quoteValue(text)} is not an IPv4 or IPv6 address`;
 }
 
 /** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens; not all-numeric. */
@@ -98,30 +141,34 @@ function interfacesHint(): string {
 }
 
 function resolveScope(zone: string, text: string): Parsed<{ scopeId?: number; interface?: string }> {
-  if (zone.length === 0) return { ok: false, reason: `${JSON.stringify(text)} has an empty scope after "%"` };
+  if (zone.length === 0) return { ok: false, reason: `${quoteValue(text)} has an empty scope after "%"` };
   const load = loadBinding();
   if (/^\d+$/.test(zone)) {
     const index = Number(zone);
     if (index === 0 || index > 0xffffffff) {
-      return { ok: false, reason: `${JSON.stringify(text)}: scope id ${zone} names no interface` };
+      return { ok: false, reason: `${quoteValue(text)}: scope id ${zone} names no interface` };
     }
     if (!load.ok) return { ok: true, value: { scopeId: index } };
     const name = load.binding.ifIndexToName(index);
     if (typeof name === 'number') {
       return {
         ok: false,
-        reason: `${JSON.stringify(text)}: no interface has index ${index}${interfacesHint()}`,
+        reason: `${quoteValue(text)}: no interface has index ${index}${interfacesHint()}`,
       };
     }
     return { ok: true, value: { scopeId: index, interface: name } };
   }
-  if (zone.length > MAX_IFNAME || zone.includes('/')) {
-    return { ok: false, reason: `${JSON.stringify(text)}: "${zone}" cannot be an interface name` };
+  const badName = interfaceNameProblem(zone);
+  if (badName !== undefined) {
+    return {
+      ok: false,
+      reason: `${quoteValue(text)}: ${quoteValue(zone)} cannot be an interface name: ${badName}`,
+    };
   }
   if (!load.ok) return { ok: true, value: { interface: zone } };
   const index = load.binding.ifNameToIndex(zone);
   if (index <= 0) {
-    return { ok: false, reason: `${JSON.stringify(text)}: no interface named "${zone}"${interfacesHint()}` };
+    return { ok: false, reason: `${quoteValue(text)}: no interface named "${zone}"${interfacesHint()}` };
   }
   return { ok: true, value: { scopeId: index, interface: zone } };
 }
@@ -134,7 +181,7 @@ function resolveScope(zone: string, text: string): Parsed<{ scopeId?: number; in
  */
 export function parseHost(input: string): Parsed<ParsedHost> {
   requireString(input, 'host');
-  const blank = whitespaceReason(input, 'address');
+  const blank = textProblem(input, 'address');
   if (blank) return { ok: false, reason: blank };
   const text = input.startsWith('[') && input.endsWith(']') ? input.slice(1, -1) : input;
   const percent = text.indexOf('%');
@@ -146,7 +193,7 @@ export function parseHost(input: string): Parsed<ParsedHost> {
     if (zone !== undefined) {
       return {
         ok: false,
-        reason: `${JSON.stringify(input)}: a scope (%${zone}) applies only to IPv6 addresses`,
+        reason: `${quoteValue(input)}: a scope (%${zone}) applies only to IPv6 addresses`,
       };
     }
     return { ok: true, value: { address: bare, family: 4, linkLocal: false } };
@@ -170,7 +217,7 @@ export function parseHost(input: string): Parsed<ParsedHost> {
  */
 export function parsePort(input: number | string): Parsed<number> {
   if (typeof input === 'string') {
-    if (!/^\d+$/.test(input)) return { ok: false, reason: `port ${JSON.stringify(input)} is not a number` };
+    if (!/^\d+$/.test(input)) return { ok: false, reason: `port ${quoteValue(input)} is not a number` };
     return parsePort(Number(input));
   }
   if (typeof input !== 'number') {
@@ -191,9 +238,9 @@ export function parsePort(input: number | string): Parsed<number> {
  */
 export function parseTarget(input: string): Parsed<Target> {
   requireString(input, 'target');
-  const blank = whitespaceReason(input, 'target');
+  const blank = textProblem(input, 'target');
   if (blank) return { ok: false, reason: blank };
-  const quoted = JSON.stringify(input);
+  const quoted = quoteValue(input);
   let host: string;
   let portText: string;
   if (input.startsWith('[')) {
@@ -238,9 +285,33 @@ export function parseTarget(input: string): Parsed<Target> {
   }
   if (isHostName(host)) return { ok: true, value: { kind: 'name', host, port: port.value } };
   const detail = ipv4Detail(host);
-  if (detail)
-    return { ok: false, reason: `${JSON.stringify(host)} is not an IPv4 or IPv6 address: ${detail}` };
-  return { ok: false, reason: `${JSON.stringify(host)} is not an IP address or a host name` };
+  if (detail) return { ok: false, reason: `${quoteValue(host)} is not an IPv4 or IPv6 address: ${detail}` };
+  return { ok: false, reason: `${quoteValue(host)} is not an IP address or a host name` };
+}
+
+/** A destination as connect takes it: an IP address, or a host name still to be resolved. */
+export type Destination = { kind: 'address'; address: ParsedHost } | { kind: 'name'; host: string };
+
+/**
+ * Parses the host of a destination (safeConnect, portUsage, preflight connect targets): an address
+ * as {@link parseHost} reads it, or an RFC 1123 host name. Anything else fails with the reason of
+ * parseHost: it is never handed to the resolver, which would read '127.0.0.1\0…' as 127.0.0.1.
+ */
+export function parseDestination(input: string): Parsed<Destination> {
+  const parsed = parseHost(input);
+  if (parsed.ok) return { ok: true, value: { kind: 'address', address: parsed.value } };
+  if (isHostName(input)) return { ok: true, value: { kind: 'name', host: input } };
+  return parsed;
+}
+
+/** The sentence for a destination port of 0, the same at every entry point. */
+export const PORT_ZERO_DESTINATION = 'port 0 cannot be connected to: give the destination port';
+
+/** Parses a destination port: as {@link parsePort}, but 0 (which only a bind can ask for) is refused. */
+export function parseDestinationPort(input: number | string): Parsed<number> {
+  const port = parsePort(input);
+  if (port.ok && port.value === 0) return { ok: false, reason: PORT_ZERO_DESTINATION };
+  return port;
 }
 
 /** The socket address of a parsed host and port, scope id included when there is one. */

@@ -90,7 +90,7 @@ describe('the public contract', () => {
       [
         'safeListen backlog -1',
         () => api.safeListen(net.createServer(), { host: '127.0.0.1', port: 0, backlog: -1 }),
-        /safeListen\(\): backlog must be an integer >= 0, got -1/,
+        /safeListen\(\): backlog must be an integer from 0 to 2147483647, got -1/,
       ],
     ];
     const before = fdCount();

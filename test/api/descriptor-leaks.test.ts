@@ -3,6 +3,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { describe, expect } from 'vitest';
+import { preflight } from '../../lib/api/preflight.js';
 import { safeBind } from '../../lib/api/safe-bind.js';
 import { safeConnect } from '../../lib/api/safe-connect.js';
 import { safeListen } from '../../lib/api/safe-listen.js';
@@ -100,4 +101,48 @@ describe('descriptor leaks', () => {
     },
     120_000,
   );
+
+  netnsIt('input refused anywhere is refused before the bind: no descriptor or port is left', async () => {
+    const warm = await safeBind({ host: '127.0.0.1', port: 0 });
+    if (warm.ok) warm.socket.close();
+    const before = fdCount();
+    const port = 17100;
+    // A backlog listen(2) cannot take was found only after the bind: the port stayed bound.
+    for (const backlog of [2 ** 31, 2 ** 53, -1, 1.5]) {
+      await expect(safeListen(net.createServer(), { host: '127.0.0.1', port, backlog })).rejects.toThrow(
+        TypeError,
+      );
+    }
+    // A dgram socket Node will refuse (bound, closed) was found out only after the bind.
+    const bound = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => bound.bind(0, '127.0.0.1', resolve));
+    const closed = dgram.createSocket('udp4');
+    closed.close();
+    for (const socket of [bound, closed]) {
+      await expect(safeListen(socket, { host: '127.0.0.1', port })).rejects.toThrow(
+        /^safeListen\(\): the dgram socket is (already bound|closed)$/,
+      );
+    }
+    await new Promise<void>((resolve) => bound.close(resolve));
+    await expectFailure(safeBind({ host: '127.0.0.1', port, device: 'lo\0evil' }));
+    await expectFailure(safeListen(dgram.createSocket('udp6'), { host: '127.0.0.1', port }));
+    await expectFailure(safeConnect({ host: '127.0.0.1\0', port: 17000, localAddress: '127.0.0.1' }));
+    await expectFailure(
+      safeConnect({ host: '127.0.0.1', port: 0, localAddress: '127.0.0.1', localPort: port }),
+    );
+    // A wrong type in any target throws before the first target is bound.
+    const first = { host: '127.0.0.1', port, protocol: 'udp' as const };
+    await expect(
+      preflight({ bind: [first], connect: [{ host: '127.0.0.1', port: 80, probe: 'yes' as never }] }),
+    ).rejects.toThrow(TypeError);
+    await expect(preflight({ bind: [first, { host: '127.0.0.1', port: '80' as never }] })).rejects.toThrow(
+      TypeError,
+    );
+    expect(fdCount()).toBe(before);
+    // The port is free: nothing kept it.
+    const again = await safeBind({ host: '127.0.0.1', port });
+    if (!again.ok) throw new Error(again.diagnosis.summary);
+    again.socket.close();
+    expect(fdCount()).toBe(before);
+  });
 });

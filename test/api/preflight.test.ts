@@ -119,6 +119,15 @@ describe('preflight', () => {
     }
   });
 
+  netnsIt('200 concurrent preflights of one UDP bind target all pass: no check sees another', async () => {
+    const target = { host: '127.0.0.1', port: 5454, protocol: 'udp' as const };
+    const before = fdCount();
+    const reports = await Promise.all(Array.from({ length: 200 }, () => preflight({ bind: [target] })));
+    const failed = reports.filter((r) => !r.ok).map((r) => r.checks[0]?.diagnosis?.cause);
+    expect(failed).toEqual([]);
+    expect(fdCount()).toBe(before);
+  });
+
   it('wrong types throw a TypeError', async () => {
     await expect(preflight(null as never)).rejects.toThrow(TypeError);
     await expect(preflight({ bind: '127.0.0.1:80' as never })).rejects.toThrow(TypeError);

@@ -35,7 +35,16 @@ describe('parseHost', () => {
     ['fe80::1%0', '"fe80::1%0": scope id 0 names no interface'],
     [
       'fe80::1%averyveryverylongname',
-      '"fe80::1%averyveryverylongname": "averyveryverylongname" cannot be an interface name',
+      '"fe80::1%averyveryverylongname": "averyveryverylongname" cannot be an interface name: it is 21 bytes long, and an interface name has at most 15',
+    ],
+    ['fe80::1%lo\0evil', '"fe80::1%lo\\u0000evil" contains a NUL byte'],
+    [
+      'fe80::1%a:b',
+      '"fe80::1%a:b": "a:b" cannot be an interface name: an interface name has no "/", ":" or whitespace',
+    ],
+    [
+      '1'.repeat(301),
+      'the address is 301 characters long: no address, host name or target has more than 300',
     ],
   ])('refuses %j', (input, reason) => {
     expect(parseHost(input)).toEqual({ ok: false, reason });

@@ -1,6 +1,7 @@
 // Prints a Diagnosis for a person under pressure: what is wrong in words, the facts read from the
 // host, then the fixes with their commands on lines of their own, ready to paste.
 import type { Diagnosis } from '../../types.js';
+import { printableDeep } from '../../diagnose/shell.js';
 import type { Colours } from './colour.js';
 
 /** `address-not-local (EADDRNOTAVAIL)`: the stable identifier, and the errno it explains. */
@@ -12,7 +13,14 @@ export function causeText(c: Colours, d: Diagnosis): string {
  * The lines of a diagnosis, each prefixed by `indent`. Commands are printed without decoration so
  * a triple-click copies exactly the command.
  */
-export function formatDiagnosis(c: Colours, d: Diagnosis, indent = '    ', withCause = true): string[] {
+export function formatDiagnosis(
+  c: Colours,
+  diagnosis: Diagnosis,
+  indent = '    ',
+  withCause = true,
+): string[] {
+  // Host-supplied names (interfaces, process commands) print with their control characters escaped.
+  const d = printableDeep(diagnosis);
   const lines: string[] = [];
   if (withCause) lines.push(`${indent}${c.bold('cause')}  ${causeText(c, d)}`);
   lines.push(`${indent}${d.summary}`);

@@ -2,6 +2,7 @@
 // them), then the addresses with their state, the port range, the sysctls that change bind and
 // connect, sockets by state, and the busiest destinations with their source-port pool as a bar.
 import type { Address, HostReport, PortUsage } from '../../types.js';
+import { printableDeep } from '../../diagnose/shell.js';
 import type { Colours } from './colour.js';
 import { bar, count, heading, pad, percent, plural, row, usageColour } from './text.js';
 
@@ -147,7 +148,9 @@ function poolLines(c: Colours, pools: PortUsage[]): string[] {
 }
 
 /** The human form of a {@link HostReport}, as `safebind doctor` prints it. */
-export function formatHostReport(c: Colours, r: HostReport): string {
+export function formatHostReport(c: Colours, report: HostReport): string {
+  // Interface names and warnings come from the host: no control character reaches the terminal.
+  const r = printableDeep(report);
   const out: string[] = [];
   out.push(`${c.bold('safebind doctor')}  ${c.dim(r.kernel)}`, '');
   out.push(

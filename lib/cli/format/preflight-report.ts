@@ -1,12 +1,15 @@
 // The human form of a PreflightReport: one ✔ or ✖ line per target, and under each failure the cause
 // in words, the evidence read from the host, and the fixes with commands ready to paste.
 import type { PreflightCheck, PreflightReport } from '../../types.js';
+import { printableDeep } from '../../diagnose/shell.js';
 import type { Colours } from './colour.js';
 import { causeText, formatDiagnosis } from './diagnosis.js';
 import { checkLine, plural } from './text.js';
 
 /** `✔ bind 10.0.0.50:8080` / `✖ bind 10.0.0.50:8080  address-not-local (EADDRNOTAVAIL)`, then the reasons. */
-export function formatCheck(c: Colours, check: PreflightCheck): string[] {
+export function formatCheck(c: Colours, given: PreflightCheck): string[] {
+  // Targets, warnings and diagnoses may quote host-supplied text: escape its control characters.
+  const check = printableDeep(given);
   const what = `${check.kind.padEnd(7)} ${c.bold(check.target)}`;
   const d = check.diagnosis;
   const lines = [checkLine(c, check.ok, d !== undefined && !check.ok ? `${what}  ${causeText(c, d)}` : what)];
