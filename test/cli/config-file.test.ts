@@ -29,7 +29,6 @@ describe('preflight --config', () => {
     execFileSync('mkfifo', [fifo]);
     const run = await runCli(['preflight', '--config', fifo], {}, 15_000);
     expectRefused(run, /is a FIFO; give a regular file/);
-    expect(run.ms).toBeLessThan(10_000);
   });
 
   it('/dev/zero is refused, not read until memory runs out', async () => {

@@ -97,7 +97,7 @@ describe('safebind preflight', () => {
       expect(run.stdout).toMatch(/✔ bind\s+10\.20\.0\.50:8080/);
       expect(run.status).toBe(0);
       expect(run.ms).toBeGreaterThan(900);
-      expect(run.ms).toBeLessThan(6000);
+      expect(run.ms).toBeLessThan(15_000); // the wait was 20 s
     },
   );
 
