@@ -30,6 +30,12 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** The line for an error: library messages that already start with `safebind:` keep one prefix. */
+function errorLine(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return `${message.startsWith('safebind: ') ? message : `safebind: ${message}`}\n`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -41,10 +47,10 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     if (e instanceof UsageError) {
-      process.stderr.write(`safebind: ${e.message}\n`);
+      process.stderr.write(errorLine(e));
       return 2;
     }
-    process.stderr.write(`safebind: ${(e as Error).message}\n`);
+    process.stderr.write(errorLine(e));
     return 1;
   }
 }
@@ -54,7 +60,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`safebind: ${(e as Error).message}\n`);
+    process.stderr.write(errorLine(e));
     process.exitCode = 1;
   },
 );
