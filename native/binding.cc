@@ -37,6 +37,15 @@ bool CheckArgs(const Napi::CallbackInfo& info, size_t count, const char* usage) 
   return true;
 }
 
+// JavaScript truthiness. Not ToBoolean().Value(): when the environment is being torn down the
+// coercion fails and yields a Boolean without an env, and reading that one is a fatal error.
+bool Truthy(Napi::Env env, Napi::Value v) {
+  napi_value b;
+  bool out = false;
+  if (v.IsEmpty() || napi_coerce_to_bool(env, v, &b) != napi_ok) return false;
+  return napi_get_value_bool(env, b, &out) == napi_ok && out;
+}
+
 // True when v is a whole number within [lo, hi]: NaN, infinities and fractions fail.
 bool WholeIn(double v, double lo, double hi) {
   return v >= lo && v <= hi && v == trunc(v);
@@ -228,7 +237,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     int fd = IntArg(info, 0, &ok);
     int seconds = ok ? IntArg(info, 2, &ok) : 0;
     if (!ok) return info.Env().Undefined();
-    bool on = info[1].ToBoolean().Value();
+    bool on = Truthy(info.Env(), info[1]);
     return Napi::Number::New(info.Env(), sys_set_linger(fd, on, seconds));
   }
 
@@ -684,7 +693,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     return false;
   }
   static bool ChurnBool(const Napi::Object& o, const char* key) {
-    return o.Get(key).ToBoolean().Value();
+    return Truthy(o.Env(), o.Get(key));
   }
   // A non-negative amount of `key` times `scale`: absent → 0; +Infinity, or more than 64 bits hold,
   // → 0, which the engine reads as "no limit". A cast of NaN, a negative or an overflowing double
