@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "churn.h"
+#include "churn_runs.h"
 #include "netlink.h"
 #include "sys.h"
 
@@ -17,6 +18,10 @@ namespace {
 
 // A getter on an argument object can throw: its exception is then pending, and a second throw would
 // be a fatal error (node-addon-api aborts the process). The first exception wins.
+// Any N-API call can also start failing in the middle of an export when the environment is being
+// torn down (worker.terminate() from another thread): the build defines
+// NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS, so node-addon-api then drops the throw (the JS that
+// would catch it will never run) instead of aborting the whole process in napi_throw.
 void ThrowTypeError(Napi::Env env, const std::string& message) {
   if (env.IsExceptionPending()) return;
   Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
@@ -30,6 +35,15 @@ bool CheckArgs(const Napi::CallbackInfo& info, size_t count, const char* usage) 
     }
   }
   return true;
+}
+
+// JavaScript truthiness. Not ToBoolean().Value(): when the environment is being torn down the
+// coercion fails and yields a Boolean without an env, and reading that one is a fatal error.
+bool Truthy(Napi::Env env, Napi::Value v) {
+  napi_value b;
+  bool out = false;
+  if (v.IsEmpty() || napi_coerce_to_bool(env, v, &b) != napi_ok) return false;
+  return napi_get_value_bool(env, b, &out) == napi_ok && out;
 }
 
 // True when v is a whole number within [lo, hi]: NaN, infinities and fractions fail.
@@ -223,7 +237,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     int fd = IntArg(info, 0, &ok);
     int seconds = ok ? IntArg(info, 2, &ok) : 0;
     if (!ok) return info.Env().Undefined();
-    bool on = info[1].ToBoolean().Value();
+    bool on = Truthy(info.Env(), info[1]);
     return Napi::Number::New(info.Env(), sys_set_linger(fd, on, seconds));
   }
 
@@ -669,14 +683,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
   // --- churn methods ---
   // The churn engine runs on threads of its own (native/churn.h); these methods only start, stop
   // and read them. A run reports back once, through a threadsafe function, on the JS thread.
-  struct ChurnRecord {
-    // Declared before the run so that it is released after the run's thread has been joined.
-    Napi::ObjectReference progress;  // keeps the ArrayBuffer the run writes into alive
-    std::unique_ptr<ChurnRun> run;
-  };
-  std::map<uint32_t, ChurnRecord> churn_runs_;
-  std::map<uint32_t, std::unique_ptr<ChurnListener>> churn_listeners_;
-  uint32_t churn_next_id_ = 1;
+  ChurnRuns churn_{&ChurnResultValue};
   // Each connect in flight holds a slot and an epoll event; far past the open-files limit a number
   // only asks for memory (a vector of 10^12 slots aborts the process with bad_alloc).
   static constexpr double kMaxChurnConcurrency = 1 << 20;
@@ -686,7 +693,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     return false;
   }
   static bool ChurnBool(const Napi::Object& o, const char* key) {
-    return o.Get(key).ToBoolean().Value();
+    return Truthy(o.Env(), o.Get(key));
   }
   // A non-negative amount of `key` times `scale`: absent → 0; +Infinity, or more than 64 bits hold,
   // → 0, which the engine reads as "no limit". A cast of NaN, a negative or an overflowing double
@@ -725,7 +732,8 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     return true;
   }
 
-  static Napi::Object ChurnResultValue(Napi::Env env, const ChurnResult& r) {
+  // nullptr when the environment is going away and can no longer make the result.
+  static napi_value ChurnResultValue(Napi::Env env, const ChurnResult& r) {
     Napi::Object obj = Napi::Object::New(env);
     obj.Set("attempts", static_cast<double>(r.attempts));
     obj.Set("connects", static_cast<double>(r.connects));
@@ -737,6 +745,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     size_t used = 0;
     for (uint64_t n : r.latency) used += n ? 1 : 0;
     Napi::Float64Array latency = Napi::Float64Array::New(env, used * 2);
+    if (latency.IsEmpty() || env.IsExceptionPending()) return nullptr;
     size_t k = 0;
     for (uint32_t i = 0; i < r.latency.size(); i++) {
       if (!r.latency[i]) continue;
@@ -819,39 +828,8 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
         !ChurnAmount(env, o, "timeoutMs", 1e6, &config.timeout_ns))
       return env.Undefined();
 
-    Napi::ThreadSafeFunction tsfn =
-        Napi::ThreadSafeFunction::New(env, info[2].As<Napi::Function>(), "safebind-churn", 0, 1);
-    if (env.IsExceptionPending()) return env.Undefined();
-    int netns = churn_open_netns();
-    if (netns < 0) {
-      tsfn.Release();
-      return Napi::Number::New(env, netns);
-    }
-    uint32_t id = churn_next_id_++;
-    ChurnRecord& record = churn_runs_[id];
-    record.run = std::make_unique<ChurnRun>();
-    record.progress = Napi::Persistent(progress.As<Napi::Object>());
-    auto* slots = static_cast<double*>(progress.Data());
-    for (int i = 0; i < kProgressSlots; i++) slots[i] = 0;
-    int rc = record.run->start(config, netns, slots, [this, tsfn, id]() mutable {
-      // At environment teardown (worker exit) the call answers napi_closing: Node has already
-      // dropped this thread's hold on the function, and a Release() would touch what it may free.
-      napi_status status = tsfn.BlockingCall([this, id](Napi::Env env, Napi::Function done) {
-        auto it = churn_runs_.find(id);
-        if (it == churn_runs_.end()) return;
-        it->second.run->join();
-        Napi::Object result = ChurnResultValue(env, it->second.run->result());
-        churn_runs_.erase(it);
-        done.Call({result});
-      });
-      if (status != napi_closing) tsfn.Release();
-    });
-    if (rc < 0) {
-      tsfn.Release();
-      churn_runs_.erase(id);  // closes netns: start() took it
-      return Napi::Number::New(env, rc);
-    }
-    return Napi::Number::New(env, id);
+    int64_t id = churn_.Start(env, config, progress, info[2].As<Napi::Function>());
+    return Napi::Number::New(env, static_cast<double>(id));
   }
 
   Napi::Value ChurnCancel(const Napi::CallbackInfo& info) {
@@ -859,10 +837,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     bool ok = true;
     int id = IntArg(info, 0, &ok);
     if (!ok) return info.Env().Undefined();
-    auto it = churn_runs_.find(static_cast<uint32_t>(id));
-    if (it == churn_runs_.end()) return Napi::Number::New(info.Env(), -ESRCH);
-    it->second.run->cancel();
-    return Napi::Number::New(info.Env(), 0);
+    return Napi::Number::New(info.Env(), churn_.Cancel(static_cast<uint32_t>(id)));
   }
 
   // churnListen(addr, backlog) → listener id, or -errno.
@@ -873,12 +848,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     bool ok = true;
     int backlog = IntArg(info, 1, &ok);
     if (!ok) return info.Env().Undefined();
-    auto listener = std::make_unique<ChurnListener>();
-    int rc = listener->start(addr, backlog);
-    if (rc < 0) return Napi::Number::New(info.Env(), rc);
-    uint32_t id = churn_next_id_++;
-    churn_listeners_[id] = std::move(listener);
-    return Napi::Number::New(info.Env(), id);
+    return Napi::Number::New(info.Env(), static_cast<double>(churn_.Listen(addr, backlog)));
   }
 
   // churnListenerStats(id) → { port, accepted, open }, or -ESRCH.
@@ -887,12 +857,12 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     bool ok = true;
     int id = IntArg(info, 0, &ok);
     if (!ok) return info.Env().Undefined();
-    auto it = churn_listeners_.find(static_cast<uint32_t>(id));
-    if (it == churn_listeners_.end()) return Napi::Number::New(info.Env(), -ESRCH);
+    const ChurnListener* listener = churn_.Listener(static_cast<uint32_t>(id));
+    if (listener == nullptr) return Napi::Number::New(info.Env(), -ESRCH);
     Napi::Object obj = Napi::Object::New(info.Env());
-    obj.Set("port", it->second->port());
-    obj.Set("accepted", static_cast<double>(it->second->accepted()));
-    obj.Set("open", static_cast<double>(it->second->open()));
+    obj.Set("port", listener->port());
+    obj.Set("accepted", static_cast<double>(listener->accepted()));
+    obj.Set("open", static_cast<double>(listener->open()));
     return obj;
   }
 
@@ -901,10 +871,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     bool ok = true;
     int id = IntArg(info, 0, &ok);
     if (!ok) return info.Env().Undefined();
-    auto it = churn_listeners_.find(static_cast<uint32_t>(id));
-    if (it == churn_listeners_.end()) return Napi::Number::New(info.Env(), -ESRCH);
-    churn_listeners_.erase(it);  // stops and joins the accept thread, closes every descriptor
-    return Napi::Number::New(info.Env(), 0);
+    return Napi::Number::New(info.Env(), churn_.CloseListener(static_cast<uint32_t>(id)));
   }
   // --- end churn methods ---
 };

@@ -9,7 +9,6 @@
 
 #include <atomic>
 #include <functional>
-#include <map>  // the binding keeps runs and listeners by id
 #include <memory>
 #include <string>
 #include <vector>

@@ -34,9 +34,13 @@ export function buildProgram(): Command {
 /** The longest error line printed: enough for any reason, never a value pasted whole into it. */
 const MAX_ERROR_LINE = 400;
 
-/** `safebind: …` on one line: control characters escaped (no newline, no escape sequence), cut short. */
-function errorLine(message: string): string {
-  const text = printable(message);
+/**
+ * `safebind: …` on one line: control characters escaped (no newline, no escape sequence), cut short.
+ * Library messages that already start with `safebind:` keep one prefix.
+ */
+function errorLine(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const text = printable(message.startsWith('safebind: ') ? message.slice('safebind: '.length) : message);
   return `safebind: ${text.length > MAX_ERROR_LINE ? `${text.slice(0, MAX_ERROR_LINE)}…` : text}\n`;
 }
 
@@ -51,10 +55,10 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     if (e instanceof UsageError) {
-      process.stderr.write(errorLine(e.message));
+      process.stderr.write(errorLine(e));
       return 2;
     }
-    process.stderr.write(errorLine((e as Error).message));
+    process.stderr.write(errorLine(e));
     return 1;
   }
 }
@@ -64,7 +68,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(errorLine((e as Error).message));
+    process.stderr.write(errorLine(e));
     process.exitCode = 1;
   },
 );

@@ -34,8 +34,7 @@ describe('unsupported-platform', () => {
   });
 
   it('on Linux, an addon that could not be loaded is unsupported-platform with the paths tried', () => {
-    const message =
-      'safebind ENOTSUP: safebind: no native build could be loaded; tried: /x/safebind.node: not found';
+    const message = 'safebind ENOTSUP: no native build could be loaded; tried: /x/safebind.node: not found';
     const failure = {
       ...bindFailure('10.0.0.50', 8080, 'ENOTSUP'),
       error: { syscall: 'safebind', errno: 95, code: 'ENOTSUP', message },

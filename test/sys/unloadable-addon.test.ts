@@ -21,7 +21,9 @@ describe('an addon that cannot be loaded', () => {
       expect(r.ok).toBe(false);
       if (r.ok) continue;
       expect(r.error).toMatchObject({ syscall: 'safebind', code: 'ENOTSUP', errno: 95 });
-      expect(r.error.message).toContain('/nonexistent/safebind.node: not found');
+      expect(r.error.message).toBe(
+        'safebind ENOTSUP: SAFEBIND_ADDON=/nonexistent/safebind.node is not a loadable .node addon: not found',
+      );
       expect(sys.isUnsupported(r.error)).toBe(true);
     }
   });
