@@ -2,7 +2,7 @@
 // `ephemeral-ports-exhausted`, and the busiest destinations for `doctor`.
 import type { PortUsage, Protocol, Result } from '../types.js';
 import { invalidInput } from './failure.js';
-import { bareAddress, countSockets, listSockets } from './sockets.js';
+import { bareAddress, countSockets, listSockets, tallyByRemote } from './sockets.js';
 import { readPortRange, readReservedPorts, reservedInRange } from './sysctls.js';
 
 export interface PortUsageQuery {
@@ -73,54 +73,39 @@ export function readPortUsage(q: PortUsageQuery): Result<PortUsage> {
   return { ok: true, value: usage };
 }
 
-/** How many sockets topDestinations reads at most: enough for any triage, bounded in cost. */
-const TOP_SCAN_LIMIT = 50_000;
-
 /**
  * The busiest remote address:port pairs among outbound TCP sockets, most sockets first, each as a
  * PortUsage against this namespace's pool. Sockets whose local port is a listening port are the
  * server side of inbound connections: their peer's port is the *client's* source port, not a
- * destination, so they are left out. Two sock_diag dumps (listeners, then the rest), grouped here;
- * the scan stops at TOP_SCAN_LIMIT sockets, which is enough to rank the heavy hitters.
+ * destination, so they are left out. Every socket of the table is counted, whatever its size
+ * (tallyByRemote walks /proc/net line by line above a few thousand), so a pool's figure is never
+ * drawn from a sample.
  */
 export function topDestinations(limit = 5): Result<PortUsage[]> {
   if (!Number.isInteger(limit) || limit < 0) throw new TypeError('limit must be a non-negative integer');
-  const listeners = listSockets({ protocol: 'tcp', states: ['LISTEN'] }, TOP_SCAN_LIMIT);
+  // Listeners are few (one per port and address); the limit only guards against a runaway table.
+  const listeners = listSockets({ protocol: 'tcp', states: ['LISTEN'] }, 1_000_000);
   if (!listeners.ok) return listeners;
   const listeningPorts = new Set(listeners.value.sockets.map((s) => s.localPort));
-  const listed = listSockets({ protocol: 'tcp', excludeStates: ['LISTEN'] }, TOP_SCAN_LIMIT);
-  if (!listed.ok) return listed;
-  const groups = new Map<
-    string,
-    { address: string; family: 4 | 6; port: number; byState: Record<string, number>; n: number }
-  >();
-  for (const s of listed.value.sockets) {
-    if (listeningPorts.has(s.localPort)) continue;
-    // A v4-mapped peer is an IPv4 destination: group it with the AF_INET sockets toward it.
-    const address = s.remote.startsWith('::ffff:') && s.remote.includes('.') ? s.remote.slice(7) : s.remote;
-    const family = address.includes(':') ? 6 : 4;
-    const key = `${address} ${s.remotePort}`;
-    let g = groups.get(key);
-    if (!g) {
-      g = { address, family, port: s.remotePort, byState: {}, n: 0 };
-      groups.set(key, g);
-    }
-    g.n++;
-    g.byState[s.state] = (g.byState[s.state] ?? 0) + 1;
-  }
+  const tally = tallyByRemote({ protocol: 'tcp', excludeStates: ['LISTEN'] }, (port) =>
+    listeningPorts.has(port),
+  );
+  if (!tally.ok) return tally;
   const p = pool();
-  const top = [...groups.values()].sort((a, b) => b.n - a.n).slice(0, limit);
+  const top = tally.value.groups
+    .sort((a, b) => b.total - a.total || a.remote.localeCompare(b.remote) || a.remotePort - b.remotePort)
+    .slice(0, limit);
   return {
     ok: true,
     value: top.map((g) => ({
       protocol: 'tcp',
-      destination: destination(g.address, g.family, g.port),
+      destination: destination(g.remote, g.family, g.remotePort),
       range: p.range,
       reserved: p.reserved,
       poolSize: p.poolSize,
-      inUse: g.n,
+      inUse: g.total,
       byState: g.byState,
-      usage: usageOf(g.n, p.poolSize),
+      usage: usageOf(g.total, p.poolSize),
     })),
   };
 }

@@ -101,3 +101,22 @@ export interface SocketList {
   via: SocketSource;
   note?: string;
 }
+
+/** Sockets toward one remote address and port, counted by state. */
+export interface RemoteGroup {
+  family: Family;
+  /** The remote address; a v4-mapped IPv6 peer is given as its IPv4 address. */
+  remote: string;
+  remotePort: number;
+  /** Count by state name; states with no socket are left out. */
+  byState: Record<string, number>;
+  total: number;
+}
+
+/** Every matching socket, grouped by remote end: exact, whatever the table's size. */
+export interface RemoteTally {
+  groups: RemoteGroup[];
+  via: SocketSource;
+  /** What was read instead of a sock_diag listing, and why, when it was. */
+  note?: string;
+}
