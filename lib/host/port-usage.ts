@@ -18,16 +18,50 @@ function destination(address: string, family: 4 | 6, port: number): string {
   return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-function pool(): { range: [number, number]; reserved: number; poolSize: number } {
-  const range = readPortRange();
-  const reserved = reservedInRange(readReservedPorts(), range);
+type Pool = { range: [number, number]; reserved: number; poolSize: number; notRead?: string };
+
+/** The pool of this namespace, or NaN figures and the reason when its sysctls cannot be read. */
+function pool(): Pool {
+  const into = { raw: {}, unreadable: {} as Record<string, string> };
+  const range = readPortRange(into);
+  const reserved = readReservedPorts(into);
+  if (!range || !reserved) {
+    const why = Object.entries(into.unreadable)
+      .map(([name, reason]) => `${name}: ${reason}`)
+      .join(', ');
+    return { range: [NaN, NaN], reserved: NaN, poolSize: NaN, notRead: why };
+  }
+  const inRange = reservedInRange(reserved, range);
   const size = range[1] >= range[0] ? range[1] - range[0] + 1 : 0;
-  return { range, reserved, poolSize: Math.max(0, size - reserved) };
+  return { range, reserved: inRange, poolSize: Math.max(0, size - inRange) };
 }
 
-function usageOf(inUse: number, poolSize: number): number {
-  if (poolSize === 0) return inUse > 0 ? 1 : 0;
-  return inUse / poolSize;
+function usageOf(inUse: number, p: Pool): number {
+  if (p.notRead !== undefined) return NaN;
+  if (p.poolSize === 0) return inUse > 0 ? 1 : 0;
+  return inUse / p.poolSize;
+}
+
+/** A PortUsage from a count and the pool; the pool's reason when it could not be read. */
+function portUsageOf(
+  protocol: Protocol,
+  dest: string,
+  p: Pool,
+  inUse: number,
+  byState: Record<string, number>,
+): PortUsage {
+  const usage: PortUsage = {
+    protocol,
+    destination: dest,
+    range: p.range,
+    reserved: p.reserved,
+    poolSize: p.poolSize,
+    inUse,
+    byState,
+    usage: usageOf(inUse, p),
+  };
+  if (p.notRead !== undefined) usage.notRead = p.notRead;
+  return usage;
 }
 
 /**
@@ -58,17 +92,13 @@ export function readPortUsage(q: PortUsageQuery): Result<PortUsage> {
     ...(local ? { local: { address: local } } : {}),
   });
   if (!counted.ok) return counted;
-  const p = pool();
-  const usage: PortUsage = {
+  const usage = portUsageOf(
     protocol,
-    destination: destination(dst.address, dst.family, q.port),
-    range: p.range,
-    reserved: p.reserved,
-    poolSize: p.poolSize,
-    inUse: counted.value.total,
-    byState: counted.value.byState,
-    usage: usageOf(counted.value.total, p.poolSize),
-  };
+    destination(dst.address, dst.family, q.port),
+    pool(),
+    counted.value.total,
+    counted.value.byState,
+  );
   if (local !== undefined) usage.localAddress = local;
   return { ok: true, value: usage };
 }
@@ -97,15 +127,8 @@ export function topDestinations(limit = 5): Result<PortUsage[]> {
     .slice(0, limit);
   return {
     ok: true,
-    value: top.map((g) => ({
-      protocol: 'tcp',
-      destination: destination(g.remote, g.family, g.remotePort),
-      range: p.range,
-      reserved: p.reserved,
-      poolSize: p.poolSize,
-      inUse: g.total,
-      byState: g.byState,
-      usage: usageOf(g.total, p.poolSize),
-    })),
+    value: top.map((g) =>
+      portUsageOf('tcp', destination(g.remote, g.family, g.remotePort), p, g.total, g.byState),
+    ),
   };
 }

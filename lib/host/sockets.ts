@@ -1,6 +1,6 @@
 // The socket table, counted or listed with the filtering done in the kernel (sock_diag, as ss does),
 // and a /proc/net/{tcp,udp}{,6} reader used only when netlink sock_diag is refused to this process.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { endianness } from 'node:os';
 import type { NativeBinding, NativeSocketEntry, NativeSocketQuery } from '../binding.js';
@@ -101,6 +101,16 @@ function prepare(b: NativeBinding, q: SocketQuery): Prepared | Failed {
 }
 
 /**
+ * The /proc/net answer when sock_diag was refused; when /proc/net fails too, its failure with both
+ * reasons in the message, so a report says why neither could be read.
+ */
+function bothRefused<T>(diag: Failed, proc: Result<T>): Result<T> {
+  if (proc.ok) return proc;
+  const message = `sock_diag refused (${diag.error.code}) and /proc/net unreadable (${proc.error.message})`;
+  return { ok: false, error: { ...proc.error, message } };
+}
+
+/**
  * Counts the matching sockets by state name (ESTABLISHED, TIME_WAIT, …; UNCONN and ESTAB for UDP),
  * in one kernel dump per family with no object per socket. Falls back to /proc/net only when
  * sock_diag is refused; `via` and `note` say which was read.
@@ -114,7 +124,10 @@ export function countSockets(q: SocketQuery = {}): Result<SocketCounts> {
   if (typeof counts === 'number') {
     const failed = errnoFailure('sock_diag', counts);
     if (!REFUSED.has(failed.error.code)) return failed;
-    return countFromProc(load.binding, p, `sock_diag refused (${failed.error.code}); read /proc/net instead`);
+    return bothRefused(
+      failed,
+      countFromProc(load.binding, p, `sock_diag refused (${failed.error.code}); read /proc/net instead`),
+    );
   }
   const byState: Record<string, number> = {};
   let total = 0;
@@ -139,7 +152,10 @@ export function listSockets(q: SocketQuery = {}, limit = 1000): Result<SocketLis
   if (typeof raw === 'number') {
     const failed = errnoFailure('sock_diag', raw);
     if (!REFUSED.has(failed.error.code)) return failed;
-    return listFromProc(b, p, limit, `sock_diag refused (${failed.error.code}); read /proc/net instead`);
+    return bothRefused(
+      failed,
+      listFromProc(b, p, limit, `sock_diag refused (${failed.error.code}); read /proc/net instead`),
+    );
   }
   const sockets: SocketEntry[] = [];
   for (const s of raw.slice(0, limit)) {
@@ -338,7 +354,9 @@ function walkProc(b: NativeBinding, p: Prepared, visit: (line: ProcLine) => bool
       });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') continue; // no IPv6 in this kernel
+      // tcp6 missing beside a readable tcp: no IPv6 in this kernel. Anything else missing means
+      // /proc/net is hidden: a failure, never "no sockets".
+      if (code === 'ENOENT' && f.family === 6 && existsSync(f.path.slice(0, -1))) continue;
       return errnoFailure('open', -((e as NodeJS.ErrnoException).errno ?? 5), f.path);
     }
     if (stopped) return null;
@@ -517,7 +535,7 @@ export function tallyByRemote(
   }
   const walked = tallyProc(b, p, skipLocalPort);
   if (!(walked instanceof Map)) {
-    if (typeof raw === 'number') return walked;
+    if (typeof raw === 'number') return bothRefused(errnoFailure('sock_diag', raw), walked);
     // /proc/net is closed to us but sock_diag is not: list the whole table, exact if costly.
     const all = b.socketList(p.native, 0x7fffffff);
     if (typeof all === 'number') return errnoFailure('sock_diag', all);
