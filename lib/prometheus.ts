@@ -172,8 +172,12 @@ export function registerMetrics(registry: Registry, options: MetricsOptions = {}
       async collect() {
         const { sysctls } = await snapshot();
         this.reset();
-        // Unreadable: no sample, rather than a default range.
-        if (!sysctls.ipLocalPortRange) return;
+        // Unreadable: no sample, rather than a default range. A gauge without labels still prints 0
+        // after reset(); remove() with no labels drops that sample.
+        if (!sysctls.ipLocalPortRange) {
+          this.remove();
+          return;
+        }
         const [lo, hi] = sysctls.ipLocalPortRange;
         this.set(hi >= lo ? hi - lo + 1 : 0);
       },

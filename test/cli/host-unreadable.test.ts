@@ -4,7 +4,7 @@
 // tmpfs in a mount namespace of its own. Before, it printed "no TCP sockets", "IPv6 is not
 // available in this kernel" and pools computed from the default port range.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,13 +24,22 @@ beforeAll(() => {
 }, 180_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** `safebind …args` in a mount namespace where `hide` is an empty tmpfs, with sock_diag refused or not. */
+/**
+ * `safebind …args` (or `node …args` with `nodeArgsOnly`) in a mount namespace where `hide` is an
+ * empty tmpfs, with sock_diag refused or not.
+ */
 function doctorHidden(
   hide: string,
   refuseSockDiag: boolean,
   args: string[],
+  nodeArgsOnly = false,
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const run = [...(refuseSockDiag ? [noSockDiag] : []), process.execPath, bin, ...args]
+  const run = [
+    ...(refuseSockDiag ? [noSockDiag] : []),
+    process.execPath,
+    ...(nodeArgsOnly ? [] : [bin]),
+    ...args,
+  ]
     .map((a) => `'${a}'`)
     .join(' ');
   return new Promise((resolve, reject) => {
@@ -131,6 +140,29 @@ describe('doctor when the host cannot be read', () => {
         );
         expect(text.stdout).not.toContain('28,232');
         expect(text.stdout).not.toContain('IPv6 is not available');
+
+        // preflight checks the same pool before a connect: it says it could not read it.
+        const pre = await doctorHidden('/proc/sys/net', false, ['preflight', '--connect', dest, '--json']);
+        const checks = (JSON.parse(pre.stdout) as { checks: Array<{ warnings?: string[] }> }).checks;
+        expect(checks[0]?.warnings).toContain(
+          `the source-port pool toward ${dest} could not be read: net.ipv4.ip_local_port_range: ENOENT, net.ipv4.ip_local_reserved_ports: ENOENT`,
+        );
+
+        // The Prometheus gauges: the count is exported, the ratio and the range size are not.
+        const script = join(dir, 'metrics.mjs');
+        writeFileSync(
+          script,
+          `import { createRequire } from 'node:module';\n` +
+            `const { Registry } = createRequire(${JSON.stringify(join(root, 'package.json'))})('prom-client');\n` +
+            `const { registerMetrics } = await import(${JSON.stringify(join(root, 'dist', 'prometheus.js'))});\n` +
+            `const r = new Registry();\nregisterMetrics(r, { destinations: [${JSON.stringify(dest)}] });\n` +
+            `process.stdout.write(await r.metrics());\n`,
+        );
+        const metrics = await doctorHidden('/proc/sys/net', false, [script], true);
+        expect(metrics.stderr).toBe('');
+        expect(metrics.stdout).toContain(`safebind_port_pool_in_use{destination="${dest}"} 3`);
+        expect(metrics.stdout).not.toMatch(/^safebind_port_pool_usage_ratio\{/m);
+        expect(metrics.stdout).not.toMatch(/^safebind_port_range_size /m);
       } finally {
         held.close();
       }
