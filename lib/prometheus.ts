@@ -145,7 +145,11 @@ export function registerMetrics(registry: Registry, options: MetricsOptions = {}
         const { pools } = await snapshot();
         this.reset();
         if (!pools.ok) return;
-        for (const u of pools.value) this.set({ destination: u.destination }, value(u));
+        for (const u of pools.value) {
+          // A pool whose range could not be read has no ratio: no sample, rather than NaN or 0.
+          const v = value(u);
+          if (Number.isFinite(v)) this.set({ destination: u.destination }, v);
+        }
       },
     });
   const gauges = [
@@ -168,8 +172,12 @@ export function registerMetrics(registry: Registry, options: MetricsOptions = {}
       async collect() {
         const { sysctls } = await snapshot();
         this.reset();
-        // The reader falls back to the kernel default when the file is unreadable; a gauge must not.
-        if ('net.ipv4.ip_local_port_range' in sysctls.unreadable) return;
+        // Unreadable: no sample, rather than a default range. A gauge without labels still prints 0
+        // after reset(); remove() with no labels drops that sample.
+        if (!sysctls.ipLocalPortRange) {
+          this.remove();
+          return;
+        }
         const [lo, hi] = sysctls.ipLocalPortRange;
         this.set(hi >= lo ? hi - lo + 1 : 0);
       },

@@ -120,6 +120,12 @@ export interface PortUsage {
   byState: Record<string, number>;
   /** inUse / poolSize */
   usage: number;
+  /**
+   * Set when the pool could not be read (`net.ipv4.ip_local_port_range` or
+   * `ip_local_reserved_ports` unreadable): the reason. `range`, `poolSize` and `usage` are then
+   * `NaN` (`null` in JSON), never a default range; `inUse` and `byState` are still counted.
+   */
+  notRead?: string;
 }
 
 /** The triage of this host that `inspectHost()` and `safebind doctor` give. */
@@ -139,6 +145,14 @@ export interface HostReport {
   };
   /** What needs attention, in words. */
   warnings: string[];
+  /**
+   * What could not be read, with the reason, by what it is: `addresses`, `sockets` (the socket
+   * table: sock_diag and /proc/net both refused), `topDestinations`, or a sysctl's dotted name.
+   * Whatever is named here is missing from the report, not empty: `sockets.byState` of `{}` with
+   * `notRead.sockets` set means the table was not read, not that there are no sockets. Absent
+   * when everything was read.
+   */
+  notRead?: Record<string, string>;
 }
 
 /** One target checked by `preflight()`. */

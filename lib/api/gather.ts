@@ -64,6 +64,11 @@ function readBoundPorts(failure: Failure, snapshot: HostSnapshot): HostSnapshot[
     snapshot.unavailable.push(`the socket table (${listed.error.message})`);
     return undefined;
   }
+  if (listed.value.truncated) {
+    // A count from part of the table would understate how full the range is: none is given.
+    snapshot.unavailable.push('the bound ports of the range (more than 200,000 sockets; not counted)');
+    return undefined;
+  }
   const ports = new Set<number>();
   for (const s of listed.value.sockets)
     if (s.localPort >= lo && s.localPort <= hi && !isReserved(s.localPort)) ports.add(s.localPort);

@@ -72,7 +72,7 @@ function addressWarnings(addresses: Address[]): Warning[] {
   return out;
 }
 
-function sysctlWarnings(s: NetSysctls, timeWait: number): Warning[] {
+function sysctlWarnings(s: NetSysctls, timeWait: number | undefined): Warning[] {
   const out: Warning[] = [];
   if (s.ipNonlocalBind.v4) {
     out.push({
@@ -86,15 +86,17 @@ function sysctlWarnings(s: NetSysctls, timeWait: number): Warning[] {
       text: 'net.ipv6.ip_nonlocal_bind=1: any process may bind IPv6 addresses this host does not own',
     });
   }
-  const [lo, hi] = s.ipLocalPortRange;
-  const size = hi - lo + 1;
-  if (size < SMALL_RANGE) {
-    out.push({
-      severity: 1,
-      text: `net.ipv4.ip_local_port_range is ${lo}-${hi} (${size} ports): a client churning to one destination runs out quickly`,
-    });
+  if (s.ipLocalPortRange) {
+    const [lo, hi] = s.ipLocalPortRange;
+    const size = hi - lo + 1;
+    if (size < SMALL_RANGE) {
+      out.push({
+        severity: 1,
+        text: `net.ipv4.ip_local_port_range is ${lo}-${hi} (${size} ports): a client churning to one destination runs out quickly`,
+      });
+    }
   }
-  if (s.tcpTwReuse === 0 && timeWait > 1000) {
+  if (s.tcpTwReuse === 0 && timeWait !== undefined && timeWait > 1000) {
     out.push({
       severity: 2,
       text: `net.ipv4.tcp_tw_reuse=0 with ${timeWait} sockets in TIME_WAIT: outbound connections cannot reuse them`,
@@ -105,14 +107,14 @@ function sysctlWarnings(s: NetSysctls, timeWait: number): Warning[] {
     out.push({ severity: 2, text: 'IPv6 is disabled (net.ipv6.conf.all.disable_ipv6=1)' });
   for (const [name, why] of Object.entries(s.unreadable)) {
     if (!name.includes('ipv6') || !s.disableIpv6.absent)
-      out.push({ severity: 2, text: `could not read ${name}: ${why}` });
+      out.push({ severity: 2, text: `${name} could not be read: ${why}` });
   }
   return out;
 }
 
 function poolWarnings(pools: PortUsage[]): Warning[] {
   return pools
-    .filter((p) => p.usage >= POOL_WARNING)
+    .filter((p) => p.notRead === undefined && p.usage >= POOL_WARNING)
     .map((p) => ({
       severity: p.usage >= 0.95 ? 0 : 1,
       text: `source ports toward ${p.destination} are ${Math.round(p.usage * 100)}% used (${p.inUse} of ${p.poolSize}): connects will fail with EADDRNOTAVAIL when it reaches 100%`,
@@ -183,17 +185,34 @@ export async function inspectHost(options: InspectOptions = {}): Promise<HostRep
       warnings: [`safebind reads Linux hosts only; this is ${process.platform}`],
     };
   }
+  // What could not be read is named here and left out of the report, never filled with a default.
+  const notRead: Record<string, string> = {};
   const addresses = readAddresses();
-  if (!addresses.ok)
-    warnings.push({ severity: 0, text: `could not read the addresses: ${addresses.error.message}` });
+  if (!addresses.ok) {
+    notRead.addresses = addresses.error.message;
+    warnings.push({ severity: 0, text: `the addresses could not be read: ${addresses.error.message}` });
+  }
   const sysctls = readNetSysctls();
+  Object.assign(notRead, sysctls.unreadable);
+  if (sysctls.disableIpv6.absent) delete notRead['net.ipv6.conf.all.disable_ipv6'];
   const counts = countSockets({ protocol: 'tcp' });
-  if (!counts.ok)
-    warnings.push({ severity: 1, text: `could not read the socket table: ${counts.error.message}` });
+  if (!counts.ok) {
+    notRead.sockets = counts.error.message;
+    warnings.push({
+      severity: 1,
+      text: `the TCP socket table could not be read: ${counts.error.message}`,
+    });
+  }
   const byState = counts.ok ? counts.value.byState : {};
 
   const top = topDestinations(options.top ?? 5);
-  if (!top.ok) warnings.push({ severity: 1, text: `could not rank destinations: ${top.error.message}` });
+  if (!top.ok) {
+    notRead.topDestinations = top.error.message;
+    warnings.push({
+      severity: 1,
+      text: `the busiest destinations could not be read: ${top.error.message}`,
+    });
+  }
   const pools: PortUsage[] = top.ok ? [...top.value] : [];
   for (const d of options.destinations ?? []) {
     const usage = resolveDestination(d);
@@ -208,7 +227,13 @@ export async function inspectHost(options: InspectOptions = {}): Promise<HostRep
   }
 
   if (addresses.ok) warnings.push(...addressWarnings(addresses.value));
-  warnings.push(...sysctlWarnings(sysctls, byState.TIME_WAIT ?? 0));
+  warnings.push(...sysctlWarnings(sysctls, counts.ok ? (byState.TIME_WAIT ?? 0) : undefined));
+  const unreadPool = pools.find((p) => p.notRead !== undefined);
+  if (unreadPool?.notRead !== undefined)
+    warnings.push({
+      severity: 1,
+      text: `source-port pools could not be computed: ${unreadPool.notRead}`,
+    });
   warnings.push(...poolWarnings(pools));
   warnings.sort((a, b) => a.severity - b.severity);
 
@@ -218,5 +243,6 @@ export async function inspectHost(options: InspectOptions = {}): Promise<HostRep
     sysctls: sysctls.raw,
     sockets: { byState, topDestinations: pools },
     warnings: warnings.map((w) => w.text),
+    ...(Object.keys(notRead).length > 0 ? { notRead } : {}),
   };
 }

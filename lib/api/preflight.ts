@@ -348,6 +348,10 @@ async function checkConnect(
     warnings.push(
       `the source-port pool toward ${formatTarget(destination, plan.port)} could not be read: ${usage.error.message}`,
     );
+  } else if (usage.value.notRead !== undefined) {
+    warnings.push(
+      `the source-port pool toward ${usage.value.destination} could not be read: ${usage.value.notRead}`,
+    );
   } else if (usage.value.inUse >= usage.value.poolSize) {
     const errno = plan.protocol === 'tcp' ? osConstants.errno.EADDRNOTAVAIL : osConstants.errno.EAGAIN;
     return fail(socketError('connect', errno, where));

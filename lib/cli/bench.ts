@@ -203,9 +203,14 @@ async function churnAction(f: ChurnFlags): Promise<void> {
   try {
     const plan = rehearsalPlanFromEnv();
     if (plan) {
-      // The rehearsal child, inside its namespace: the parent reads one Result from stdout.
-      result = await runRehearsal(plan, { signal: stop.signal, ...(onSample ? { onSample } : {}) });
+      // The rehearsal child: it makes its namespace itself (rehearse.ts); the parent reads one
+      // Result from stdout. A plan that does not check out is refused before anything is written.
+      result = plan.ok
+        ? await runRehearsal(plan.value, { signal: stop.signal, ...(onSample ? { onSample } : {}) })
+        : plan;
       if (live) process.stderr.write('\r\x1b[2K');
+      if (!result.ok)
+        process.stderr.write(`safebind: bench churn rehearsal refused: ${result.error.message}\n`);
       process.stdout.write(JSON.stringify(result) + '\n');
       process.exitCode = result.ok ? 0 : 1;
       return;

@@ -105,7 +105,9 @@ function decideBind(ctx: Context): Verdict {
     case 'EADDRINUSE':
       return port === 0 || port === undefined ? { cause: 'bind-ports-exhausted' } : { cause: 'port-in-use' };
     case 'EACCES': {
-      const start = ctx.sysctls?.ipUnprivilegedPortStart ?? 1024;
+      const read = ctx.sysctls?.ipUnprivilegedPortStart;
+      // Unread, the limit is unknown: EACCES at bind is then taken as the kernel's word for it.
+      const start = read ?? 65536;
       const capable = ctx.host.privileges?.netBindService === true;
       if (port !== undefined && port > 0 && port < start && !capable) return { cause: 'port-privileged' };
       return unknown(

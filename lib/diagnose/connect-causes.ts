@@ -25,13 +25,15 @@ const TIME_WAIT_DOMINATES = 0.5;
 const RESERVED_NOTABLE = 0.25;
 
 export function usageOf(usage: PortUsage): number {
+  if (usage.notRead !== undefined) return NaN;
   return usage.poolSize > 0 ? usage.inUse / usage.poolSize : 1;
 }
 
 /** Whether the counted pool supports calling the failure exhaustion (or there is no count at all). */
 export function poolLooksExhausted(ctx: Context): boolean {
   const usage = ctx.host.portUsage;
-  return usage === undefined || usageOf(usage) >= EXHAUSTION_THRESHOLD;
+  // An unreadable pool (NaN) cannot contradict the error code, as no count at all cannot.
+  return usage === undefined || usage.notRead !== undefined || usageOf(usage) >= EXHAUSTION_THRESHOLD;
 }
 
 function destinationText(ctx: Context): string {
@@ -42,12 +44,13 @@ function destinationText(ctx: Context): string {
 function poolFigures(ctx: Context): Pool {
   const usage = ctx.host.portUsage;
   const pool = poolOf(ctx.sysctls, usage?.range);
-  if (usage === undefined) return pool;
+  if (usage === undefined || pool.notRead !== undefined) return pool;
   const rangeSize = usage.range[1] - usage.range[0] + 1;
   return { ...pool, range: usage.range, rangeSize, reserved: usage.reserved, poolSize: usage.poolSize };
 }
 
 function poolLine(pool: Pool): string {
+  if (pool.notRead !== undefined) return `${pool.notRead[0]?.toUpperCase()}${pool.notRead.slice(1)}.`;
   const reserved =
     pool.reserved > 0
       ? `minus ${count(pool.reserved)} reserved in net.ipv4.ip_local_reserved_ports` +
@@ -64,7 +67,10 @@ function usageLine(usage: PortUsage): string {
   const states = describeStates(usage.byState);
   return (
     `${count(usage.inUse)} sockets hold a port toward ${usage.destination}${from} ` +
-    `(${percent(usageOf(usage))} of the pool)${states !== '' ? `: ${states}` : ''}.`
+    (usage.notRead !== undefined
+      ? '(share of the pool unknown)'
+      : `(${percent(usageOf(usage))} of the pool)`) +
+    `${states !== '' ? `: ${states}` : ''}.`
   );
 }
 
@@ -77,7 +83,7 @@ function tcpTwReuseMeaning(value: number): string {
 /** The figures, for an `unknown` diagnosis of a connect EADDRNOTAVAIL whose pool is not near full. */
 export function poolNotFullReasons(ctx: Context): string[] {
   const usage = ctx.host.portUsage;
-  if (usage === undefined) return [];
+  if (usage === undefined || usage.notRead !== undefined) return [];
   return [
     `${ctx.code} at connect usually means no free source port toward ${usage.destination}, but only ` +
       `${count(usage.inUse)} of ${count(usage.poolSize)} (${percent(usageOf(usage))}) are in use now; ` +
@@ -116,7 +122,8 @@ function moreSourcesRemedy(
       !entry.flags.includes('tentative') &&
       !entry.flags.includes('dadfailed'),
   );
-  const title = `Spread connections over more source addresses, each with its own pool of ${count(pool.poolSize)} ports toward ${destination}`;
+  const each = pool.notRead !== undefined ? 'its own pool' : `its own pool of ${count(pool.poolSize)} ports`;
+  const title = `Spread connections over more source addresses, each with ${each} toward ${destination}`;
   const warning =
     'Without bindAddressNoPort the bind picks the port before the destination is known, and the port is then held for every destination.';
   const first = others[0];
@@ -187,7 +194,12 @@ export function ephemeralPortsExhausted(ctx: Context): Diagnosis {
 
   const remediation: Remediation[] = [];
   const wide = pool.range[0] <= WIDE_PORT_RANGE[0] && pool.range[1] >= WIDE_PORT_RANGE[1];
-  if (!wide) {
+  if (pool.notRead !== undefined) {
+    remediation.push({
+      title: `Read net.ipv4.ip_local_port_range (safebind could not), and widen it to ${WIDE_PORT_RANGE[0]}-${WIDE_PORT_RANGE[1]} if it is narrower`,
+      commands: ['sysctl net.ipv4.ip_local_port_range net.ipv4.ip_local_reserved_ports'],
+    });
+  } else if (!wide) {
     const widePool =
       WIDE_PORT_RANGE[1] - WIDE_PORT_RANGE[0] + 1 - reservedWithin(WIDE_PORT_RANGE, pool.reservedRanges);
     remediation.push({
@@ -246,10 +258,12 @@ export function ephemeralPortsExhausted(ctx: Context): Diagnosis {
   }
 
   const summary =
-    usage !== undefined
-      ? `Out of source ports toward ${destination}: ${count(usage.inUse)} of ${count(usage.poolSize)} in use (${percent(usageOf(usage))})` +
-        (tcp && timeWait > 0 ? `, ${percent(timeWaitShare)} of them in TIME_WAIT` : '')
-      : `Out of source ports toward ${destination}: connect failed with ${ctx.code} (the pool could not be counted)`;
+    usage?.notRead !== undefined
+      ? `Out of source ports toward ${destination}: connect failed with ${ctx.code}; ${count(usage.inUse)} sockets hold ports toward it (the pool's size could not be read)`
+      : usage !== undefined
+        ? `Out of source ports toward ${destination}: ${count(usage.inUse)} of ${count(usage.poolSize)} in use (${percent(usageOf(usage))})` +
+          (tcp && timeWait > 0 ? `, ${percent(timeWaitShare)} of them in TIME_WAIT` : '')
+        : `Out of source ports toward ${destination}: connect failed with ${ctx.code} (the pool could not be counted)`;
   return {
     cause: 'ephemeral-ports-exhausted',
     code: ctx.code,

@@ -2,8 +2,6 @@
 // would give. Both sysctls are per network namespace, so these figures are for the caller's one.
 import type { NetSysctls } from '../host/types.js';
 
-/** The kernel's default when the sysctl could not be read. */
-export const DEFAULT_PORT_RANGE: [number, number] = [32768, 60999];
 /** The range safebind suggests: every unprivileged port. */
 export const WIDE_PORT_RANGE: [number, number] = [1024, 65535];
 
@@ -14,6 +12,11 @@ export interface Pool {
   reserved: number;
   reservedRanges: Array<[number, number]>;
   poolSize: number;
+  /**
+   * Set when net.ipv4.ip_local_port_range could not be read: what to say instead of a figure. The
+   * numbers are then NaN; no default range is assumed.
+   */
+  notRead?: string;
 }
 
 export function reservedWithin(range: [number, number], reserved: ReadonlyArray<[number, number]>): number {
@@ -27,7 +30,20 @@ export function reservedWithin(range: [number, number], reserved: ReadonlyArray<
 }
 
 export function poolOf(sysctls: NetSysctls | undefined, fallbackRange?: [number, number]): Pool {
-  const range = sysctls?.ipLocalPortRange ?? fallbackRange ?? DEFAULT_PORT_RANGE;
+  const known = (r?: [number, number]) =>
+    r && Number.isFinite(r[0]) && Number.isFinite(r[1]) ? r : undefined;
+  const range = known(sysctls?.ipLocalPortRange) ?? known(fallbackRange);
+  if (!range) {
+    const why = sysctls?.unreadable['net.ipv4.ip_local_port_range'] ?? 'not read';
+    return {
+      range: [NaN, NaN],
+      rangeSize: NaN,
+      reserved: NaN,
+      reservedRanges: [],
+      poolSize: NaN,
+      notRead: `the local port range (net.ipv4.ip_local_port_range) could not be read (${why}), so the pool's size is not known`,
+    };
+  }
   const reservedRanges = sysctls?.ipLocalReservedPorts ?? [];
   const rangeSize = Math.max(0, range[1] - range[0] + 1);
   const reserved = reservedWithin(range, reservedRanges);

@@ -27,6 +27,12 @@ function describeHolder(holder: PortHolder): string {
 
 function widenRangeRemedy(ctx: Context): Remediation | undefined {
   const pool = poolOf(ctx.sysctls);
+  if (pool.notRead !== undefined) {
+    return {
+      title: `Read net.ipv4.ip_local_port_range (safebind could not), and widen it to ${WIDE_PORT_RANGE[0]}-${WIDE_PORT_RANGE[1]} if it is narrower`,
+      commands: ['sysctl net.ipv4.ip_local_port_range net.ipv4.ip_local_reserved_ports'],
+    };
+  }
   if (pool.range[0] <= WIDE_PORT_RANGE[0] && pool.range[1] >= WIDE_PORT_RANGE[1]) return undefined;
   return {
     title: `Widen the local port range from ${pool.range[0]}-${pool.range[1]} to ${WIDE_PORT_RANGE[0]}-${WIDE_PORT_RANGE[1]}`,
@@ -45,10 +51,13 @@ export function bindPortsExhausted(ctx: Context): Diagnosis {
   const shown = shownLocal(ctx, 0);
   const fromConnect = ctx.failure.operation === 'connect';
   const details = [
-    `${protocol} bind(${shown}) asks the kernel for any free port of net.ipv4.ip_local_port_range ${pool.range[0]}-${pool.range[1]} ` +
-      `(${count(pool.rangeSize)} ports) minus ${count(pool.reserved)} reserved in net.ipv4.ip_local_reserved_ports` +
-      (pool.reserved > 0 ? ` (${formatRanges(pool.reservedRanges)})` : '') +
-      ` = ${count(pool.poolSize)}; it found none (EADDRINUSE).`,
+    pool.notRead !== undefined
+      ? `${protocol} bind(${shown}) asks the kernel for any free port of net.ipv4.ip_local_port_range; it found none (EADDRINUSE). ` +
+        `${pool.notRead[0]?.toUpperCase()}${pool.notRead.slice(1)}.`
+      : `${protocol} bind(${shown}) asks the kernel for any free port of net.ipv4.ip_local_port_range ${pool.range[0]}-${pool.range[1]} ` +
+        `(${count(pool.rangeSize)} ports) minus ${count(pool.reserved)} reserved in net.ipv4.ip_local_reserved_ports` +
+        (pool.reserved > 0 ? ` (${formatRanges(pool.reservedRanges)})` : '') +
+        ` = ${count(pool.poolSize)}; it found none (EADDRINUSE).`,
   ];
   if (bound !== undefined) {
     details.push(
@@ -84,7 +93,9 @@ export function bindPortsExhausted(ctx: Context): Diagnosis {
     summary:
       bound !== undefined
         ? `No free port for ${protocol} bind(${shown}): ${count(bound.inUse)} of ${count(bound.poolSize)} ports of the range ${pool.range[0]}-${pool.range[1]} are bound`
-        : `No free port for ${protocol} bind(${shown}): every port of the range ${pool.range[0]}-${pool.range[1]} is bound`,
+        : pool.notRead !== undefined
+          ? `No free port for ${protocol} bind(${shown}): every port of the ephemeral range is bound (the range could not be read)`
+          : `No free port for ${protocol} bind(${shown}): every port of the range ${pool.range[0]}-${pool.range[1]} is bound`,
     details,
     evidence: {
       address: ctx.local?.host,
@@ -243,11 +254,20 @@ export function portInUse(ctx: Context): Diagnosis {
 export function portPrivileged(ctx: Context): Diagnosis {
   const port = localPort(ctx) ?? 0;
   const shown = shownLocal(ctx, port);
-  const start = ctx.sysctls?.ipUnprivilegedPortStart ?? 1024;
+  const read = ctx.sysctls?.ipUnprivilegedPortStart;
+  // Unread, the limit is not stated as a figure; the default only picks a port to suggest.
+  const start = read ?? 1024;
+  const limit =
+    read !== undefined
+      ? `${read} (net.ipv4.ip_unprivileged_port_start)`
+      : 'net.ipv4.ip_unprivileged_port_start';
   const privileges = ctx.host.privileges;
   const alternative = Math.min(65535, Math.max(start, 8000 + port));
   const details = [
-    `Ports below ${start} (net.ipv4.ip_unprivileged_port_start) need CAP_NET_BIND_SERVICE; bind of port ${port} failed with EACCES.`,
+    read !== undefined
+      ? `Ports below ${limit} need CAP_NET_BIND_SERVICE; bind of port ${port} failed with EACCES.`
+      : `Ports below ${limit} need CAP_NET_BIND_SERVICE; bind of port ${port} failed with EACCES, which is how the kernel refuses one. ` +
+        `net.ipv4.ip_unprivileged_port_start could not be read (${ctx.sysctls?.unreadable['net.ipv4.ip_unprivileged_port_start'] ?? 'not read'}).`,
     privileges === undefined
       ? 'The capabilities of this process could not be read.'
       : `This process runs as uid ${privileges.euid} without CAP_NET_BIND_SERVICE` +
@@ -258,12 +278,12 @@ export function portPrivileged(ctx: Context): Diagnosis {
   return {
     cause: 'port-privileged',
     code: ctx.code,
-    summary: `Cannot bind ${shown}: port ${port} is below ${start} (net.ipv4.ip_unprivileged_port_start) and this process lacks CAP_NET_BIND_SERVICE`,
+    summary: `Cannot bind ${shown}: port ${port} is below ${limit} and this process lacks CAP_NET_BIND_SERVICE`,
     details,
     evidence: {
       address: ctx.local?.host,
       port,
-      ipUnprivilegedPortStart: start,
+      ipUnprivilegedPortStart: read ?? 'unreadable',
       euid: privileges?.euid,
       netBindService: privileges?.netBindService ?? 'unknown',
     },
@@ -286,7 +306,7 @@ export function portPrivileged(ctx: Context): Diagnosis {
         warning: `Every user can then bind ports from ${port} up, including a process that takes port ${port} while the service is down.`,
       },
       {
-        title: `Or listen on a port at or above ${start} (say ${alternative}) behind a reverse proxy or load balancer that takes port ${port}`,
+        title: `Or listen on a port at or above ${read !== undefined ? start : 'that limit'} (say ${alternative}) behind a reverse proxy or load balancer that takes port ${port}`,
         option: `port: ${alternative}`,
       },
     ],

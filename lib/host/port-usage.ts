@@ -2,7 +2,7 @@
 // `ephemeral-ports-exhausted`, and the busiest destinations for `doctor`.
 import type { PortUsage, Protocol, Result } from '../types.js';
 import { invalidInput } from './failure.js';
-import { bareAddress, countSockets, listSockets } from './sockets.js';
+import { bareAddress, countSockets, listSockets, tallyByRemote } from './sockets.js';
 import { readPortRange, readReservedPorts, reservedInRange } from './sysctls.js';
 
 export interface PortUsageQuery {
@@ -18,16 +18,50 @@ function destination(address: string, family: 4 | 6, port: number): string {
   return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-function pool(): { range: [number, number]; reserved: number; poolSize: number } {
-  const range = readPortRange();
-  const reserved = reservedInRange(readReservedPorts(), range);
+type Pool = { range: [number, number]; reserved: number; poolSize: number; notRead?: string };
+
+/** The pool of this namespace, or NaN figures and the reason when its sysctls cannot be read. */
+function pool(): Pool {
+  const into = { raw: {}, unreadable: {} as Record<string, string> };
+  const range = readPortRange(into);
+  const reserved = readReservedPorts(into);
+  if (!range || !reserved) {
+    const why = Object.entries(into.unreadable)
+      .map(([name, reason]) => `${name}: ${reason}`)
+      .join(', ');
+    return { range: [NaN, NaN], reserved: NaN, poolSize: NaN, notRead: why };
+  }
+  const inRange = reservedInRange(reserved, range);
   const size = range[1] >= range[0] ? range[1] - range[0] + 1 : 0;
-  return { range, reserved, poolSize: Math.max(0, size - reserved) };
+  return { range, reserved: inRange, poolSize: Math.max(0, size - inRange) };
 }
 
-function usageOf(inUse: number, poolSize: number): number {
-  if (poolSize === 0) return inUse > 0 ? 1 : 0;
-  return inUse / poolSize;
+function usageOf(inUse: number, p: Pool): number {
+  if (p.notRead !== undefined) return NaN;
+  if (p.poolSize === 0) return inUse > 0 ? 1 : 0;
+  return inUse / p.poolSize;
+}
+
+/** A PortUsage from a count and the pool; the pool's reason when it could not be read. */
+function portUsageOf(
+  protocol: Protocol,
+  dest: string,
+  p: Pool,
+  inUse: number,
+  byState: Record<string, number>,
+): PortUsage {
+  const usage: PortUsage = {
+    protocol,
+    destination: dest,
+    range: p.range,
+    reserved: p.reserved,
+    poolSize: p.poolSize,
+    inUse,
+    byState,
+    usage: usageOf(inUse, p),
+  };
+  if (p.notRead !== undefined) usage.notRead = p.notRead;
+  return usage;
 }
 
 /**
@@ -58,69 +92,43 @@ export function readPortUsage(q: PortUsageQuery): Result<PortUsage> {
     ...(local ? { local: { address: local } } : {}),
   });
   if (!counted.ok) return counted;
-  const p = pool();
-  const usage: PortUsage = {
+  const usage = portUsageOf(
     protocol,
-    destination: destination(dst.address, dst.family, q.port),
-    range: p.range,
-    reserved: p.reserved,
-    poolSize: p.poolSize,
-    inUse: counted.value.total,
-    byState: counted.value.byState,
-    usage: usageOf(counted.value.total, p.poolSize),
-  };
+    destination(dst.address, dst.family, q.port),
+    pool(),
+    counted.value.total,
+    counted.value.byState,
+  );
   if (local !== undefined) usage.localAddress = local;
   return { ok: true, value: usage };
 }
-
-/** How many sockets topDestinations reads at most: enough for any triage, bounded in cost. */
-const TOP_SCAN_LIMIT = 50_000;
 
 /**
  * The busiest remote address:port pairs among outbound TCP sockets, most sockets first, each as a
  * PortUsage against this namespace's pool. Sockets whose local port is a listening port are the
  * server side of inbound connections: their peer's port is the *client's* source port, not a
- * destination, so they are left out. Two sock_diag dumps (listeners, then the rest), grouped here;
- * the scan stops at TOP_SCAN_LIMIT sockets, which is enough to rank the heavy hitters.
+ * destination, so they are left out. Every socket of the table is counted, whatever its size
+ * (tallyByRemote walks /proc/net line by line above a few thousand), so a pool's figure is never
+ * drawn from a sample.
  */
 export function topDestinations(limit = 5): Result<PortUsage[]> {
   if (!Number.isInteger(limit) || limit < 0) throw new TypeError('limit must be a non-negative integer');
-  const listeners = listSockets({ protocol: 'tcp', states: ['LISTEN'] }, TOP_SCAN_LIMIT);
+  // Listeners are few (one per port and address); the limit only guards against a runaway table.
+  const listeners = listSockets({ protocol: 'tcp', states: ['LISTEN'] }, 1_000_000);
   if (!listeners.ok) return listeners;
   const listeningPorts = new Set(listeners.value.sockets.map((s) => s.localPort));
-  const listed = listSockets({ protocol: 'tcp', excludeStates: ['LISTEN'] }, TOP_SCAN_LIMIT);
-  if (!listed.ok) return listed;
-  const groups = new Map<
-    string,
-    { address: string; family: 4 | 6; port: number; byState: Record<string, number>; n: number }
-  >();
-  for (const s of listed.value.sockets) {
-    if (listeningPorts.has(s.localPort)) continue;
-    // A v4-mapped peer is an IPv4 destination: group it with the AF_INET sockets toward it.
-    const address = s.remote.startsWith('::ffff:') && s.remote.includes('.') ? s.remote.slice(7) : s.remote;
-    const family = address.includes(':') ? 6 : 4;
-    const key = `${address} ${s.remotePort}`;
-    let g = groups.get(key);
-    if (!g) {
-      g = { address, family, port: s.remotePort, byState: {}, n: 0 };
-      groups.set(key, g);
-    }
-    g.n++;
-    g.byState[s.state] = (g.byState[s.state] ?? 0) + 1;
-  }
+  const tally = tallyByRemote({ protocol: 'tcp', excludeStates: ['LISTEN'] }, (port) =>
+    listeningPorts.has(port),
+  );
+  if (!tally.ok) return tally;
   const p = pool();
-  const top = [...groups.values()].sort((a, b) => b.n - a.n).slice(0, limit);
+  const top = tally.value.groups
+    .sort((a, b) => b.total - a.total || a.remote.localeCompare(b.remote) || a.remotePort - b.remotePort)
+    .slice(0, limit);
   return {
     ok: true,
-    value: top.map((g) => ({
-      protocol: 'tcp',
-      destination: destination(g.address, g.family, g.port),
-      range: p.range,
-      reserved: p.reserved,
-      poolSize: p.poolSize,
-      inUse: g.n,
-      byState: g.byState,
-      usage: usageOf(g.n, p.poolSize),
-    })),
+    value: top.map((g) =>
+      portUsageOf('tcp', destination(g.remote, g.family, g.remotePort), p, g.total, g.byState),
+    ),
   };
 }

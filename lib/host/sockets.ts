@@ -1,13 +1,21 @@
 // The socket table, counted or listed with the filtering done in the kernel (sock_diag, as ss does),
 // and a /proc/net/{tcp,udp}{,6} reader used only when netlink sock_diag is refused to this process.
-import { readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { endianness } from 'node:os';
-import type { NativeBinding, NativeSocketQuery } from '../binding.js';
+import type { NativeBinding, NativeSocketEntry, NativeSocketQuery } from '../binding.js';
 import type { Family, Result } from '../types.js';
 import { errnoFailure, hostBinding, invalidInput, type Failed } from './failure.js';
 import { formatIpBytes } from '../sys/ip-text.js';
-import type { SocketCounts, SocketEntry, SocketList, SocketQuery, SocketSource } from './types.js';
+import type {
+  RemoteGroup,
+  RemoteTally,
+  SocketCounts,
+  SocketEntry,
+  SocketList,
+  SocketQuery,
+  SocketSource,
+} from './types.js';
 
 // ss names UDP's two states this way; the kernel numbers them as TCP_CLOSE and TCP_ESTABLISHED.
 const UDP_NAMES: Record<string, string> = { CLOSE: 'UNCONN', ESTABLISHED: 'ESTAB' };
@@ -93,6 +101,16 @@ function prepare(b: NativeBinding, q: SocketQuery): Prepared | Failed {
 }
 
 /**
+ * The /proc/net answer when sock_diag was refused; when /proc/net fails too, its failure with both
+ * reasons in the message, so a report says why neither could be read.
+ */
+function bothRefused<T>(diag: Failed, proc: Result<T>): Result<T> {
+  if (proc.ok) return proc;
+  const message = `sock_diag refused (${diag.error.code}) and /proc/net unreadable (${proc.error.message})`;
+  return { ok: false, error: { ...proc.error, message } };
+}
+
+/**
  * Counts the matching sockets by state name (ESTABLISHED, TIME_WAIT, …; UNCONN and ESTAB for UDP),
  * in one kernel dump per family with no object per socket. Falls back to /proc/net only when
  * sock_diag is refused; `via` and `note` say which was read.
@@ -106,7 +124,10 @@ export function countSockets(q: SocketQuery = {}): Result<SocketCounts> {
   if (typeof counts === 'number') {
     const failed = errnoFailure('sock_diag', counts);
     if (!REFUSED.has(failed.error.code)) return failed;
-    return countFromProc(load.binding, p, `sock_diag refused (${failed.error.code}); read /proc/net instead`);
+    return bothRefused(
+      failed,
+      countFromProc(load.binding, p, `sock_diag refused (${failed.error.code}); read /proc/net instead`),
+    );
   }
   const byState: Record<string, number> = {};
   let total = 0;
@@ -131,7 +152,10 @@ export function listSockets(q: SocketQuery = {}, limit = 1000): Result<SocketLis
   if (typeof raw === 'number') {
     const failed = errnoFailure('sock_diag', raw);
     if (!REFUSED.has(failed.error.code)) return failed;
-    return listFromProc(b, p, limit, `sock_diag refused (${failed.error.code}); read /proc/net instead`);
+    return bothRefused(
+      failed,
+      listFromProc(b, p, limit, `sock_diag refused (${failed.error.code}); read /proc/net instead`),
+    );
   }
   const sockets: SocketEntry[] = [];
   for (const s of raw.slice(0, limit)) {
@@ -250,7 +274,48 @@ function procFilters(b: NativeBinding, p: Prepared): ProcFilter[] {
   return out;
 }
 
-type ProcLine = { family: 4 | 6; state: number; local: string; remote: string; uid: number; inode: number };
+/** One line of /proc/net/tcp: the fields every caller needs, and the text for the few that need more. */
+type ProcLine = { family: 4 | 6; state: number; local: string; remote: string; text: string };
+
+/** uid and inode of a /proc/net line (fields 7 and 9), split out only for lines that are listed. */
+function uidAndInode(text: string): { uid: number; inode: number } {
+  const fields = text.trim().split(/\s+/);
+  return { uid: Number(fields[7] ?? 0), inode: Number(fields[9] ?? 0) };
+}
+
+/** The next space-separated token of `text` from `at`: [token, index after it]. */
+function token(text: string, at: number): [string, number] {
+  while (text.charCodeAt(at) === 32) at++;
+  const end = text.indexOf(' ', at);
+  return end < 0 ? [text.slice(at), text.length] : [text.slice(at, end), end];
+}
+
+/**
+ * Calls `line` for each line of a file, read 1 MiB at a time: /proc/net/tcp of a 200,000-socket
+ * table is 30 MB, and neither the text nor an array of its lines is ever held whole. False from
+ * `line` stops. Throws what openSync/readSync throw.
+ */
+function forEachLine(path: string, line: (text: string) => boolean): void {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    let carry = '';
+    for (;;) {
+      const n = readSync(fd, buffer, 0, buffer.length, null);
+      if (n === 0) break;
+      const text = carry + buffer.toString('latin1', 0, n);
+      let start = 0;
+      for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+        if (!line(text.slice(start, end))) return;
+        start = end + 1;
+      }
+      carry = text.slice(start);
+    }
+    if (carry !== '') line(carry);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Walks the matching lines of /proc/net; false from `visit` stops. Returns an errno failure or null. */
 function walkProc(b: NativeBinding, p: Prepared, visit: (line: ProcLine) => boolean): Failed | null {
@@ -258,30 +323,43 @@ function walkProc(b: NativeBinding, p: Prepared, visit: (line: ProcLine) => bool
   const dport = q.dst?.port ? q.dst.port.toString(16).toUpperCase().padStart(4, '0') : undefined;
   const sport = q.src?.port ? q.src.port.toString(16).toUpperCase().padStart(4, '0') : undefined;
   for (const f of procFilters(b, p)) {
-    let text: string;
+    let header = true;
+    let stopped = false;
     try {
-      text = readFileSync(f.path, 'latin1');
+      forEachLine(f.path, (text) => {
+        if (header) return !(header = false);
+        // "  sl: local remote st …": only the first four fields are read for every line.
+        const [, a] = token(text, 0);
+        const [local, b1] = token(text, a);
+        const [remote, c1] = token(text, b1);
+        const [st] = token(text, c1);
+        if (st === '') return true;
+        const state = Number.parseInt(st, 16);
+        if (q.states && !(q.states & (1 << state))) return true;
+        const lc = local.indexOf(':');
+        const rc = remote.indexOf(':');
+        if (sport && local.slice(lc + 1) !== sport) return true;
+        if (dport && remote.slice(rc + 1) !== dport) return true;
+        if (f.src && local.slice(0, lc) !== f.src) return true;
+        if (f.dst && remote.slice(0, rc) !== f.dst) return true;
+        const keep = visit({
+          family: f.family,
+          state,
+          local,
+          remote,
+          text,
+        });
+        stopped = !keep;
+        return keep;
+      });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') continue; // no IPv6 in this kernel
+      // tcp6 missing beside a readable tcp: no IPv6 in this kernel. Anything else missing means
+      // /proc/net is hidden: a failure, never "no sockets".
+      if (code === 'ENOENT' && f.family === 6 && existsSync(f.path.slice(0, -1))) continue;
       return errnoFailure('open', -((e as NodeJS.ErrnoException).errno ?? 5), f.path);
     }
-    const lines = text.split('\n');
-    for (let i = 1; i < lines.length; i++) {
-      const fields = lines[i]!.trim().split(/\s+/);
-      if (fields.length < 10) continue;
-      const [, local = '', remote = '', st = '', , , , uid = '0', , inode = '0'] = fields;
-      const state = Number.parseInt(st, 16);
-      if (q.states && !(q.states & (1 << state))) continue;
-      const lc = local.indexOf(':');
-      const rc = remote.indexOf(':');
-      if (sport && local.slice(lc + 1) !== sport) continue;
-      if (dport && remote.slice(rc + 1) !== dport) continue;
-      if (f.src && local.slice(0, lc) !== f.src) continue;
-      if (f.dst && remote.slice(0, rc) !== f.dst) continue;
-      const keep = visit({ family: f.family, state, local, remote, uid: Number(uid), inode: Number(inode) });
-      if (!keep) return null;
-    }
+    if (stopped) return null;
   }
   return null;
 }
@@ -321,8 +399,7 @@ function listFromProc(b: NativeBinding, p: Prepared, limit: number, note: string
       localPort: Number.parseInt(lp, 16),
       remote: formatIpBytes(hexToBytes(rh)),
       remotePort: Number.parseInt(rp, 16),
-      uid: line.uid,
-      inode: line.inode,
+      ...uidAndInode(line.text),
     });
     return true;
   });
@@ -349,4 +426,121 @@ export function listSocketsFromProc(q: SocketQuery = {}, limit = 1000): Result<S
   const p = prepare(load.binding, q);
   if ('ok' in p) return p;
   return listFromProc(load.binding, p, limit, 'read /proc/net on request');
+}
+
+// --- sockets grouped by remote end ---------------------------------------------------------------
+
+/** Up to this many sockets, a sock_diag listing is grouped; above it, /proc/net is walked line by line. */
+const TALLY_LIST_LIMIT = 10_000;
+
+type Group = { family: Family; key: string; remote: string; remotePort: number; byNumber: number[] };
+
+function finishTally(p: Prepared, groups: Map<string, Group>, via: SocketSource, note?: string): RemoteTally {
+  const out: RemoteGroup[] = [];
+  for (const g of groups.values()) {
+    const byState: Record<string, number> = {};
+    let total = 0;
+    g.byNumber.forEach((n, state) => {
+      if (!n) return;
+      byState[nameOf(p.names, state)] = n;
+      total += n;
+    });
+    out.push({ family: g.family, remote: g.remote, remotePort: g.remotePort, byState, total });
+  }
+  return note !== undefined ? { groups: out, via, note } : { groups: out, via };
+}
+
+/** A v4-mapped peer is an IPv4 destination: it is grouped with the AF_INET sockets toward it. */
+function unmapped(address: string): { address: string; family: Family } {
+  const v4 = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+  return { address: v4, family: v4.includes(':') ? 6 : 4 };
+}
+
+function tallyList(entries: NativeSocketEntry[], p: Prepared, skip: (port: number) => boolean) {
+  const groups = new Map<string, Group>();
+  for (const s of entries) {
+    if (skip(s.sport)) continue;
+    const { address, family } = unmapped(s.dst);
+    const key = `${address} ${s.dport}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { family, key, remote: address, remotePort: s.dport, byNumber: [] }));
+    g.byNumber[s.state] = (g.byNumber[s.state] ?? 0) + 1;
+  }
+  return groups;
+}
+
+function tallyProc(
+  b: NativeBinding,
+  p: Prepared,
+  skip: (port: number) => boolean,
+): Map<string, Group> | Failed {
+  // Grouped on the line's own hex text; only one address per group is ever decoded.
+  const byHex = new Map<string, Group>();
+  const failed = walkProc(b, p, (line) => {
+    if (skip(Number.parseInt(line.local.slice(line.local.indexOf(':') + 1), 16))) return true;
+    const hexKey = `${line.family}${line.remote}`;
+    let g = byHex.get(hexKey);
+    if (!g) {
+      const [rh = '', rp = '0'] = line.remote.split(':');
+      const { address, family } = unmapped(formatIpBytes(hexToBytes(rh)));
+      g = {
+        family,
+        key: `${address} ${Number.parseInt(rp, 16)}`,
+        remote: address,
+        remotePort: Number.parseInt(rp, 16),
+        byNumber: [],
+      };
+      byHex.set(hexKey, g);
+    }
+    g.byNumber[line.state] = (g.byNumber[line.state] ?? 0) + 1;
+    return true;
+  });
+  if (failed) return failed;
+  // A v4-mapped peer (tcp6) and the same IPv4 peer (tcp) are two hex keys but one destination.
+  const groups = new Map<string, Group>();
+  for (const g of byHex.values()) {
+    const same = groups.get(g.key);
+    if (!same) groups.set(g.key, g);
+    else g.byNumber.forEach((n, state) => (same.byNumber[state] = (same.byNumber[state] ?? 0) + n));
+  }
+  return groups;
+}
+
+/**
+ * The matching sockets grouped by remote address and port, with their count by state, exact at any
+ * table size and with no object kept per socket: a small table is listed by sock_diag and grouped;
+ * a table of more than TALLY_LIST_LIMIT sockets is walked in /proc/net one line at a time (and
+ * listed whole by sock_diag only when /proc/net cannot be read). Sockets whose local port
+ * `skipLocalPort` accepts are left out. `via` and `note` say what was read.
+ */
+export function tallyByRemote(
+  q: SocketQuery = {},
+  skipLocalPort: (port: number) => boolean = () => false,
+): Result<RemoteTally> {
+  const load = hostBinding();
+  if (!load.ok) return load;
+  const b = load.binding;
+  const p = prepare(b, q);
+  if ('ok' in p) return p;
+  const raw = b.socketList(p.native, TALLY_LIST_LIMIT + 1);
+  let note: string;
+  if (typeof raw === 'number') {
+    const failed = errnoFailure('sock_diag', raw);
+    if (!REFUSED.has(failed.error.code)) return failed;
+    note = `sock_diag refused (${failed.error.code}); read /proc/net instead`;
+  } else if (raw.length <= TALLY_LIST_LIMIT) {
+    return { ok: true, value: finishTally(p, tallyList(raw, p, skipLocalPort), 'sock_diag') };
+  } else {
+    note = `more than ${TALLY_LIST_LIMIT.toLocaleString('en-US')} sockets: counted in /proc/net, line by line`;
+  }
+  const walked = tallyProc(b, p, skipLocalPort);
+  if (!(walked instanceof Map)) {
+    if (typeof raw === 'number') return bothRefused(errnoFailure('sock_diag', raw), walked);
+    // /proc/net is closed to us but sock_diag is not: list the whole table, exact if costly.
+    const all = b.socketList(p.native, 0x7fffffff);
+    if (typeof all === 'number') return errnoFailure('sock_diag', all);
+    const why = `/proc/net unreadable (${walked.error.code}); listed every socket by sock_diag`;
+    return { ok: true, value: finishTally(p, tallyList(all, p, skipLocalPort), 'sock_diag', why) };
+  }
+  return { ok: true, value: finishTally(p, walked, 'proc', note) };
 }

@@ -30,17 +30,24 @@ function int(value: string | undefined, fallback: number): number {
   return Number.isFinite(n) ? n : fallback;
 }
 
-/** net.ipv4.ip_local_port_range (it also governs IPv6). The kernel default when unreadable. */
-export function readPortRange(into?: Reader): [number, number] {
-  const parts = (read('net.ipv4.ip_local_port_range', into) ?? '').split(' ');
-  const lo = int(parts[0], 32768);
-  const hi = int(parts[1], 60999);
-  return [lo, hi];
+/**
+ * net.ipv4.ip_local_port_range (it also governs IPv6), or undefined when it cannot be read: no
+ * default is assumed, since a pool computed from one would be stated as a fact.
+ */
+export function readPortRange(into?: Reader): [number, number] | undefined {
+  const text = read('net.ipv4.ip_local_port_range', into);
+  const m = text === undefined ? null : /^(\d+) (\d+)$/.exec(text);
+  if (!m) {
+    if (into && text !== undefined) into.unreadable['net.ipv4.ip_local_port_range'] = `unparsable: ${text}`;
+    return undefined;
+  }
+  return [Number(m[1]), Number(m[2])];
 }
 
-/** net.ipv4.ip_local_reserved_ports ("8080,9000-9010") as inclusive ranges. */
-export function readReservedPorts(into?: Reader): Array<[number, number]> {
-  const text = read('net.ipv4.ip_local_reserved_ports', into) ?? '';
+/** net.ipv4.ip_local_reserved_ports ("8080,9000-9010") as inclusive ranges; undefined when unreadable. */
+export function readReservedPorts(into?: Reader): Array<[number, number]> | undefined {
+  const text = read('net.ipv4.ip_local_reserved_ports', into);
+  if (text === undefined) return undefined;
   const out: Array<[number, number]> = [];
   for (const item of text.split(',')) {
     const m = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(item);
@@ -71,22 +78,35 @@ function interfaces(): string[] {
 }
 
 /** Every sysctl of NetSysctls, for the calling thread's network namespace. Never throws. */
+/** Whether a directory of /proc/sys can be listed: tells "no IPv6 in this kernel" from "hidden". */
+function listable(name: string): boolean {
+  try {
+    readdirSync(ROOT + name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function readNetSysctls(): NetSysctls {
   const r: Reader = { raw: {}, unreadable: {} };
   const ipLocalPortRange = readPortRange(r);
-  const ipLocalReservedPorts = readReservedPorts(r);
+  const ipLocalReservedPorts = readReservedPorts(r) ?? [];
   const ipNonlocalBind = {
     v4: read('net.ipv4.ip_nonlocal_bind', r) === '1',
     v6: read('net.ipv6.ip_nonlocal_bind', r) === '1',
   };
-  const tcpTwReuse = int(read('net.ipv4.tcp_tw_reuse', r), 2);
-  const ipUnprivilegedPortStart = int(read('net.ipv4.ip_unprivileged_port_start', r), 1024);
+  const twReuse = read('net.ipv4.tcp_tw_reuse', r);
+  const unprivilegedStart = read('net.ipv4.ip_unprivileged_port_start', r);
 
-  const absent = read('net.ipv6.conf.all.disable_ipv6') === undefined;
+  // No net/ipv6 where net/ipv4 can be read: the kernel has no IPv6. Neither readable: /proc/sys/net
+  // is hidden or refused, and nothing is known about IPv6.
+  const v6Missing = read('net.ipv6.conf.all.disable_ipv6') === undefined;
+  const absent = v6Missing && listable('net/ipv4');
   const disableIpv6: NetSysctls['disableIpv6'] = { absent, all: false, default: false, interfaces: {} };
   const dadTransmits: Record<string, number> = {};
   const acceptDad: Record<string, number> = {};
-  if (!absent) {
+  if (!v6Missing) {
     for (const scope of ['all', 'default', ...interfaces()]) {
       // Interface names may contain dots (eth0.100); the path keeps them, the dotted name shows them.
       const base = `net.ipv6.conf.${scope}`;
@@ -112,14 +132,16 @@ export function readNetSysctls(): NetSysctls {
       if (accept !== undefined) acceptDad[scope] = int(accept, 1);
     }
   } else {
-    r.unreadable['net.ipv6.conf.all.disable_ipv6'] = 'ENOENT';
+    r.unreadable['net.ipv6.conf.all.disable_ipv6'] = absent
+      ? 'ENOENT'
+      : `ENOENT (/proc/sys/net cannot be read: IPv6 unknown)`;
   }
   return {
-    ipLocalPortRange,
+    ...(ipLocalPortRange ? { ipLocalPortRange } : {}),
     ipLocalReservedPorts,
     ipNonlocalBind,
-    tcpTwReuse,
-    ipUnprivilegedPortStart,
+    ...(twReuse !== undefined ? { tcpTwReuse: int(twReuse, 2) } : {}),
+    ...(unprivilegedStart !== undefined ? { ipUnprivilegedPortStart: int(unprivilegedStart, 1024) } : {}),
     disableIpv6,
     dadTransmits,
     acceptDad,

@@ -3,17 +3,21 @@ import type { Address, Family, PortUsage } from '../types.js';
 
 /** The sysctls that decide bind and connect outcomes, for the caller's network namespace. */
 export interface NetSysctls {
-  /** net.ipv4.ip_local_port_range (also governs IPv6). */
-  ipLocalPortRange: [number, number];
-  /** net.ipv4.ip_local_reserved_ports, as inclusive ranges. */
+  /** net.ipv4.ip_local_port_range (also governs IPv6); absent when it could not be read (see `unreadable`). */
+  ipLocalPortRange?: [number, number];
+  /** net.ipv4.ip_local_reserved_ports, as inclusive ranges ([] when unreadable: see `unreadable`). */
   ipLocalReservedPorts: Array<[number, number]>;
   /** net.ipv4.ip_nonlocal_bind and net.ipv6.ip_nonlocal_bind. */
   ipNonlocalBind: { v4: boolean; v6: boolean };
-  /** net.ipv4.tcp_tw_reuse: 0 never, 1 all outbound, 2 loopback only (default). */
-  tcpTwReuse: number;
-  /** net.ipv4.ip_unprivileged_port_start. */
-  ipUnprivilegedPortStart: number;
-  /** net.ipv6.conf.{all,default,IF}.disable_ipv6; `absent` when the kernel has no IPv6 at all. */
+  /** net.ipv4.tcp_tw_reuse: 0 never, 1 all outbound, 2 loopback only (default); absent when unreadable. */
+  tcpTwReuse?: number;
+  /** net.ipv4.ip_unprivileged_port_start; absent when unreadable. */
+  ipUnprivilegedPortStart?: number;
+  /**
+   * net.ipv6.conf.{all,default,IF}.disable_ipv6; `absent` when the kernel has no IPv6 at all (net/ipv6
+   * missing where net/ipv4 is readable). When /proc/sys/net cannot be read, `absent` is false and
+   * `unreadable` names net.ipv6.conf.all.disable_ipv6: unknown, not "no IPv6".
+   */
   disableIpv6: { absent: boolean; all: boolean; default: boolean; interfaces: Record<string, boolean> };
   /** net.ipv6.conf.{all,default,IF}.dad_transmits. */
   dadTransmits: Record<string, number>;
@@ -99,5 +103,24 @@ export interface SocketList {
   /** More sockets matched than the limit let through. */
   truncated: boolean;
   via: SocketSource;
+  note?: string;
+}
+
+/** Sockets toward one remote address and port, counted by state. */
+export interface RemoteGroup {
+  family: Family;
+  /** The remote address; a v4-mapped IPv6 peer is given as its IPv4 address. */
+  remote: string;
+  remotePort: number;
+  /** Count by state name; states with no socket are left out. */
+  byState: Record<string, number>;
+  total: number;
+}
+
+/** Every matching socket, grouped by remote end: exact, whatever the table's size. */
+export interface RemoteTally {
+  groups: RemoteGroup[];
+  via: SocketSource;
+  /** What was read instead of a sock_diag listing, and why, when it was. */
   note?: string;
 }

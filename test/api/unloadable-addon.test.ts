@@ -28,6 +28,6 @@ describe('an addon that cannot be loaded', () => {
   it('inspectHost reports what it could not read instead of throwing', async () => {
     const report = await api.inspectHost();
     expect(report.addresses).toEqual([]);
-    expect(report.warnings.join('\n')).toContain('could not read the addresses');
+    expect(report.warnings.join('\n')).toContain('the addresses could not be read');
   });
 });

@@ -264,3 +264,37 @@ describe('connect EADDRINUSE from a source bound to port 0', () => {
     expect(diagnosis.evidence['portUsage']).toMatchObject({ inUse: 3, poolSize: 10 });
   });
 });
+
+describe('ephemeral-ports-exhausted when the port range could not be read', () => {
+  it('says the pool size is not known instead of computing one from the default range', () => {
+    const unread = sysctls({ unreadable: { 'net.ipv4.ip_local_port_range': 'EACCES' } });
+    delete unread.ipLocalPortRange;
+    const host = snapshot({
+      sysctls: unread,
+      portUsage: usage(
+        500,
+        { TIME_WAIT: 500 },
+        {
+          range: [NaN, NaN],
+          reserved: NaN,
+          poolSize: NaN,
+          usage: NaN,
+          notRead: 'net.ipv4.ip_local_port_range: EACCES',
+        },
+      ),
+    });
+    const diagnosis = diagnose(connectFailure('10.0.0.9', 5432, 'EADDRNOTAVAIL'), host);
+    expect(diagnosis.cause).toBe('ephemeral-ports-exhausted');
+    expect(diagnosis.summary).toBe(
+      "Out of source ports toward 10.0.0.9:5432: connect failed with EADDRNOTAVAIL; 500 sockets hold ports toward it (the pool's size could not be read)",
+    );
+    expect(diagnosis.details).toContain(
+      "The local port range (net.ipv4.ip_local_port_range) could not be read (EACCES), so the pool's size is not known.",
+    );
+    const text = JSON.stringify(diagnosis);
+    expect(text).not.toMatch(/32768|28,232|NaN/);
+    expect(diagnosis.remediation[0]?.title).toMatch(
+      /^Read net\.ipv4\.ip_local_port_range \(safebind could not\)/,
+    );
+  });
+});

@@ -155,3 +155,21 @@ describe('port-privileged', () => {
     expect(diagnose(bindFailure('0.0.0.0', 80, 'EACCES'), host).cause).toBe('unknown');
   });
 });
+
+describe('port-privileged when ip_unprivileged_port_start could not be read', () => {
+  it('names the sysctl and says it was not read, instead of stating the default 1024 as the limit', () => {
+    const unread = sysctls({ unreadable: { 'net.ipv4.ip_unprivileged_port_start': 'EACCES' } });
+    delete unread.ipUnprivilegedPortStart;
+    const host = snapshot({ sysctls: unread, privileges: { euid: 1000, netBindService: false } });
+    // 2000 is above the default: only the kernel's EACCES says it is privileged here.
+    const diagnosis = diagnose(bindFailure('0.0.0.0', 2000, 'EACCES'), host);
+    expect(diagnosis.cause).toBe('port-privileged');
+    expect(diagnosis.summary).toBe(
+      'Cannot bind 0.0.0.0:2000: port 2000 is below net.ipv4.ip_unprivileged_port_start and this process lacks CAP_NET_BIND_SERVICE',
+    );
+    expect(diagnosis.details[0]).toMatch(
+      /net\.ipv4\.ip_unprivileged_port_start could not be read \(EACCES\)\.$/,
+    );
+    expect(JSON.stringify(diagnosis)).not.toContain('1024');
+  });
+});

@@ -1,15 +1,20 @@
-// Rehearsing exhaustion safely: the same run, re-executed inside a private network namespace
-// (`unshare --net` as root, `unshare --user --map-root-user --net` otherwise) whose
-// ip_local_port_range holds `pool` ports and whose tcp_tw_reuse is 0, against its own loopback
-// listener. The host's settings are never touched: the sysctls written here belong to the namespace
-// the child was born in, and it dies with the child.
+// Rehearsing exhaustion safely: the same run, re-executed in a child process that makes a network
+// namespace of its own (unshare(CLONE_NEWNET) on its main thread; as root directly, otherwise under
+// `unshare --user --map-root-user`), sets that namespace's ip_local_port_range to `pool` ports and its
+// tcp_tw_reuse to 0, and runs against its own loopback listener there.
+//
+// The host's settings are never touched, and nothing a caller sets can change that: the child does
+// not trust its environment to say where it runs. It validates every option first, then creates the
+// namespace itself and checks that its thread really moved into a new, empty one (a new inode, no
+// link but lo) before it writes anything. The environment variable only carries the options; a
+// caller who forges it gets a rehearsal in a fresh namespace, never a write to their own.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { socketError } from '../../sys/errors.js';
+import { native, socketError } from '../../sys/errors.js';
 import type { Result } from '../../types.js';
-import { runChurn } from './run.js';
+import { churnOptionsProblem, runChurn } from './run.js';
 import type { ChurnOptions, ChurnReport, RehearseOptions } from './types.js';
 
 /** Carries the run's options to the child; its presence is what makes the CLI a rehearsal child. */
@@ -19,17 +24,33 @@ export const DEFAULT_POOL = 1000;
 const REHEARSAL_DURATION_MS = 60_000;
 const MAX_POOL = 64_512;
 
-interface RehearsalPlan {
-  options: Omit<RehearseOptions, 'signal' | 'entry' | 'progress'>;
+type PlanOptions = Omit<RehearseOptions, 'signal' | 'entry' | 'progress'>;
+
+/** What the parent hands the child: the run's options and the pool. Nothing about where it runs. */
+export interface RehearsalPlan {
+  options: PlanOptions;
   pool: number;
-  /** The parent's network namespace inode: the child refuses to write sysctls in that one. */
-  parentNetns: number;
 }
 
-function netnsInode(): number {
-  return statSync('/proc/self/ns/net').ino;
-}
+/** The option keys a plan may carry, with the type each must have. */
+const PLAN_OPTION_TYPES: Record<keyof PlanOptions, 'number' | 'boolean' | 'string' | 'object'> = {
+  durationMs: 'number',
+  count: 'number',
+  concurrency: 'number',
+  mode: 'string',
+  linger0: 'boolean',
+  bindNoPort: 'boolean',
+  sources: 'object',
+  localPortRange: 'object',
+  stopOnError: 'boolean',
+  timeoutMs: 'number',
+  sampleIntervalMs: 'number',
+  pool: 'number',
+};
 
+function threadNetnsInode(): number {
+  return statSync('/proc/thread-self/ns/net').ino;
+}
 /** The range of `pool` ports the namespace gets: inside the default range where it fits. */
 export function rehearsalRange(pool: number): [number, number] {
   const lo = Math.min(32768, 65536 - pool);
@@ -75,10 +96,13 @@ function pinToOneCpu(): string[] {
   }
 }
 
-/** The ways into a namespace of our own, the likeliest to work first. */
-function unshareVariants(): string[][] {
-  const user = ['--user', '--map-root-user', '--net'];
-  return process.geteuid?.() === 0 ? [['--net'], user] : [user, ['--net']];
+/**
+ * What runs the child with the privilege to make a namespace: nothing as root, a user namespace of
+ * its own otherwise (where it is root of that namespace only). The likeliest to work first.
+ */
+function privilegeVariants(): string[][] {
+  const user = ['unshare', '--user', '--map-root-user', '--'];
+  return process.geteuid?.() === 0 ? [[], user] : [user, []];
 }
 
 /**
@@ -91,19 +115,18 @@ export async function rehearseChurn(options: RehearseOptions = {}): Promise<Resu
   if (!Number.isInteger(pool) || pool < 1 || pool > MAX_POOL)
     return invalid(`pool must be 1-${MAX_POOL}, not ${pool}`);
   const { signal, entry = defaultEntry(), progress = false, ...rest } = options;
+  const wrong = churnOptionsProblem(rest);
+  if (wrong) return invalid(wrong);
   if (!existsSync(entry)) return invalid(`the CLI to re-run in the namespace is not built: ${entry}`);
-  const plan: RehearsalPlan = { options: { ...rest, pool }, pool, parentNetns: netnsInode() };
+  const plan: RehearsalPlan = { options: { ...rest, pool }, pool };
   let lastError = '';
-  for (const variant of unshareVariants()) {
+  for (const variant of privilegeVariants()) {
     const pin = pinToOneCpu();
-    const child = spawn(
-      'unshare',
-      [...variant, '--', ...pin, process.execPath, entry, 'bench', 'churn', '--json'],
-      {
-        env: { ...process.env, [REHEARSAL_ENV]: JSON.stringify(plan) },
-        stdio: ['ignore', 'pipe', progress ? 'inherit' : 'pipe'],
-      },
-    );
+    const argv = [...variant, ...pin, process.execPath, entry, 'bench', 'churn', '--json'];
+    const child = spawn(argv[0] ?? process.execPath, argv.slice(1), {
+      env: { ...process.env, [REHEARSAL_ENV]: JSON.stringify(plan) },
+      stdio: ['ignore', 'pipe', progress ? 'inherit' : 'pipe'],
+    });
     const onAbort = () => child.kill('SIGINT');
     signal?.addEventListener('abort', onAbort, { once: true });
     let stdout = '';
@@ -119,6 +142,11 @@ export async function rehearseChurn(options: RehearseOptions = {}): Promise<Resu
     if (line.startsWith('{')) {
       try {
         const result = JSON.parse(line) as Result<ChurnReport>;
+        // A child without the privilege to make its namespace says so; the next variant may have it.
+        if (!result.ok && result.error.syscall === 'unshare') {
+          lastError = result.error.message;
+          continue;
+        }
         if (result.ok && result.value.rehearsal && pin[2] !== undefined)
           result.value.rehearsal.pinnedCpu = Number(pin[2]);
         return result;
@@ -127,7 +155,8 @@ export async function rehearseChurn(options: RehearseOptions = {}): Promise<Resu
         break;
       }
     }
-    lastError = `unshare ${variant.join(' ')} exited ${code}: ${stderr.trim().split('\n').pop() ?? ''}`;
+    const how = variant.length ? variant.slice(0, -1).join(' ') : 'the child';
+    lastError = `${how} exited ${code}: ${stderr.trim().split('\n').pop() ?? ''}`;
   }
   return { ok: false, error: socketError('unshare', 1, { detail: lastError }) };
 }
@@ -145,24 +174,100 @@ function writeSysctl(name: string, value: string): Result<void> {
   }
 }
 
-/** In the child: the rehearsal plan from the environment, or undefined when this is no rehearsal. */
-export function rehearsalPlanFromEnv(): RehearsalPlan | undefined {
-  const raw = process.env[REHEARSAL_ENV];
-  if (!raw) return undefined;
-  return JSON.parse(raw) as RehearsalPlan;
+/**
+ * Reads a plan handed over in {@link REHEARSAL_ENV}, refusing anything but the keys and types a
+ * parent writes; the option values are then checked as runChurn checks them.
+ */
+export function parseRehearsalPlan(raw: string): Result<RehearsalPlan> {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return invalid(`${REHEARSAL_ENV} is not JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return invalid(`${REHEARSAL_ENV} is not a rehearsal plan`);
+  const { options, pool, ...extra } = value as Record<string, unknown>;
+  const unknownKeys = Object.keys(extra);
+  if (unknownKeys.length) return invalid(`${REHEARSAL_ENV} has unknown keys: ${unknownKeys.join(', ')}`);
+  if (typeof pool !== 'number' || !Number.isInteger(pool) || pool < 1 || pool > MAX_POOL)
+    return invalid(`${REHEARSAL_ENV}: pool must be 1-${MAX_POOL}, not ${String(pool)}`);
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    return invalid(`${REHEARSAL_ENV}: options must be an object`);
+  for (const [key, v] of Object.entries(options)) {
+    const type = PLAN_OPTION_TYPES[key as keyof PlanOptions];
+    if (type === undefined) return invalid(`${REHEARSAL_ENV}: unknown option ${key}`);
+    if (v !== undefined && typeof v !== type)
+      return invalid(`${REHEARSAL_ENV}: option ${key} must be a ${type}`);
+  }
+  const o = options as PlanOptions;
+  if (o.localPortRange !== undefined && !(Array.isArray(o.localPortRange) && o.localPortRange.length === 2))
+    return invalid(`${REHEARSAL_ENV}: localPortRange must be [lo, hi]`);
+  const wrong = churnOptionsProblem(o);
+  if (wrong) return invalid(`${REHEARSAL_ENV}: ${wrong}`);
+  return { ok: true, value: { options: o, pool } };
 }
 
 /**
- * In the child, inside the fresh namespace: lo up, the small pool, no TIME_WAIT reuse, then the run
- * against its own listener, stopping at the first failure.
+ * In the child: the rehearsal plan from the environment (checked, not trusted), or undefined when
+ * this is no rehearsal.
+ */
+export function rehearsalPlanFromEnv(): Result<RehearsalPlan> | undefined {
+  const raw = process.env[REHEARSAL_ENV];
+  if (raw === undefined || raw === '') return undefined;
+  return parseRehearsalPlan(raw);
+}
+
+/**
+ * Moves this thread into a network namespace it creates now, and proves it did: the namespace inode
+ * of the thread changed, and the namespace holds nothing but lo. Only then may sysctls be written:
+ * they can belong to no namespace but this new one. Needs CAP_SYS_ADMIN (root, or root of a user
+ * namespace of our own).
+ */
+function enterNamespaceOfOwn(): Result<void> {
+  const load = native();
+  if (!load.ok) return load;
+  let before: number;
+  try {
+    before = threadNetnsInode();
+  } catch (e) {
+    return invalid(`cannot read this thread's namespace: ${(e as Error).message}`);
+  }
+  const rc = load.binding.unshareNet();
+  if (rc < 0)
+    return { ok: false, error: socketError('unshare', -rc, { detail: 'a network namespace of its own' }) };
+  let links: string[];
+  try {
+    if (threadNetnsInode() === before) return invalid('unshare returned, but this thread did not move');
+    links = readFileSync('/proc/thread-self/net/dev', 'utf8')
+      .split('\n')
+      .slice(2)
+      .map((l) => l.split(':')[0]?.trim() ?? '')
+      .filter(Boolean);
+  } catch (e) {
+    return invalid(`cannot check the new namespace: ${(e as Error).message}`);
+  }
+  if (links.length !== 1 || links[0] !== 'lo')
+    return invalid(`the new namespace is not empty (links: ${links.join(' ')}); refusing to set sysctls`);
+  return { ok: true, value: undefined };
+}
+
+/**
+ * In the child: every option checked, then a namespace of its own (made here, not inherited), lo
+ * up, the small pool, no TIME_WAIT reuse, then the run against its own listener, stopping at the
+ * first failure.
  */
 export async function runRehearsal(
   plan: RehearsalPlan,
   extra: Pick<ChurnOptions, 'signal' | 'onSample'> = {},
 ): Promise<Result<ChurnReport>> {
-  if (netnsInode() === plan.parentNetns) {
-    return invalid('refusing to set sysctls: this process is not in a namespace of its own');
-  }
+  // Checked again here, for callers that did not come through parseRehearsalPlan.
+  if (!Number.isInteger(plan.pool) || plan.pool < 1 || plan.pool > MAX_POOL)
+    return invalid(`pool must be 1-${MAX_POOL}, not ${plan.pool}`);
+  const wrong = churnOptionsProblem(plan.options);
+  if (wrong) return invalid(wrong);
+  const entered = enterNamespaceOfOwn();
+  if (!entered.ok) return entered;
   const lo = spawnSync('ip', ['link', 'set', 'lo', 'up'], { encoding: 'utf8' });
   if (lo.status !== 0) {
     return {

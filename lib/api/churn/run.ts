@@ -67,7 +67,21 @@ function checkValues(o: ChurnOptions): string | undefined {
   }
   if (o.bindNoPort && !(o.sources && o.sources.length > 0))
     return 'bindNoPort needs a source address (IP_BIND_ADDRESS_NO_PORT applies to bind(source, 0))';
+  for (const s of o.sources ?? []) if (!bareAddress(s)) return `source ${s} is not an IP address`;
   return undefined;
+}
+
+/**
+ * Everything runChurn would reject, in words, or undefined: the rehearsal checks its options with
+ * this before it writes a single sysctl, so a bad option can never leave settings half-changed.
+ */
+export function churnOptionsProblem(o: ChurnOptions): string | undefined {
+  try {
+    checkTypes(o);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return checkValues(o);
 }
 
 async function resolveTarget(host: string, port: number): Promise<Result<Endpoint>> {
@@ -166,7 +180,6 @@ export async function runChurn(options: ChurnOptions = {}): Promise<Result<Churn
   if (wrong) return invalid(wrong);
   const mode = options.mode ?? 'native';
   const sources = [...(options.sources ?? [])];
-  for (const s of sources) if (!bareAddress(s)) return invalid(`source ${s} is not an IP address`);
 
   let listener: OwnListener | undefined;
   let target: Endpoint;

@@ -23,8 +23,14 @@ export function addressState(c: Colours, a: Address): string {
   return c.green('ok');
 }
 
-function addressLines(c: Colours, addresses: Address[]): string[] {
-  if (addresses.length === 0) return ['  (none read)'];
+/** The line for something the report names in `notRead`: said so, never shown as empty. */
+function notReadLine(c: Colours, why: string): string {
+  return `  ${c.yellow('could not be read:')} ${why}`;
+}
+
+function addressLines(c: Colours, addresses: Address[], notRead?: string): string[] {
+  if (notRead !== undefined) return [notReadLine(c, notRead)];
+  if (addresses.length === 0) return ['  none'];
   const ifWidth = Math.max(...addresses.map((a) => a.interface.length)) + 2;
   const cidrs = addresses.map((a) => `${a.address}/${a.prefixLength}`);
   const cidrWidth = Math.max(...cidrs.map((s) => s.length)) + 2;
@@ -60,12 +66,12 @@ const TW_REUSE: Record<string, string> = {
   '2': 'reuse TIME_WAIT for loopback only, the default',
 };
 
-function portLines(c: Colours, s: Record<string, string>): string[] {
+function portLines(c: Colours, s: Record<string, string>, notRead: Record<string, string>): string[] {
   const lines: string[] = [];
   const rangeText = s['net.ipv4.ip_local_port_range'];
   const m = rangeText !== undefined ? /^(\d+)\s+(\d+)$/.exec(rangeText.trim()) : null;
   const reservedText = (s['net.ipv4.ip_local_reserved_ports'] ?? '').trim();
-  if (m && m[1] && m[2]) {
+  if (m && m[1] && m[2] && s['net.ipv4.ip_local_reserved_ports'] !== undefined) {
     const lo = Number(m[1]);
     const hi = Number(m[2]);
     const size = hi - lo + 1;
@@ -81,8 +87,19 @@ function portLines(c: Colours, s: Record<string, string>): string[] {
       ),
     );
   } else {
-    lines.push(row(c, 'ip_local_port_range', rangeText ?? c.dim('unreadable')));
-    lines.push(row(c, 'ip_local_reserved_ports', reservedText === '' ? 'none' : reservedText));
+    const unread = (name: string) =>
+      c.yellow(`could not be read: ${notRead[`net.ipv4.${name}`] ?? 'no value'}`);
+    lines.push(
+      row(c, 'ip_local_port_range', rangeText !== undefined ? `${rangeText}` : unread('ip_local_port_range')),
+    );
+    const reserved = s['net.ipv4.ip_local_reserved_ports'];
+    lines.push(
+      row(
+        c,
+        'ip_local_reserved_ports',
+        reserved === undefined ? unread('ip_local_reserved_ports') : reserved === '' ? 'none' : reserved,
+      ),
+    );
   }
   const unprivileged = s['net.ipv4.ip_unprivileged_port_start'];
   if (unprivileged !== undefined) {
@@ -115,7 +132,8 @@ function portLines(c: Colours, s: Record<string, string>): string[] {
   return lines;
 }
 
-function socketLines(c: Colours, byState: Record<string, number>): string[] {
+function socketLines(c: Colours, byState: Record<string, number>, notRead?: string): string[] {
+  if (notRead !== undefined) return [notReadLine(c, notRead)];
   const states = Object.entries(byState).sort((a, b) => b[1] - a[1]);
   if (states.length === 0) return ['  no TCP sockets'];
   const total = states.reduce((n, [, k]) => n + k, 0);
@@ -126,25 +144,33 @@ function socketLines(c: Colours, byState: Record<string, number>): string[] {
   ];
 }
 
-function poolLines(c: Colours, pools: PortUsage[]): string[] {
-  if (pools.length === 0) return ['  no outbound connections'];
+function poolLines(c: Colours, pools: PortUsage[], notRead?: string): string[] {
+  const unread = notRead !== undefined ? [notReadLine(c, notRead)] : [];
+  if (pools.length === 0) return unread.length ? unread : ['  no outbound connections'];
   const names = pools.map((p) => {
     const proto = p.protocol === 'udp' ? ' udp' : '';
     return `${p.destination}${proto}${p.localAddress !== undefined ? ` from ${p.localAddress}` : ''}`;
   });
   const width = Math.max(...names.map((n) => n.length)) + 2;
-  return pools.map((p, i) => {
+  const lines = pools.map((p, i) => {
     const colour = usageColour(c, p.usage);
     const states = Object.entries(p.byState)
       .sort((a, b) => b[1] - a[1])
       .map(([state, k]) => `${state} ${count(k)}`)
       .join(', ');
+    if (p.notRead !== undefined) {
+      return (
+        `  ${pad(names[i] ?? '', width)}${plural(p.inUse, 'socket')}; pool ${c.yellow(`could not be read: ${p.notRead}`)}` +
+        (states !== '' ? c.dim(`  (${states})`) : '')
+      );
+    }
     return (
       `  ${pad(names[i] ?? '', width)}${colour(bar(p.usage))} ${colour(pad(percent(p.usage), 5))} ` +
       `${count(p.inUse)}/${count(p.poolSize)} source ports` +
       (states !== '' ? c.dim(`  (${states})`) : '')
     );
   });
+  return [...lines, ...unread];
 }
 
 /** The human form of a {@link HostReport}, as `safebind doctor` prints it. */
@@ -158,13 +184,14 @@ export function formatHostReport(c: Colours, report: HostReport): string {
   );
   if (r.warnings.length === 0) out.push(`  ${c.green('✔')} nothing needs attention`);
   for (const w of r.warnings) out.push(`  ${c.yellow('⚠')} ${w}`);
-  out.push('', heading(c, 'Addresses'), ...addressLines(c, r.addresses));
-  out.push('', heading(c, 'Ports and sysctls'), ...portLines(c, r.sysctls));
-  out.push('', heading(c, 'TCP sockets by state'), ...socketLines(c, r.sockets.byState));
+  const notRead = r.notRead ?? {};
+  out.push('', heading(c, 'Addresses'), ...addressLines(c, r.addresses, notRead.addresses));
+  out.push('', heading(c, 'Ports and sysctls'), ...portLines(c, r.sysctls, notRead));
+  out.push('', heading(c, 'TCP sockets by state'), ...socketLines(c, r.sockets.byState, notRead.sockets));
   out.push(
     '',
     heading(c, 'Destinations (source-port pool in use)'),
-    ...poolLines(c, r.sockets.topDestinations),
+    ...poolLines(c, r.sockets.topDestinations, notRead.topDestinations),
   );
   return out.join('\n') + '\n';
 }
