@@ -1,0 +1,58 @@
+// port-privileged: a port below net.ipv4.ip_unprivileged_port_start without CAP_NET_BIND_SERVICE.
+import type { Diagnosis } from '../../types.js';
+import { localPort, type Context } from '../context.js';
+import { shownLocalPort } from '../local-address.js';
+import { sysctlCommands } from '../remedies.js';
+
+export function portPrivileged(ctx: Context): Diagnosis {
+  const port = localPort(ctx) ?? 0;
+  const shown = shownLocalPort(ctx, port);
+  const start = ctx.sysctls?.ipUnprivilegedPortStart ?? 1024;
+  const privileges = ctx.host.privileges;
+  const alternative = Math.min(65535, Math.max(start, 8000 + port));
+  const details = [
+    `Ports below ${start} (net.ipv4.ip_unprivileged_port_start) need CAP_NET_BIND_SERVICE; bind of port ${port} failed with EACCES.`,
+    privileges === undefined
+      ? 'The capabilities of this process could not be read.'
+      : `This process runs as uid ${privileges.euid} without CAP_NET_BIND_SERVICE` +
+        (privileges.euid === 0
+          ? ': root with the capability dropped (a container, or a unit with CapabilityBoundingSet).'
+          : '.'),
+  ];
+  return {
+    cause: 'port-privileged',
+    code: ctx.code,
+    summary: `Cannot bind ${shown}: port ${port} is below ${start} (net.ipv4.ip_unprivileged_port_start) and this process lacks CAP_NET_BIND_SERVICE`,
+    details,
+    evidence: {
+      address: ctx.local?.host,
+      port,
+      ipUnprivilegedPortStart: start,
+      euid: privileges?.euid,
+      netBindService: privileges?.netBindService ?? 'unknown',
+    },
+    remediation: [
+      {
+        title: 'Grant the capability in the systemd unit ([Service] section)',
+        commands: ['[Service]', 'AmbientCapabilities=CAP_NET_BIND_SERVICE'],
+        warning: 'If the unit sets CapabilityBoundingSet=, CAP_NET_BIND_SERVICE must be in it too.',
+      },
+      {
+        title: 'Or give the node binary the capability',
+        commands: ['setcap cap_net_bind_service=+ep $(readlink -f $(which node))'],
+        warning:
+          'Every script this node runs can then bind privileged ports; it is lost when node is upgraded or reinstalled; ' +
+          'and the binary runs in secure-execution mode (LD_PRELOAD and LD_LIBRARY_PATH are ignored).',
+      },
+      {
+        title: `Or lower the privileged-port limit to ${port} (per network namespace)`,
+        commands: sysctlCommands('net.ipv4.ip_unprivileged_port_start', port),
+        warning: `Every user can then bind ports from ${port} up, including a process that takes port ${port} while the service is down.`,
+      },
+      {
+        title: `Or listen on a port at or above ${start} (say ${alternative}) behind a reverse proxy or load balancer that takes port ${port}`,
+        option: `port: ${alternative}`,
+      },
+    ],
+  };
+}
