@@ -17,4 +17,3 @@ export function diagnose(failure: Failure, host: HostSnapshot): Diagnosis {
 
 export { EXHAUSTION_THRESHOLD } from './source-pool.js';
 export type { Failure, FailureEndpoint, HostSnapshot } from './input.js';
-export { findContainingSubnet, type SubnetMatch } from '../model/index.js';

@@ -107,3 +107,18 @@ export function mappedLine(ep: Endpoint): string[] {
       ]
     : [];
 }
+
+/**
+ * What the causes about a present address (appeared, tentative, DAD failed) start from: the endpoint,
+ * the address as the kernel looks it up, and evidence that lists the host's entries for it.
+ */
+export function presentAddressFacts(ctx: Context): {
+  ep: Endpoint;
+  address: string;
+  evidence: Record<string, unknown>;
+} {
+  const ep = localOf(ctx);
+  const evidence = baseEvidence(ctx, ep);
+  evidence['present'] = ep.present.map(addressEvidence);
+  return { ep, address: ep.lookupText, evidence };
+}

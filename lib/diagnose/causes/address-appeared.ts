@@ -3,20 +3,17 @@
 import type { Diagnosis } from '../../types.js';
 import type { Context } from '../context.js';
 import {
-  addressEvidence,
-  baseEvidence,
   dadTransmits,
   failedLine,
   interfaceFlag,
-  localOf,
   mappedLine,
+  presentAddressFacts,
   shownLocal,
 } from '../local-address.js';
 import { freebindRemedy, networkOnlineRemedy, waitForAddressRemedy } from '../remedies.js';
 
 export function addressAppeared(ctx: Context): Diagnosis {
-  const ep = localOf(ctx);
-  const address = ep.lookupText;
+  const { ep, address, evidence } = presentAddressFacts(ctx);
   const entry = ep.present[0];
   const where = entry !== undefined ? ` on ${entry.interface}` : '';
   const probed = ctx.host.rebind?.ok === true;
@@ -47,8 +44,6 @@ export function addressAppeared(ctx: Context): Diagnosis {
   details.push(
     'The usual race: the service starts before DHCP, keepalived or the interface bring-up attaches the address.',
   );
-  const evidence = baseEvidence(ctx, ep);
-  evidence['present'] = ep.present.map(addressEvidence);
   evidence['rebind'] = ctx.host.rebind ?? 'not attempted';
   return {
     cause: 'address-appeared',

@@ -2,18 +2,15 @@
 // address detection, and the kernel will not use it.
 import type { Diagnosis } from '../../types.js';
 import type { Context } from '../context.js';
-import { addressEvidence, baseEvidence, failedLine, localOf, shownLocal } from '../local-address.js';
+import { failedLine, presentAddressFacts, shownLocal } from '../local-address.js';
 import { ipAddrCommand } from '../remedies.js';
 import { shellArg } from '../shell.js';
 
 export function addressDadFailed(ctx: Context): Diagnosis {
-  const ep = localOf(ctx);
-  const address = ep.lookupText;
+  const { ep, address, evidence } = presentAddressFacts(ctx);
   const entry = ep.present.find((candidate) => candidate.flags.includes('dadfailed')) ?? ep.present[0];
   const iface = entry?.interface ?? '<interface>';
   const prefixLength = entry?.prefixLength ?? 128;
-  const evidence = baseEvidence(ctx, ep);
-  evidence['present'] = ep.present.map(addressEvidence);
   evidence['interface'] = iface;
   const readd = [
     ipAddrCommand('del', address, prefixLength, iface),

@@ -3,20 +3,17 @@
 import type { Diagnosis, Remediation } from '../../types.js';
 import type { Context } from '../context.js';
 import {
-  addressEvidence,
-  baseEvidence,
   dadTransmits,
   failedLine,
   interfaceFlag,
-  localOf,
+  presentAddressFacts,
   shownLocal,
 } from '../local-address.js';
 import { freebindRemedy, linkUpRemedy, noDadRemedy, waitForAddressRemedy } from '../remedies.js';
 import { plural } from '../text.js';
 
 export function addressTentative(ctx: Context): Diagnosis {
-  const ep = localOf(ctx);
-  const address = ep.lookupText;
+  const { ep, address, evidence } = presentAddressFacts(ctx);
   const entry = ep.present.find((candidate) => candidate.flags.includes('tentative')) ?? ep.present[0];
   const iface = entry?.interface ?? ep.zone ?? '<interface>';
   const prefixLength = entry?.prefixLength ?? 128;
@@ -54,9 +51,7 @@ export function addressTentative(ctx: Context): Diagnosis {
     ];
   }
   if (acceptDad !== undefined) details.push(`net.ipv6.conf.${iface}.accept_dad is ${acceptDad}.`);
-  const evidence = baseEvidence(ctx, ep);
   Object.assign(evidence, {
-    present: ep.present.map(addressEvidence),
     interface: iface,
     up,
     carrier,
