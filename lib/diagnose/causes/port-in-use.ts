@@ -55,15 +55,18 @@ function holderDetails(ctx: Context, port: number, h: Holders): string[] {
     details.push(...all.slice(0, SHOWN_HOLDERS).map((holder) => `  ${describeHolder(holder)}`));
     if (all.length > SHOWN_HOLDERS) details.push(`  … and ${count(all.length - SHOWN_HOLDERS)} more.`);
   }
+  // The holders' addresses arrive as text from the socket table: parsed here, once each.
   const ownIp = ctx.local?.ip;
-  const wildcard = all.find((holder) => {
-    const ip = parseIp(holder.local);
-    return ip !== undefined && isUnspecified(ip) && (ownIp === undefined || !isUnspecified(ownIp));
-  });
+  const wildcard =
+    ownIp !== undefined && isUnspecified(ownIp)
+      ? undefined
+      : all
+          .map((holder) => ({ holder, ip: parseIp(holder.local) }))
+          .find(({ ip }) => ip !== undefined && isUnspecified(ip));
   if (wildcard !== undefined && ctx.local !== undefined) {
     details.push(
-      `${formatEndpoint(wildcard.local, port)} is the wildcard address: it covers ${ctx.local.host} too` +
-        (wildcard.local.includes(':') && ownIp?.family === 4
+      `${formatEndpoint(wildcard.holder.local, port)} is the wildcard address: it covers ${ctx.local.host} too` +
+        (wildcard.ip?.family === 6 && ownIp?.family === 4
           ? ' (an IPv6 wildcard socket without IPV6_V6ONLY also takes IPv4).'
           : '.'),
     );
