@@ -1,4 +1,4 @@
-// The decision: errno + failure + snapshot → one Cause, following KERNEL-FACTS.md. Only which cause;
+// The decision: errno + failure + snapshot → one Cause, following docs/kernel-facts.md. Only which cause;
 // what to say about it is the cause's own module (causes/).
 import type { Cause, Remediation } from '../types.js';
 import { isLinkLocalV6, isUnspecified } from '../model/index.js';
