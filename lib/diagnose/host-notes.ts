@@ -4,7 +4,7 @@ import type { Diagnosis } from '../types.js';
 import { nonlocalBindName, nonlocalBindOn, type Context } from './context.js';
 import { nonlocalBindIsOn } from './remedies.js';
 
-/** The notes that hold whatever the cause: ip_nonlocal_bind where it bears on it, and what was not checked. */
+/** A copy of `diagnosis` (of any cause) with those notes added. */
 export function addHostNotes(diagnosis: Diagnosis, ctx: Context): Diagnosis {
   const details = [...diagnosis.details];
   const evidence = { ...diagnosis.evidence };
