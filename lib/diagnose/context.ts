@@ -3,8 +3,19 @@
 import type { NetSysctls } from '../host/types.js';
 import type { Address, Family, SocketError } from '../types.js';
 import type { Failure, FailureEndpoint, HostSnapshot } from './input.js';
-import { formatIp, mappedV4, parseIp, sameIp, type Ip } from './ip.js';
-import { findContainingSubnet, type SubnetMatch } from './subnet.js';
+import {
+  containingSubnet,
+  formatIp,
+  mappedV4,
+  parseAddresses,
+  parseIp,
+  sameIp,
+  splitZone,
+  zoneIndex,
+  type HostIp,
+  type Ip,
+  type SubnetMatch,
+} from '../model/index.js';
 
 export interface Endpoint {
   /** The host as given, without its '%zone'. */
@@ -36,6 +47,8 @@ export interface Context {
   code: string;
   step: Step;
   addresses: Address[];
+  /** `addresses` with their text parsed, once for every cause. */
+  hostIps: HostIp[];
   /** False when the address list could not be read: absence then proves nothing. */
   addressesKnown: boolean;
   sysctls: NetSysctls | undefined;
@@ -57,15 +70,14 @@ function interfaceByIndex(addresses: readonly Address[], ifindex: number): strin
 
 type GivenEndpoint = Omit<FailureEndpoint, 'port'> & { port?: number | undefined };
 
-function endpoint(given: GivenEndpoint, addresses: readonly Address[]): Endpoint {
+function endpoint(given: GivenEndpoint, hostIps: readonly HostIp[], addresses: readonly Address[]): Endpoint {
   const ip = parseIp(given.host);
-  const percent = given.host.indexOf('%');
-  const host = percent >= 0 ? given.host.slice(0, percent) : given.host.replace(/^\[(.*)\]$/, '$1');
+  const host = splitZone(given.host).host;
   const zoneText = given.interface ?? ip?.zone;
-  const zoneIndex = zoneText !== undefined && /^\d+$/.test(zoneText) ? Number(zoneText) : undefined;
-  const scopeId = given.scopeId ?? zoneIndex;
+  const index = zoneIndex(zoneText);
+  const scopeId = given.scopeId ?? index;
   const zone =
-    zoneText !== undefined && zoneIndex === undefined
+    zoneText !== undefined && index === undefined
       ? zoneText
       : scopeId !== undefined
         ? interfaceByIndex(addresses, scopeId)
@@ -75,11 +87,13 @@ function endpoint(given: GivenEndpoint, addresses: readonly Address[]): Endpoint
   const present =
     lookup === undefined
       ? []
-      : addresses.filter((entry) => {
-          const own = parseIp(entry.address);
-          if (own === undefined || !sameIp(own, lookup)) return false;
-          return zone === undefined || lookup.family === 4 || entry.interface === zone;
-        });
+      : hostIps
+          .filter(
+            (own) =>
+              sameIp(own.ip, lookup) &&
+              (zone === undefined || lookup.family === 4 || own.entry.interface === zone),
+          )
+          .map((own) => own.entry);
   return {
     host,
     port: given.port,
@@ -91,7 +105,7 @@ function endpoint(given: GivenEndpoint, addresses: readonly Address[]): Endpoint
     zone,
     scopeId,
     present,
-    subnet: lookup === undefined ? undefined : findContainingSubnet(formatIp(lookup), addresses),
+    subnet: lookup === undefined ? undefined : containingSubnet(lookup, hostIps, zone),
   };
 }
 
@@ -99,6 +113,7 @@ export function buildContext(failure: Failure, host: HostSnapshot): Context {
   const error = failure.error;
   const step = stepOf(failure, error);
   const addresses = host.addresses ?? [];
+  const hostIps = parseAddresses(addresses);
   // A Node error carries the address of the step that failed: the source for a bind, the
   // destination for a connect. Use it when the caller did not say.
   const fromError: GivenEndpoint | undefined =
@@ -112,10 +127,11 @@ export function buildContext(failure: Failure, host: HostSnapshot): Context {
     code: error?.code ?? '',
     step,
     addresses,
+    hostIps,
     addressesKnown: host.addresses !== undefined,
     sysctls: host.sysctls,
-    local: localGiven && endpoint(localGiven, addresses),
-    remote: remoteGiven && endpoint(remoteGiven, addresses),
+    local: localGiven && endpoint(localGiven, hostIps, addresses),
+    remote: remoteGiven && endpoint(remoteGiven, hostIps, addresses),
   };
 }
 

@@ -1,6 +1,7 @@
 // Remediation builders shared by the causes: the exact command or code option with real values, and
 // the price of each fix where it has one. safebind only advises; nothing here is ever run.
 import type { Family, Remediation } from '../types.js';
+import { WIDE_PORT_RANGE, type Pool } from '../model/index.js';
 import { nonlocalBindName } from './context.js';
 import { shellArg, shellQuote } from './shell.js';
 
@@ -110,5 +111,27 @@ export function noDadRemedy(address: string, prefixLength: number, iface: string
     warning:
       'Without DAD nothing notices another host on the link using the same address: both then lose ' +
       'traffic at random. Only where addresses are assigned centrally and never collide.',
+  };
+}
+
+/**
+ * Widen ip_local_port_range to every unprivileged port; undefined when it already is. `gain` ends
+ * the title with what it brings (' (60,000 ports per destination instead of 28,000)').
+ */
+export function widenRangeRemedy(pool: Pool, gain = ''): Remediation | undefined {
+  if (pool.notRead !== undefined) {
+    return {
+      title: `Read net.ipv4.ip_local_port_range (safebind could not), and widen it to ${WIDE_PORT_RANGE[0]}-${WIDE_PORT_RANGE[1]} if it is narrower`,
+      commands: ['sysctl net.ipv4.ip_local_port_range net.ipv4.ip_local_reserved_ports'],
+    };
+  }
+  const range = pool.range;
+  if (range[0] <= WIDE_PORT_RANGE[0] && range[1] >= WIDE_PORT_RANGE[1]) return undefined;
+  return {
+    title: `Widen the local port range from ${range[0]}-${range[1]} to ${WIDE_PORT_RANGE[0]}-${WIDE_PORT_RANGE[1]}${gain}`,
+    commands: sysctlCommands('net.ipv4.ip_local_port_range', WIDE_PORT_RANGE.join(' ')),
+    warning:
+      'Ports in the wider range can be taken by outgoing connections before a service binds them at start-up: ' +
+      'list the ports your services listen on in net.ipv4.ip_local_reserved_ports.',
   };
 }

@@ -1,5 +1,5 @@
 // Formatting for diagnosis text: endpoints as people type them ('10.0.0.5:80', '[fd00::1]:443'),
-// counts with separators, percentages that never round a full pool down or a near-full one up.
+// counts with separators, lists in words. Percentages follow lib/model's one rule (formatPercent).
 import type { Address } from '../types.js';
 
 /** 'fe80::1' + 'eth0' → 'fe80::1%eth0'; an address that already carries its zone is kept. */
@@ -16,13 +16,6 @@ export function formatEndpoint(host: string, port: number | undefined): string {
 /** 28232 → '28,232' without depending on the locale data Node was built with. */
 export function count(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-
-/** 0.996 → '99%', 1 → '100%': only a pool that is really full reads as 100%. */
-export function percent(ratio: number): string {
-  if (!Number.isFinite(ratio)) return '100%';
-  const value = Math.round(ratio * 100);
-  return `${ratio < 1 ? Math.min(99, value) : value}%`;
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {

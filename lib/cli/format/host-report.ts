@@ -3,6 +3,7 @@
 // connect, sockets by state, and the busiest destinations with their source-port pool as a bar.
 import type { Address, HostReport, PortUsage } from '../../types.js';
 import { printableDeep } from '../../diagnose/shell.js';
+import { parsePortRange, parsePortRanges, poolOf } from '../../model/index.js';
 import type { Colours } from './colour.js';
 import { bar, count, heading, pad, percent, plural, row, usageColour } from './text.js';
 
@@ -43,23 +44,6 @@ function addressLines(c: Colours, addresses: Address[], notRead?: string): strin
   });
 }
 
-/** Counts the ports of `ranges` ("1000-1010,8080") that fall inside [lo, hi]. */
-export function reservedInRange(text: string, lo: number, hi: number): number {
-  let n = 0;
-  for (const part of text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const [a, b] = part.split('-').map(Number);
-    if (a === undefined || !Number.isInteger(a)) continue;
-    const end = b === undefined || !Number.isInteger(b) ? a : b;
-    const from = Math.max(a, lo);
-    const to = Math.min(end, hi);
-    if (to >= from) n += to - from + 1;
-  }
-  return n;
-}
-
 const TW_REUSE: Record<string, string> = {
   '0': 'never reuse TIME_WAIT for outbound connections',
   '1': 'reuse TIME_WAIT for every outbound connection',
@@ -69,21 +53,22 @@ const TW_REUSE: Record<string, string> = {
 function portLines(c: Colours, s: Record<string, string>, notRead: Record<string, string>): string[] {
   const lines: string[] = [];
   const rangeText = s['net.ipv4.ip_local_port_range'];
-  const m = rangeText !== undefined ? /^(\d+)\s+(\d+)$/.exec(rangeText.trim()) : null;
+  const range = rangeText !== undefined ? parsePortRange(rangeText) : undefined;
   const reservedText = (s['net.ipv4.ip_local_reserved_ports'] ?? '').trim();
-  if (m && m[1] && m[2] && s['net.ipv4.ip_local_reserved_ports'] !== undefined) {
-    const lo = Number(m[1]);
-    const hi = Number(m[2]);
-    const size = hi - lo + 1;
-    const reserved = reservedInRange(reservedText, lo, hi);
+  if (range !== undefined && s['net.ipv4.ip_local_reserved_ports'] !== undefined) {
+    const pool = poolOf(range, parsePortRanges(reservedText));
     lines.push(
-      row(c, 'ip_local_port_range', `${lo}-${hi}  ${c.dim(`(${plural(size, 'port')})`)}`),
+      row(
+        c,
+        'ip_local_port_range',
+        `${range[0]}-${range[1]}  ${c.dim(`(${plural(pool.rangeSize, 'port')})`)}`,
+      ),
       row(
         c,
         'ip_local_reserved_ports',
         reservedText === ''
           ? 'none'
-          : `${reservedText}  ${c.dim(`(${count(reserved)} in the range; pool ${plural(size - reserved, 'port')} per destination)`)}`,
+          : `${reservedText}  ${c.dim(`(${count(pool.reserved)} in the range; pool ${plural(pool.poolSize, 'port')} per destination)`)}`,
       ),
     );
   } else {

@@ -2,5 +2,5 @@
 export { colourWanted, coloursFor, type Colours } from './colour.js';
 export { bar, checkLine, count, heading, pad, percent, plural, row, usageColour } from './text.js';
 export { causeText, formatDiagnosis } from './diagnosis.js';
-export { addressState, formatHostReport, reservedInRange } from './host-report.js';
+export { addressState, formatHostReport } from './host-report.js';
 export { formatCheck, formatPreflightReport } from './preflight-report.js';

@@ -1,5 +1,6 @@
 // Small text helpers shared by the commands' human output: numbers, plurals, percentages, bars,
 // aligned label columns and the ✔/✖ result lines.
+import { formatPercent } from '../../model/index.js';
 import type { Colours } from './colour.js';
 
 /** 28232 → '28,232': grouping makes port counts readable at a glance. */
@@ -11,12 +12,12 @@ export function plural(n: number, word: string, many = `${word}s`): string {
   return `${count(n)} ${n === 1 ? word : many}`;
 }
 
-/** 0.0312 → '3.1%', 0.5 → '50%': one decimal only where it carries information. */
+/**
+ * 0.0312 → '3.1%', 0.5 → '50%', 0.996 → '>99%': lib/model's one percent rule, with one decimal only
+ * below 10%, where it carries information.
+ */
 export function percent(fraction: number): string {
-  const p = fraction * 100;
-  if (p > 0 && p < 0.1) return '<0.1%';
-  if (p > 0 && p < 10) return `${p.toFixed(1)}%`;
-  return `${Math.round(p)}%`;
+  return formatPercent(fraction, fraction > 0 && fraction < 0.1 ? 1 : 0);
 }
 
 /**

@@ -3,6 +3,20 @@
 import type { Address } from '../types.js';
 import { formatIp, mappedV4, parseIp, type Ip } from './ip.js';
 
+/** An address of this host with its text parsed once, so lookups compare bytes, not strings. */
+export interface HostIp {
+  entry: Address;
+  ip: Ip;
+}
+
+/** The host's addresses parsed; an entry whose text is not an IP address is left out. */
+export function parseAddresses(addresses: readonly Address[]): HostIp[] {
+  return addresses.flatMap((entry) => {
+    const ip = parseIp(entry.address);
+    return ip === undefined ? [] : [{ entry, ip }];
+  });
+}
+
 export interface SubnetMatch {
   interface: string;
   ifindex: number;
@@ -33,27 +47,25 @@ function contains(subnet: Ip, prefixLength: number, ip: Ip): boolean {
 }
 
 /**
- * The interface address whose subnet contains `address`, longest prefix first. An IPv4-mapped IPv6
- * address ('::ffff:10.0.0.5') is looked up as its IPv4 address, as the kernel binds it. A '%zone' on
- * the address prefers that interface (every link has its own fe80::/64). /0 prefixes are skipped: a
- * subnet that contains everything says nothing about where the address belongs.
+ * The host address whose subnet contains `ip`, longest prefix first. An IPv4-mapped IPv6 address
+ * ('::ffff:10.0.0.5') is looked up as its IPv4 address, as the kernel binds it. A zone (an interface
+ * name or index) prefers that interface: every link has its own fe80::/64. /0 prefixes are skipped:
+ * a subnet that contains everything says nothing about where the address belongs.
  */
-export function findContainingSubnet(
-  address: string,
-  addresses: readonly Address[],
+export function containingSubnet(
+  ip: Ip,
+  hosts: readonly HostIp[],
+  zone: string | undefined = ip.zone,
 ): SubnetMatch | undefined {
-  const parsed = parseIp(address);
-  if (parsed === undefined) return undefined;
-  const ip = mappedV4(parsed) ?? parsed;
-  let best: { entry: Address; ip: Ip; rank: number } | undefined;
-  for (const entry of addresses) {
-    const own = parseIp(entry.address);
-    if (own === undefined || entry.prefixLength <= 0 || !contains(own, entry.prefixLength, ip)) continue;
-    const zoneMatches =
-      parsed.zone !== undefined && (parsed.zone === entry.interface || parsed.zone === String(entry.ifindex));
+  const lookup = mappedV4(ip) ?? ip;
+  let best: (HostIp & { rank: number }) | undefined;
+  for (const host of hosts) {
+    const { entry } = host;
+    if (entry.prefixLength <= 0 || !contains(host.ip, entry.prefixLength, lookup)) continue;
+    const zoneMatches = zone !== undefined && (zone === entry.interface || zone === String(entry.ifindex));
     // Prefix length dominates; then the named zone; then a real interface over loopback.
     const rank = entry.prefixLength * 4 + (zoneMatches ? 2 : 0) + (entry.flags.includes('loopback') ? 0 : 1);
-    if (best === undefined || rank > best.rank) best = { entry, ip: own, rank };
+    if (best === undefined || rank > best.rank) best = { ...host, rank };
   }
   if (best === undefined) return undefined;
   const network = formatIp(networkOf(best.ip, best.entry.prefixLength));
@@ -65,4 +77,13 @@ export function findContainingSubnet(
     cidr: `${network}/${best.entry.prefixLength}`,
     address: best.entry,
   };
+}
+
+/** {@link containingSubnet} for an address and host addresses still as text. */
+export function findContainingSubnet(
+  address: string,
+  addresses: readonly Address[],
+): SubnetMatch | undefined {
+  const ip = parseIp(address);
+  return ip === undefined ? undefined : containingSubnet(ip, parseAddresses(addresses));
 }

@@ -1,7 +1,7 @@
 // findContainingSubnet: the prefix math that names the interface an absent address belongs to.
 import { describe, expect, it } from 'vitest';
-import { findContainingSubnet } from '../../lib/diagnose/index.js';
-import { addr, standardAddresses } from './fixtures.js';
+import { findContainingSubnet } from '../../lib/model/index.js';
+import { addr, standardAddresses } from '../diagnose/fixtures.js';
 
 describe('findContainingSubnet', () => {
   it("finds eth0's /24 for an IPv4 address in it", () => {

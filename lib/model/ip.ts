@@ -1,5 +1,6 @@
-// IP literals as bytes: parsing and printing IPv4/IPv6, so diagnose compares addresses by value
-// ('fd00:0::1' and 'fd00::1' are the same address); printing is shared with lib/sys.
+// IP literals as bytes: parsing and printing IPv4/IPv6 and their '%zone', so addresses compare by
+// value ('fd00:0::1' and 'fd00::1' are the same address). Pure: no I/O, no interface lookups (a zone
+// stays the text that was written); printing is shared with lib/sys.
 import { formatIpBytes } from '../sys/ip-text.js';
 import type { Family } from '../types.js';
 
@@ -59,13 +60,25 @@ function parseV6Bytes(text: string): Uint8Array | undefined {
   return bytes;
 }
 
-/** Parses '10.0.0.5', 'fd00::1', '[fd00::1]', 'fe80::1%eth0'. Host names and garbage give undefined. */
-export function parseIp(text: string): Ip | undefined {
+/**
+ * '[fe80::1%eth0]' → { host: 'fe80::1', zone: 'eth0' }: the address without brackets, and what followed
+ * '%' ('' when '%' ends the text), or no zone. Nothing is checked: see {@link parseIp} for that.
+ */
+export function splitZone(text: string): { host: string; zone?: string } {
   let body = text.trim();
   if (body.startsWith('[') && body.endsWith(']')) body = body.slice(1, -1);
   const percent = body.indexOf('%');
-  const zone = percent >= 0 ? body.slice(percent + 1) : undefined;
-  if (percent >= 0) body = body.slice(0, percent);
+  return percent < 0 ? { host: body } : { host: body.slice(0, percent), zone: body.slice(percent + 1) };
+}
+
+/** A numeric zone ('%3') as the interface index it names; a name ('%eth0') gives undefined. */
+export function zoneIndex(zone: string | undefined): number | undefined {
+  return zone !== undefined && /^\d+$/.test(zone) ? Number(zone) : undefined;
+}
+
+/** Parses '10.0.0.5', 'fd00::1', '[fd00::1]', 'fe80::1%eth0'. Host names and garbage give undefined. */
+export function parseIp(text: string): Ip | undefined {
+  const { host: body, zone } = splitZone(text);
   if (zone === '') return undefined;
   if (!body.includes(':')) {
     const bytes = zone === undefined ? parseV4Bytes(body) : undefined;

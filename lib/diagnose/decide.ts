@@ -1,29 +1,14 @@
-// The decision: errno + failure + snapshot → one Cause, following KERNEL-FACTS.md, then the one
-// switch that hands each cause to its builder. Its `never` check makes a new Cause a build error here.
-import type { Cause, Diagnosis, Remediation } from '../types.js';
-import {
-  addressAppeared,
-  addressDadFailed,
-  addressTentative,
-  familyUnavailable,
-  ipv6Unavailable,
-  notLocal,
-  scopeIdRequired,
-} from './address-causes.js';
-import {
-  ephemeralPortsExhausted,
-  noRoute,
-  poolLooksExhausted,
-  poolNotFullReasons,
-} from './connect-causes.js';
-import { localPort, nonlocalBindName, nonlocalBindOn, type Context } from './context.js';
-import { isLinkLocalV6, isUnspecified } from './ip.js';
-import { invalidAddress, unknownCause, unsupportedPlatform } from './other-causes.js';
-import { bindPortsExhausted, portInUse, portPrivileged } from './port-causes.js';
-import { nonlocalBindIsOn } from './remedies.js';
+// The decision: errno + failure + snapshot → one Cause, following docs/kernel-facts.md. Only which cause;
+// what to say about it is the cause's own module (causes/).
+import type { Cause, Remediation } from '../types.js';
+import { isLinkLocalV6, isUnspecified } from '../model/index.js';
+import { localPort, nonlocalBindOn, type Context } from './context.js';
+import { ipv6Unavailable } from './ipv6.js';
+import { poolLooksExhausted, poolNotFullReasons } from './source-pool.js';
 import { listing } from './text.js';
 
-interface Verdict {
+/** What the decision found: the cause, and for `unknown` what it learnt on the way. */
+export interface Verdict {
   cause: Cause;
   /** For `unknown`: what was learnt on the way, phrased as facts. */
   reasons?: string[];
@@ -170,7 +155,8 @@ function decideConnect(ctx: Context): Verdict {
   }
 }
 
-function decide(ctx: Context): Verdict {
+/** The one cause of the failure, from the errno, the step that failed and the snapshot. */
+export function decide(ctx: Context): Verdict {
   if (ctx.error === null) {
     if (ctx.failure.invalid !== undefined) return { cause: 'invalid-address' };
     if (ctx.host.platform !== 'linux') return { cause: 'unsupported-platform' };
@@ -196,89 +182,4 @@ function decide(ctx: Context): Verdict {
       }
       return unknown();
   }
-}
-
-/** The notes that hold whatever the cause: ip_nonlocal_bind where it bears on it, and what was not checked. */
-function addHostNotes(diagnosis: Diagnosis, ctx: Context): Diagnosis {
-  const details = [...diagnosis.details];
-  const evidence = { ...diagnosis.evidence };
-  const remediation = [...diagnosis.remediation];
-  const family = ctx.local?.family ?? 4;
-  if (ctx.step === 'bind' && ctx.code === 'EADDRNOTAVAIL' && nonlocalBindOn(ctx)) {
-    const name = nonlocalBindName(family);
-    details.push(
-      `${name} is 1 on this host now: binds of addresses that are absent or tentative succeed for every process, ` +
-        'so this failure predates the setting or came from another network namespace.',
-    );
-    evidence['ipNonlocalBind'] = true;
-    remediation.push(nonlocalBindIsOn(family));
-  }
-  const unreadable = Object.entries(ctx.sysctls?.unreadable ?? {});
-  if (unreadable.length > 0) {
-    details.push(
-      `Sysctls that could not be read: ${unreadable.map(([name, why]) => `${name} (${why})`).join(', ')}.`,
-    );
-  }
-  if (ctx.host.unavailable.length > 0) {
-    details.push(...ctx.host.unavailable.map((what) => `Not checked: ${what}.`));
-    evidence['unavailable'] = ctx.host.unavailable;
-  }
-  return { ...diagnosis, details, evidence, remediation };
-}
-
-export function classify(ctx: Context): Diagnosis {
-  const verdict = decide(ctx);
-  let diagnosis: Diagnosis;
-  switch (verdict.cause) {
-    case 'address-not-local':
-      diagnosis = notLocal(ctx, false);
-      break;
-    case 'source-not-local':
-      diagnosis = notLocal(ctx, true);
-      break;
-    case 'address-appeared':
-      diagnosis = addressAppeared(ctx);
-      break;
-    case 'address-tentative':
-      diagnosis = addressTentative(ctx);
-      break;
-    case 'address-dad-failed':
-      diagnosis = addressDadFailed(ctx);
-      break;
-    case 'family-unavailable':
-      diagnosis = familyUnavailable(ctx);
-      break;
-    case 'scope-id-required':
-      diagnosis = scopeIdRequired(ctx);
-      break;
-    case 'ephemeral-ports-exhausted':
-      diagnosis = ephemeralPortsExhausted(ctx);
-      break;
-    case 'bind-ports-exhausted':
-      diagnosis = bindPortsExhausted(ctx);
-      break;
-    case 'port-in-use':
-      diagnosis = portInUse(ctx);
-      break;
-    case 'port-privileged':
-      diagnosis = portPrivileged(ctx);
-      break;
-    case 'no-route':
-      diagnosis = noRoute(ctx);
-      break;
-    case 'invalid-address':
-      diagnosis = invalidAddress(ctx);
-      break;
-    case 'unsupported-platform':
-      diagnosis = unsupportedPlatform(ctx);
-      break;
-    case 'unknown':
-      diagnosis = unknownCause(ctx, verdict.reasons ?? [], verdict.remediation ?? []);
-      break;
-    default: {
-      const unhandled: never = verdict.cause;
-      throw new Error(`diagnose: no builder for cause ${String(unhandled)}`);
-    }
-  }
-  return addHostNotes(diagnosis, ctx);
 }

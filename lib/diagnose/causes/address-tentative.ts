@@ -1,0 +1,62 @@
+// address-tentative: the IPv6 address is listed, but duplicate address detection is still running,
+// or cannot run because the link has no carrier.
+import type { Diagnosis, Remediation } from '../../types.js';
+import type { Context } from '../context.js';
+import {
+  dadTransmits,
+  failedLine,
+  interfaceFlag,
+  presentAddressFacts,
+  shownLocal,
+} from '../local-address.js';
+import { freebindRemedy, linkUpRemedy, noDadRemedy, waitForAddressRemedy } from '../remedies.js';
+import { plural } from '../text.js';
+
+export function addressTentative(ctx: Context): Diagnosis {
+  const { ep, address, evidence } = presentAddressFacts(ctx);
+  const entry = ep.present.find((candidate) => candidate.flags.includes('tentative')) ?? ep.present[0];
+  const iface = entry?.interface ?? ep.zone ?? '<interface>';
+  const prefixLength = entry?.prefixLength ?? 128;
+  const up = interfaceFlag(ctx, iface, 'up');
+  const carrier = interfaceFlag(ctx, iface, 'running');
+  const transmits = dadTransmits(ctx, iface);
+  const acceptDad = ctx.sysctls?.acceptDad[iface];
+  const details = [
+    failedLine(ctx, ep),
+    `${address}/${prefixLength} is on ${iface} with flags ${entry?.flags.join(' ') ?? 'tentative'}: the kernel lists it but will not bind a tentative IPv6 address.`,
+  ];
+  let summary: string;
+  let remediation: Remediation[];
+  if (!up || !carrier) {
+    const state = !up ? `${iface} is down` : `${iface} has no carrier (up, but not running)`;
+    summary = `Cannot bind ${shownLocal(ep)}: ${address} on ${iface} is tentative because ${state}; it binds once the link is up and DAD completes`;
+    details.push(
+      `${state}: duplicate address detection cannot run without a link, so the address stays tentative until the link comes up.`,
+    );
+    remediation = [
+      linkUpRemedy(iface, !up),
+      freebindRemedy('the address is usable'),
+      waitForAddressRemedy(address),
+      noDadRemedy(address, prefixLength, iface),
+    ];
+  } else {
+    summary = `Cannot bind ${shownLocal(ep)}: ${address} on ${iface} is still tentative, duplicate address detection is running (dad_transmits = ${transmits}, about ${transmits} s)`;
+    details.push(
+      `${iface} is up with carrier; net.ipv6.conf.${iface}.dad_transmits is ${transmits}: DAD sends ${plural(transmits, 'neighbour solicitation')} about 1 s apart, then the address becomes usable.`,
+    );
+    remediation = [
+      waitForAddressRemedy('DAD to finish'),
+      freebindRemedy('DAD finishes'),
+      noDadRemedy(address, prefixLength, iface),
+    ];
+  }
+  if (acceptDad !== undefined) details.push(`net.ipv6.conf.${iface}.accept_dad is ${acceptDad}.`);
+  Object.assign(evidence, {
+    interface: iface,
+    up,
+    carrier,
+    dadTransmits: transmits,
+    acceptDad,
+  });
+  return { cause: 'address-tentative', code: ctx.code, summary, details, evidence, remediation };
+}

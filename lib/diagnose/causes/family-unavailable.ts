@@ -1,0 +1,96 @@
+// family-unavailable: IPv6 absent from the kernel or disabled (disable_ipv6), or an IPv4-mapped
+// address asked of an IPv6-only socket.
+import type { Diagnosis, Remediation } from '../../types.js';
+import type { Context } from '../context.js';
+import { ipv6Unavailable } from '../ipv6.js';
+import { baseEvidence, failedLine, shownLocal } from '../local-address.js';
+import { sysctlCommands } from '../remedies.js';
+
+const BIND_IPV4: Remediation = { title: 'Bind an IPv4 address instead', option: `host: '0.0.0.0'` };
+const ENABLE_IN_KERNEL =
+  'Enable IPv6 in the kernel: remove ipv6.disable=1 from the kernel command line, then reboot';
+
+export function familyUnavailable(ctx: Context): Diagnosis {
+  const ep = ctx.local;
+  const shown = ep !== undefined ? shownLocal(ep) : 'the address';
+  const evidence: Record<string, unknown> = ep !== undefined ? baseEvidence(ctx, ep) : {};
+  if (ctx.sysctls !== undefined) evidence['disableIpv6'] = ctx.sysctls.disableIpv6;
+
+  if (ctx.code === 'EINVAL' && ep?.mapped === true) {
+    const v6only = ctx.failure.options.ipv6Only === true;
+    evidence['ipv6Only'] = ctx.failure.options.ipv6Only ?? 'unknown';
+    return {
+      cause: 'family-unavailable',
+      code: ctx.code,
+      summary: `Cannot bind ${shown}: ${ep.host} is the IPv4 address ${ep.lookupText}, and the socket is IPv6-only`,
+      details: [
+        failedLine(ctx, ep),
+        `${ep.host} is an IPv4-mapped address; a socket with IPV6_V6ONLY refuses it with EINVAL.`,
+        v6only
+          ? 'The socket was opened with ipv6Only: true.'
+          : 'The socket options were not given; EINVAL for a mapped address means IPV6_V6ONLY was set (for example by net.ipv6.bindv6only = 1).',
+      ],
+      evidence,
+      remediation: [
+        { title: 'Let the IPv6 socket take IPv4 traffic', option: 'ipv6Only: false' },
+        { title: `Or bind the IPv4 address itself on an IPv4 socket`, option: `host: '${ep.lookupText}'` },
+      ],
+    };
+  }
+
+  const why = ipv6Unavailable(ctx);
+  if (ctx.code === 'EAFNOSUPPORT') {
+    const family = ep?.ip?.family ?? ep?.family ?? 6;
+    const syscall = ctx.error?.syscall ?? 'socket';
+    return {
+      cause: 'family-unavailable',
+      code: ctx.code,
+      summary: `IPv${family} is not available on this host: ${syscall}() failed with EAFNOSUPPORT for ${shown}`,
+      details: [
+        `${syscall}() for an IPv${family} socket failed with EAFNOSUPPORT (address family not supported).`,
+        why?.absent === true
+          ? 'This kernel has no IPv6: /proc/sys/net/ipv6 is missing (booted with ipv6.disable=1, or built without IPv6).'
+          : 'The kernel has the family; a seccomp filter or the container runtime may refuse sockets of it.',
+      ],
+      evidence,
+      remediation: [
+        BIND_IPV4,
+        {
+          title: ENABLE_IN_KERNEL,
+          commands: ['grep -o "ipv6.disable=[0-9]" /proc/cmdline', 'grep -n ipv6.disable /etc/default/grub'],
+        },
+      ],
+    };
+  }
+
+  const sysctl = why?.sysctl ?? 'net.ipv6.conf.all.disable_ipv6';
+  const scope = sysctl.split('.')[3] ?? 'all';
+  const where = why?.absent === true ? 'this kernel has no IPv6' : `IPv6 is disabled (${sysctl} = 1)`;
+  return {
+    cause: 'family-unavailable',
+    code: ctx.code,
+    summary: `Cannot bind ${shown}: ${where}`,
+    details: [
+      ...(ep !== undefined ? [failedLine(ctx, ep)] : []),
+      why?.absent === true
+        ? '/proc/sys/net/ipv6 is missing: the kernel was booted with ipv6.disable=1 or built without IPv6.'
+        : `${sysctl} is 1: the kernel removes the IPv6 addresses of ${scope === 'all' ? 'every interface' : scope}, so only the wildcard :: still binds.`,
+    ],
+    evidence,
+    remediation:
+      why?.absent === true
+        ? [BIND_IPV4, { title: ENABLE_IN_KERNEL, commands: ['grep -o "ipv6.disable=[0-9]" /proc/cmdline'] }]
+        : [
+            {
+              title: `Enable IPv6 again on ${scope === 'all' ? 'every interface' : scope} (find what disabled it first)`,
+              commands: [
+                'grep -rn disable_ipv6 /etc/sysctl.conf /etc/sysctl.d/',
+                ...sysctlCommands(sysctl, 0),
+              ],
+              warning:
+                'Someone disabled IPv6 on purpose: addresses come back only after the interface is configured again.',
+            },
+            { ...BIND_IPV4, title: 'Or bind an IPv4 address instead' },
+          ],
+  };
+}

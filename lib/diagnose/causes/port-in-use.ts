@@ -1,0 +1,183 @@
+// port-in-use: another socket holds the port. What to do depends on who holds it and in which
+// state: a listener (stop it or pick another port), or only TIME_WAIT (SO_REUSEADDR).
+import type { PortHolder } from '../../host/types.js';
+import type { Diagnosis, Remediation } from '../../types.js';
+import { isUnspecified, parseIp } from '../../model/index.js';
+import { localPort, type Context } from '../context.js';
+import { shownLocalPort } from '../local-address.js';
+import { count, formatEndpoint, listing, plural } from '../text.js';
+
+const SHOWN_HOLDERS = 10;
+
+function describeHolder(holder: PortHolder): string {
+  const local = formatEndpoint(holder.local, holder.localPort);
+  const remote =
+    holder.remote !== undefined ? ` to ${formatEndpoint(holder.remote, holder.remotePort ?? 0)}` : '';
+  const owner =
+    holder.pid !== undefined
+      ? `${holder.command ?? 'pid'} (pid ${holder.pid}, uid ${holder.uid})`
+      : `process not visible (uid ${holder.uid}, socket inode ${holder.inode})`;
+  return `${holder.protocol} ${local} ${holder.state}${remote}: ${owner}`;
+}
+
+/** The holders sorted by what they mean for the bind. */
+function holdersOf(ctx: Context) {
+  const all = ctx.host.holders ?? [];
+  const tcp = ctx.failure.protocol === 'tcp';
+  const listening = all.filter((holder) => holder.state === 'LISTEN');
+  const timeWait = all.filter((holder) => holder.state === 'TIME_WAIT');
+  return {
+    all,
+    listening,
+    timeWait,
+    // TIME_WAIT sockets belong to no process any more: no pid is expected there, nothing is hidden.
+    hidden: all.filter((holder) => holder.pid === undefined && holder.state !== 'TIME_WAIT'),
+    owners: all.filter((holder) => holder.pid !== undefined && holder.state !== 'TIME_WAIT'),
+    onlyTimeWait: all.length > 0 && timeWait.length === all.length,
+    noListener: tcp && all.length > 0 && listening.length === 0,
+    /** Those that block a bind: listeners for TCP (with SO_REUSEADDR), every socket for UDP. */
+    blocking: tcp ? listening : all,
+  };
+}
+type Holders = ReturnType<typeof holdersOf>;
+
+function holderDetails(ctx: Context, port: number, h: Holders): string[] {
+  const details: string[] = [];
+  const { all } = h;
+  if (ctx.host.holders === undefined) {
+    details.push(`The sockets holding port ${port} could not be listed.`);
+  } else if (all.length === 0) {
+    details.push(
+      `No socket holding port ${port} was found in the socket table read after the failure: it has closed since.`,
+    );
+  } else {
+    details.push(`${plural(all.length, 'socket')} ${all.length === 1 ? 'holds' : 'hold'} port ${port}:`);
+    details.push(...all.slice(0, SHOWN_HOLDERS).map((holder) => `  ${describeHolder(holder)}`));
+    if (all.length > SHOWN_HOLDERS) details.push(`  … and ${count(all.length - SHOWN_HOLDERS)} more.`);
+  }
+  // The holders' addresses arrive as text from the socket table: parsed here, once each.
+  const ownIp = ctx.local?.ip;
+  const wildcard =
+    ownIp !== undefined && isUnspecified(ownIp)
+      ? undefined
+      : all
+          .map((holder) => ({ holder, ip: parseIp(holder.local) }))
+          .find(({ ip }) => ip !== undefined && isUnspecified(ip));
+  if (wildcard !== undefined && ctx.local !== undefined) {
+    details.push(
+      `${formatEndpoint(wildcard.holder.local, port)} is the wildcard address: it covers ${ctx.local.host} too` +
+        (wildcard.ip?.family === 6 && ownIp?.family === 4
+          ? ' (an IPv6 wildcard socket without IPV6_V6ONLY also takes IPv4).'
+          : '.'),
+    );
+  }
+  const tcp = ctx.failure.protocol === 'tcp';
+  if (h.onlyTimeWait && tcp) {
+    details.push(
+      `Only TIME_WAIT sockets hold it: connections on port ${port} closed in the last 60 s. They block a bind without SO_REUSEADDR, ` +
+        'not one with it. Node (libuv) sets SO_REUSEADDR on every TCP server bind, which is why a plain server.listen() does not hit this.',
+    );
+  } else if (h.noListener) {
+    details.push(
+      `Nothing listens on port ${port}; the sockets holding it (${listing([...new Set(all.map((holder) => holder.state))])}) ` +
+        'block only a bind without SO_REUSEADDR, when they set it too (connections accepted by a Node server do).',
+    );
+  }
+  if (h.hidden.length > 0) {
+    const uids = [...new Set(h.hidden.map((holder) => holder.uid))];
+    details.push(
+      `${plural(h.hidden.length, 'holder')} ${h.hidden.length === 1 ? 'shows' : 'show'} no process: owned by uid ${listing(uids.map(String))}, ` +
+        'whose /proc/PID/fd this process may not read; run ss as root to see the owner.',
+    );
+  }
+  return details;
+}
+
+function holderRemedies(ctx: Context, port: number, h: Holders): Remediation[] {
+  const tcp = ctx.failure.protocol === 'tcp';
+  const remediation: Remediation[] = [];
+  if ((h.onlyTimeWait || h.noListener) && tcp) {
+    remediation.push({
+      title: h.onlyTimeWait
+        ? 'Set SO_REUSEADDR so TIME_WAIT sockets do not block the bind (what Node/libuv does for every TCP server)'
+        : 'Set SO_REUSEADDR so only a listening socket blocks the bind (what Node/libuv does for every TCP server)',
+      option: 'reuseAddress: true',
+    });
+    if (h.onlyTimeWait)
+      remediation.push({ title: 'Or wait: TIME_WAIT ends 60 s after the connection closed' });
+  }
+  const ssList = tcp ? `ss -ltnp 'sport = :${port}'` : `ss -lunp 'sport = :${port}'`;
+  const ssAll = tcp ? `ss -tanp 'sport = :${port}'` : `ss -uanp 'sport = :${port}'`;
+  const visible = h.blocking.filter((holder) => holder.pid !== undefined);
+  const pids = [...new Set(visible.map((holder) => holder.pid))];
+  if (pids.length > 0) {
+    const names = [...new Set(visible.map((holder) => `${holder.command ?? '?'} (pid ${holder.pid})`))];
+    remediation.push({
+      title: `Stop ${listing(names)}, which holds port ${port}, or find out why it runs (another copy of this service?)`,
+      commands: [ssList, ...pids.map((pid) => `kill ${pid}`)],
+    });
+  }
+  if (
+    h.blocking.some((holder) => holder.pid === undefined) ||
+    ctx.host.holders === undefined ||
+    h.all.length === 0
+  ) {
+    remediation.push({
+      title: `See who holds port ${port}, as root to see every user's sockets`,
+      commands: [`sudo ${ssAll}`],
+    });
+  }
+  if (!h.onlyTimeWait) {
+    remediation.push({ title: `Or configure another port for this service` });
+    remediation.push({
+      title: 'Share the port with SO_REUSEPORT: the kernel spreads connections over every socket on it',
+      option: 'reusePort: true',
+      warning:
+        'Works only when every socket on the port sets SO_REUSEPORT and runs as the same user; all of them then ' +
+        'receive connections, so it is for several copies of one service, not for taking a port from another program.',
+    });
+  }
+  return remediation;
+}
+
+function summaryOf(ctx: Context, port: number, shown: string, h: Holders): string {
+  const first = h.owners.find((holder) => holder.state === 'LISTEN') ?? h.owners[0];
+  if (h.onlyTimeWait && ctx.failure.protocol === 'tcp') {
+    return `Port ${port} is held only by ${plural(h.timeWait.length, 'TIME_WAIT socket')} from recently closed connections: bind ${shown} with reuseAddress: true`;
+  }
+  if (first !== undefined) {
+    const verb = first.state === 'LISTEN' ? 'listens on' : `holds (${first.state})`;
+    return `Cannot bind ${shown}: port ${port} is taken, ${first.command ?? 'a process'} (pid ${first.pid}) ${verb} ${formatEndpoint(first.local, port)}`;
+  }
+  if (h.all.length > 0) {
+    const holder = h.listening[0] ?? h.all[0];
+    return `Cannot bind ${shown}: port ${port} is taken by a socket on ${formatEndpoint(holder?.local ?? '', port)} whose process could not be seen (uid ${holder?.uid})`;
+  }
+  return `Cannot bind ${shown}: port ${port} is in use, but no socket holding it was visible`;
+}
+
+export function portInUse(ctx: Context): Diagnosis {
+  const port = localPort(ctx) ?? 0;
+  const shown = shownLocalPort(ctx, port);
+  const h = holdersOf(ctx);
+  return {
+    cause: 'port-in-use',
+    code: ctx.code,
+    summary: summaryOf(ctx, port, shown, h),
+    details: [
+      `${ctx.error?.syscall ?? 'bind'}(${shown}) failed with EADDRINUSE.`,
+      ...holderDetails(ctx, port, h),
+    ],
+    evidence: {
+      address: ctx.local?.host,
+      port,
+      protocol: ctx.failure.protocol,
+      holders: ctx.host.holders ?? 'unavailable',
+      listening: h.listening.length,
+      timeWait: h.timeWait.length,
+      hidden: h.hidden.length,
+      reuseAddress: ctx.failure.options.reuseAddress ?? false,
+    },
+    remediation: holderRemedies(ctx, port, h),
+  };
+}
