@@ -83,13 +83,11 @@ function aptInstall(packages) {
     throw new Error(`toolchain: missing Debian packages; install them with: ${command}`);
   }
   log(`installing ${packages.join(' ')} with apt-get`);
-  execFileSync(
-    'sh',
-    ['-c', `apt-get update -q && apt-get install -y -q --no-install-recommends ${packages.join(' ')}`],
-    {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
+  // flock: two builds at once (vitest runs test files in parallel) install one after the other.
+  const install = `apt-get update -q && apt-get install -y -q --no-install-recommends ${packages.join(' ')}`;
+  execFileSync('flock', ['/var/lock/safebind-toolchain-apt.lock', 'sh', '-c', install], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 }
 
 /** The environment for a nested npm: without the options of an `npm pack --dry-run` that runs us. */
@@ -126,7 +124,12 @@ function pinnedPackage(key, unpack) {
     const into = join(work, 'out');
     mkdirSync(into);
     unpack(join(work, packed.filename), into);
-    renameSync(into, dir);
+    try {
+      renameSync(into, dir);
+    } catch (e) {
+      // Another build (two `npm pack` at once) unpacked the same package first: use theirs.
+      if (!existsSync(dir)) throw e;
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
