@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { ARM64_LD_PREFIX, arm64Node } from './toolchain.mjs';
+import { ARM64_LD_PREFIX, arm64Node, buildProbe, toolchain } from './toolchain.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const notCopied = new Set(['node_modules', 'build', 'build-cmake', 'dist', 'prebuilds', '.git', 'coverage']);
@@ -72,6 +72,8 @@ try {
     cwd: root,
   });
   const prebuild = join(stage, 'prebuilds', 'linux-arm64', 'safebind.glibc.node');
+  // For test/arm64: an arm64 program linked against the glibc 2.17 sysroot, to load the prebuild there.
+  const probe = buildProbe('arm64', join(stage, 'dlopen-probe-arm64'));
   const prepared = Date.now();
   log(`running the suite's kernel-facing part on ${node} under qemu-user`);
   const vitest = spawnSync(
@@ -86,7 +88,13 @@ try {
     {
       cwd: stage,
       stdio: 'inherit',
-      env: { ...process.env, SAFEBIND_ADDON: prebuild, QEMU_LD_PREFIX: ARM64_LD_PREFIX },
+      env: {
+        ...process.env,
+        SAFEBIND_ADDON: prebuild,
+        QEMU_LD_PREFIX: ARM64_LD_PREFIX,
+        SAFEBIND_OLD_GLIBC_PROBE: probe,
+        SAFEBIND_OLD_GLIBC_SYSROOT: toolchain('arm64').sysroot,
+      },
     },
   );
   status = vitest.status ?? 1;
