@@ -39,5 +39,13 @@ export default defineConfig([
     platform: 'node',
     splitting: true,
     define: { __SAFEBIND_VERSION__: JSON.stringify(version) },
+    noExternal: ['commander', 'picocolors'],
+    // Bundled into the CLI: both are CommonJS, and imported from ESM each start paid the package
+    // resolution, the CommonJS loader and cjs-module-lexer over commander's files. Their require() of
+    // builtins needs a `require` inside the ESM chunks: the banner makes one (so no chunk may declare
+    // a top-level `require` of its own; the CLI tests would fail at load if one did).
+    banner: {
+      js: "import { createRequire as __sbCreateRequire } from 'node:module';\nconst require = __sbCreateRequire(import.meta.url);",
+    },
   },
 ]);
