@@ -2,7 +2,6 @@
 // `ss -tan state time-wait | wc -l`, `sysctl net.ipv4.ip_local_port_range`… `--json` prints the
 // HostReport of inspectHost() and nothing else on stdout. Reads only; exits 0. The command's
 // definition is in commands.ts; this module is loaded only when the command runs.
-import { lookup } from 'node:dns/promises';
 import { inspectHost, type InspectOptions } from '../api/inspect.js';
 import { parseTarget } from '../sys/address.js';
 import { coloursFor, formatHostReport } from './format/index.js';
@@ -34,6 +33,8 @@ export async function destinations(
       continue;
     }
     try {
+      // The resolver is loaded only when a name needs it: most runs give addresses or no --dest.
+      const { lookup } = await import('node:dns/promises');
       const found = await lookup(t.host);
       out.push({ host: found.address, port: t.port });
     } catch (e) {
