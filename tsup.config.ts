@@ -1,19 +1,51 @@
 // Builds dist/: ESM and CommonJS entry points with their .d.ts (the package and its `prometheus` subpath),
 // and the CLI. prom-client is a peer dependency, so it stays external and is loaded only by the subpath.
+//
+// The CLI is built on its own, ESM only (the `bin` is dist/cli/main.js), with code splitting: the entry
+// holds the command definitions, and each command's implementation is a chunk of dist/cli/ that the
+// command imports when it runs, so `safebind doctor` never loads bench churn's dependencies
+// (bench/cli-startup.mjs measures the start-up). Its version is written in at build time, so no start
+// reads package.json.
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: {
-    index: 'lib/index.ts',
-    prometheus: 'lib/prometheus.ts',
-    'cli/main': 'lib/cli/main.ts',
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+export default defineConfig([
+  {
+    entry: {
+      index: 'lib/index.ts',
+      prometheus: 'lib/prometheus.ts',
+    },
+    format: ['esm', 'cjs'],
+    dts: true,
+    shims: true,
+    // dist/cli/ is the other build's, which runs at the same time.
+    clean: ['!cli/**'],
+    sourcemap: true,
+    target: 'node20',
+    platform: 'node',
+    splitting: false,
   },
-  format: ['esm', 'cjs'],
-  dts: true,
-  shims: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  platform: 'node',
-  splitting: false,
-});
+  {
+    entry: { main: 'lib/cli/main.ts' },
+    outDir: 'dist/cli',
+    format: ['esm'],
+    clean: true,
+    sourcemap: true,
+    target: 'node20',
+    platform: 'node',
+    splitting: true,
+    define: { __SAFEBIND_VERSION__: JSON.stringify(version) },
+    noExternal: ['commander', 'picocolors'],
+    // Bundled into the CLI: both are CommonJS, and imported from ESM each start paid the package
+    // resolution, the CommonJS loader and cjs-module-lexer over commander's files. Their require() of
+    // builtins needs a `require` inside the ESM chunks: the banner makes one (so no chunk may declare
+    // a top-level `require` of its own; the CLI tests would fail at load if one did).
+    banner: {
+      js: "import { createRequire as __sbCreateRequire } from 'node:module';\nconst require = __sbCreateRequire(import.meta.url);",
+    },
+  },
+]);

@@ -1,6 +1,7 @@
 // `safebind bench churn`: parses the flags into runChurn()/rehearseChurn() options and formats the
 // report — a live line on a terminal, a summary, `--json`, `--chart FILE`. No policy here.
-import { Command, Option } from 'commander';
+// The command's definition is in commands.ts; this module (and the benchmark with its histograms)
+// is loaded only when the command runs.
 import { writeFileSync } from 'node:fs';
 import {
   DEFAULT_POOL,
@@ -19,7 +20,7 @@ import type { Result } from '../types.js';
 import { coloursFor, type Colours } from './format/index.js';
 import { UsageError } from './usage-error.js';
 
-interface ChurnFlags {
+export interface ChurnFlags {
   target?: string;
   duration?: string;
   count?: string;
@@ -34,8 +35,6 @@ interface ChurnFlags {
   chart?: string;
   json?: boolean;
 }
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 function integer(flag: string, text: string, lo: number, hi: number): number {
   if (!/^\d+$/.test(text.trim())) throw new UsageError(`${flag} takes a whole number, not '${text}'`);
@@ -192,7 +191,7 @@ function interruptible(): { signal: AbortSignal; dispose(): void } {
   return { signal: ac.signal, dispose: () => process.off('SIGINT', onSigint) };
 }
 
-async function churnAction(f: ChurnFlags): Promise<void> {
+export async function churnAction(f: ChurnFlags): Promise<void> {
   const live = process.stderr.isTTY === true;
   const progressColours = coloursFor(process.stderr);
   const onSample = live
@@ -246,35 +245,4 @@ async function churnAction(f: ChurnFlags): Promise<void> {
   }
   if (f.json) process.stdout.write(JSON.stringify(result.value) + '\n');
   else process.stdout.write(formatReport(result.value) + (f.chart ? `  chart written to ${f.chart}\n` : ''));
-}
-
-export function benchCommand(): Command {
-  const churn = new Command('churn')
-    .description(
-      'Open and close TCP connections as fast as possible: rate, latency percentiles, errors by code, ' +
-        'TIME_WAIT and source-port pool over time, and the first failure explained.',
-    )
-    .option('--target <host:port>', 'destination (default: a listener of its own on loopback)')
-    .option('--duration <seconds>', 'how long to run, in seconds (default 10); not with --count')
-    .option('--count <n>', 'how many connects to attempt, instead of a duration; not with --duration')
-    .option('--concurrency <n>', 'connects in flight at once', '1')
-    .addOption(
-      new Option('--mode <mode>', 'native: in the addon, off the main thread; node: net.connect').default(
-        'native',
-      ),
-    )
-    .option('--linger0', 'SO_LINGER {1,0}: close with RST, no TIME_WAIT')
-    .option('--bind-no-port', 'IP_BIND_ADDRESS_NO_PORT before bind(source, 0)')
-    .option('--source <ip>', 'source address, repeatable (round robin; each adds a pool)', collect, [])
-    .option('--local-port-range <lo-hi>', 'IP_LOCAL_PORT_RANGE per socket (Linux 6.3+)')
-    .option('--rehearse', 'run in a private network namespace with a small port range, to exhaustion')
-    .option('--pool <n>', `ports in the rehearsal's range (default ${DEFAULT_POOL})`)
-    .option('--chart <file>', 'write an HTML chart of rate, TIME_WAIT and pool usage over time')
-    .option('--json', 'print exactly one JSON document on stdout')
-    .exitOverride()
-    .action(churnAction);
-  return new Command('bench')
-    .description('Benchmarks: `bench churn` measures connect/close churn and source-port exhaustion.')
-    .exitOverride()
-    .addCommand(churn);
 }

@@ -1,19 +1,16 @@
 // `safebind doctor`: the triage of this host in one screen, replacing the runbook's `ip -br addr`,
 // `ss -tan state time-wait | wc -l`, `sysctl net.ipv4.ip_local_port_range`… `--json` prints the
-// HostReport of inspectHost() and nothing else on stdout. Reads only; exits 0.
-import { Command } from 'commander';
-import { lookup } from 'node:dns/promises';
+// HostReport of inspectHost() and nothing else on stdout. Reads only; exits 0. The command's
+// definition is in commands.ts; this module is loaded only when the command runs.
 import { inspectHost, type InspectOptions } from '../api/inspect.js';
 import { parseTarget } from '../sys/address.js';
 import { coloursFor, formatHostReport } from './format/index.js';
 import { UsageError } from './usage-error.js';
 
-interface DoctorFlags {
+export interface DoctorFlags {
   dest: string[];
   json?: boolean;
 }
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 type Destination = NonNullable<InspectOptions['destinations']>[number];
 
@@ -36,6 +33,8 @@ export async function destinations(
       continue;
     }
     try {
+      // The resolver is loaded only when a name needs it: most runs give addresses or no --dest.
+      const { lookup } = await import('node:dns/promises');
       const found = await lookup(t.host);
       out.push({ host: found.address, port: t.port });
     } catch (e) {
@@ -47,7 +46,7 @@ export async function destinations(
   return { destinations: out, warnings };
 }
 
-async function doctorAction(flags: DoctorFlags): Promise<void> {
+export async function doctorAction(flags: DoctorFlags): Promise<void> {
   const dest = await destinations(flags.dest);
   const report = await inspectHost({ destinations: dest.destinations });
   // A name that did not resolve is the least severe thing to report: it goes last.
@@ -55,33 +54,4 @@ async function doctorAction(flags: DoctorFlags): Promise<void> {
   if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else process.stdout.write(formatHostReport(coloursFor(process.stdout), report));
   process.exitCode = 0;
-}
-
-export function doctorCommand(): Command {
-  return new Command('doctor')
-    .description(
-      'The triage of this host in one screen: addresses and their state (tentative, dadfailed, link down), ' +
-        'the port range and reserved ports, ip_nonlocal_bind, tcp_tw_reuse, TCP sockets by state, the busiest ' +
-        'destinations with their source-port pool usage, and warnings, most severe first. Reads only.',
-    )
-    .option(
-      '--dest <host:port>',
-      'also report the source-port pool toward this destination (repeatable)',
-      collect,
-      [],
-    )
-    .option('--json', 'print the HostReport as one JSON document on stdout')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ safebind doctor
-  $ safebind doctor --dest 10.0.0.7:5432 --dest [fd00::7]:443
-  $ safebind doctor --json | jq '.sockets.topDestinations[0].usage'
-  $ NO_COLOR=1 safebind doctor > triage.txt
-
-Exit status: 0 (doctor reports; it does not judge), 2 for bad usage.`,
-    )
-    .exitOverride()
-    .action(doctorAction);
 }

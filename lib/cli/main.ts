@@ -1,17 +1,24 @@
 #!/usr/bin/env node
 // The `safebind` command: parses arguments and hands each command to its own module. Bad usage
 // exits 2 with one clear line and never a stack trace.
+//
+// Start-up matters (a pre-start check runs on every service start): this module loads only commander
+// and the command definitions; each command's implementation is imported when it runs
+// (commands.ts), and the version is written into the build (tsup.config.ts). bench/cli-startup.mjs
+// measures it.
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { benchCommand } from './bench.js';
-import { doctorCommand } from './doctor.js';
-import { preflightCommand } from './preflight.js';
+import { benchCommand, doctorCommand, preflightCommand } from './commands.js';
 import { printable } from '../diagnose/shell.js';
 import { UsageError } from './usage-error.js';
 
+/** The package's version, set by the build; undefined when this file runs unbundled. */
+declare const __SAFEBIND_VERSION__: string | undefined;
+
 function version(): string {
+  if (typeof __SAFEBIND_VERSION__ === 'string') return __SAFEBIND_VERSION__;
   // dist/cli/main.js and lib/cli/main.ts both sit two folders below the package root.
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;

@@ -2,7 +2,7 @@
 // bindable and every destination it will connect to has a route and free source ports. Built for
 // systemd `ExecStartPre=` and container entrypoints: exit 0 all pass, 1 any fails, 2 bad usage or
 // an unparseable target. Parsing and formatting only; the checks are preflight() of the api layer.
-import { Command } from 'commander';
+// The command's definition is in commands.ts; this module is loaded only when the command runs.
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import yoctoSpinner from 'yocto-spinner';
 import { preflight, type PreflightSpec } from '../api/preflight.js';
@@ -19,7 +19,7 @@ import type { PreflightReport } from '../types.js';
 import { coloursFor, formatPreflightReport, plural } from './format/index.js';
 import { UsageError } from './usage-error.js';
 
-interface PreflightFlags {
+export interface PreflightFlags {
   bind: string[];
   connect: string[];
   udp?: boolean;
@@ -32,8 +32,6 @@ interface PreflightFlags {
 
 type BindTarget = NonNullable<PreflightSpec['bind']>[number];
 type ConnectTarget = NonNullable<PreflightSpec['connect']>[number];
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** The longest --wait accepted: a day. Longer is a typo, and systemd would have given up long before. */
 const MAX_WAIT_SECONDS = 86_400;
@@ -214,7 +212,7 @@ function progress(options: PreflightSpec): { stop(): void } {
   return { stop: () => spinner.stop() };
 }
 
-async function preflightAction(flags: PreflightFlags): Promise<void> {
+export async function preflightAction(flags: PreflightFlags): Promise<void> {
   const options = preflightOptions(flags);
   const spinner = progress(options);
   let report: PreflightReport;
@@ -231,43 +229,4 @@ async function preflightAction(flags: PreflightFlags): Promise<void> {
   if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else process.stdout.write(formatPreflightReport(coloursFor(process.stdout), report));
   process.exitCode = report.ok ? 0 : 1;
-}
-
-export function preflightCommand(): Command {
-  return new Command('preflight')
-    .description(
-      'Check, before a service starts, that each address it binds is bindable (bound for real, then closed) ' +
-        'and each destination it connects to has a route and free source ports. Prints ✔ or ✖ per target, ' +
-        'the cause, the evidence and the commands that fix it.',
-    )
-    .option('--bind <host:port>', 'an address the service will bind (repeatable)', collect, [])
-    .option('--connect <host:port>', 'a destination the service will connect to (repeatable)', collect, [])
-    .option('--udp', 'check UDP instead of TCP')
-    .option('--freebind', 'bind with IP_FREEBIND, as a service using freebind: true does')
-    .option(
-      '--wait <seconds>',
-      'wait up to this long for addresses to become bindable (a VIP, DHCP, IPv6 DAD)',
-    )
-    .option('--probe', 'also connect to each --connect target for real')
-    .option(
-      '--config <file>',
-      'targets from a JSON file: { "bind": ["10.0.0.50:8080"], "connect": ["db:5432"] }',
-    )
-    .option('--json', 'print the PreflightReport as one JSON document on stdout')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ safebind preflight --bind 10.0.0.50:8080 --bind [fd00::50]:8080
-  $ safebind preflight --bind 10.0.0.50:8080 --connect db.internal:5432 --probe
-  $ safebind preflight --bind 10.0.0.50:53 --udp --wait 30
-  $ safebind preflight --config /etc/myservice/preflight.json --json
-
-  As a systemd unit's pre-start check (waits for the VIP, then fails the start with the reason):
-    ExecStartPre=/usr/bin/env safebind preflight --bind 10.0.0.50:8080 --wait 30
-
-Exit status: 0 every check passed, 1 a check failed, 2 bad usage or an unparseable target.`,
-    )
-    .exitOverride()
-    .action(preflightAction);
 }

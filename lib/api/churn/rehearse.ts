@@ -14,12 +14,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { native, socketError } from '../../sys/errors.js';
 import type { Result } from '../../types.js';
+import { DEFAULT_POOL } from './defaults.js';
 import { churnOptionsProblem, runChurn } from './run.js';
 import type { ChurnOptions, ChurnReport, RehearseOptions } from './types.js';
 
 /** Carries the run's options to the child; its presence is what makes the CLI a rehearsal child. */
 export const REHEARSAL_ENV = 'SAFEBIND_CHURN_REHEARSAL';
-export const DEFAULT_POOL = 1000;
+export { DEFAULT_POOL };
 /** A rehearsal stops at the first failure; this only bounds a pool that never runs out. */
 const REHEARSAL_DURATION_MS = 60_000;
 const MAX_POOL = 64_512;

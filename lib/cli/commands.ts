@@ -1,0 +1,110 @@
+// The shape of the command line: every command with its options, help text and examples, and no
+// implementation. Each action imports its command's module when that command runs, so `--help`,
+// `--version` and one command never load another's dependencies (bench churn's histograms and
+// chart, preflight's spinner). Keep this file's imports light: commander and constants only.
+import { Command, Option } from 'commander';
+import { DEFAULT_POOL } from '../api/churn/defaults.js';
+import type { DoctorFlags } from './doctor.js';
+import type { PreflightFlags } from './preflight.js';
+import type { ChurnFlags } from './bench.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function doctorCommand(): Command {
+  return new Command('doctor')
+    .description(
+      'The triage of this host in one screen: addresses and their state (tentative, dadfailed, link down), ' +
+        'the port range and reserved ports, ip_nonlocal_bind, tcp_tw_reuse, TCP sockets by state, the busiest ' +
+        'destinations with their source-port pool usage, and warnings, most severe first. Reads only.',
+    )
+    .option(
+      '--dest <host:port>',
+      'also report the source-port pool toward this destination (repeatable)',
+      collect,
+      [],
+    )
+    .option('--json', 'print the HostReport as one JSON document on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ safebind doctor
+  $ safebind doctor --dest 10.0.0.7:5432 --dest [fd00::7]:443
+  $ safebind doctor --json | jq '.sockets.topDestinations[0].usage'
+  $ NO_COLOR=1 safebind doctor > triage.txt
+
+Exit status: 0 (doctor reports; it does not judge), 2 for bad usage.`,
+    )
+    .exitOverride()
+    .action(async (flags: DoctorFlags) => (await import('./doctor.js')).doctorAction(flags));
+}
+
+export function preflightCommand(): Command {
+  return new Command('preflight')
+    .description(
+      'Check, before a service starts, that each address it binds is bindable (bound for real, then closed) ' +
+        'and each destination it connects to has a route and free source ports. Prints ✔ or ✖ per target, ' +
+        'the cause, the evidence and the commands that fix it.',
+    )
+    .option('--bind <host:port>', 'an address the service will bind (repeatable)', collect, [])
+    .option('--connect <host:port>', 'a destination the service will connect to (repeatable)', collect, [])
+    .option('--udp', 'check UDP instead of TCP')
+    .option('--freebind', 'bind with IP_FREEBIND, as a service using freebind: true does')
+    .option(
+      '--wait <seconds>',
+      'wait up to this long for addresses to become bindable (a VIP, DHCP, IPv6 DAD)',
+    )
+    .option('--probe', 'also connect to each --connect target for real')
+    .option(
+      '--config <file>',
+      'targets from a JSON file: { "bind": ["10.0.0.50:8080"], "connect": ["db:5432"] }',
+    )
+    .option('--json', 'print the PreflightReport as one JSON document on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ safebind preflight --bind 10.0.0.50:8080 --bind [fd00::50]:8080
+  $ safebind preflight --bind 10.0.0.50:8080 --connect db.internal:5432 --probe
+  $ safebind preflight --bind 10.0.0.50:53 --udp --wait 30
+  $ safebind preflight --config /etc/myservice/preflight.json --json
+
+  As a systemd unit's pre-start check (waits for the VIP, then fails the start with the reason):
+    ExecStartPre=/usr/bin/env safebind preflight --bind 10.0.0.50:8080 --wait 30
+
+Exit status: 0 every check passed, 1 a check failed, 2 bad usage or an unparseable target.`,
+    )
+    .exitOverride()
+    .action(async (flags: PreflightFlags) => (await import('./preflight.js')).preflightAction(flags));
+}
+
+export function benchCommand(): Command {
+  const churn = new Command('churn')
+    .description(
+      'Open and close TCP connections as fast as possible: rate, latency percentiles, errors by code, ' +
+        'TIME_WAIT and source-port pool over time, and the first failure explained.',
+    )
+    .option('--target <host:port>', 'destination (default: a listener of its own on loopback)')
+    .option('--duration <seconds>', 'how long to run, in seconds (default 10); not with --count')
+    .option('--count <n>', 'how many connects to attempt, instead of a duration; not with --duration')
+    .option('--concurrency <n>', 'connects in flight at once', '1')
+    .addOption(
+      new Option('--mode <mode>', 'native: in the addon, off the main thread; node: net.connect').default(
+        'native',
+      ),
+    )
+    .option('--linger0', 'SO_LINGER {1,0}: close with RST, no TIME_WAIT')
+    .option('--bind-no-port', 'IP_BIND_ADDRESS_NO_PORT before bind(source, 0)')
+    .option('--source <ip>', 'source address, repeatable (round robin; each adds a pool)', collect, [])
+    .option('--local-port-range <lo-hi>', 'IP_LOCAL_PORT_RANGE per socket (Linux 6.3+)')
+    .option('--rehearse', 'run in a private network namespace with a small port range, to exhaustion')
+    .option('--pool <n>', `ports in the rehearsal's range (default ${DEFAULT_POOL})`)
+    .option('--chart <file>', 'write an HTML chart of rate, TIME_WAIT and pool usage over time')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .exitOverride()
+    .action(async (flags: ChurnFlags) => (await import('./bench.js')).churnAction(flags));
+  return new Command('bench')
+    .description('Benchmarks: `bench churn` measures connect/close churn and source-port exhaustion.')
+    .exitOverride()
+    .addCommand(churn);
+}
