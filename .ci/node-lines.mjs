@@ -61,9 +61,16 @@ function run(file, args, options = {}) {
   return r.stdout;
 }
 
-/** Runs the binary (natively, or under qemu-user through binfmt for another architecture). */
-function printedVersion(bin) {
-  const r = spawnSync(join(bin, 'node'), ['--version'], { encoding: 'utf8' });
+/**
+ * Runs the binary: natively, or for another architecture under qemu-user through binfmt, which
+ * needs that architecture's libc (Debian's cross sysroot, e.g. libc6-arm64-cross, unless
+ * QEMU_LD_PREFIX names another).
+ */
+function printedVersion(bin, arch) {
+  const env = { ...process.env };
+  const sysroot = { arm64: '/usr/aarch64-linux-gnu', x64: '/usr/x86_64-linux-gnu' }[arch];
+  if (arch !== process.arch && !env.QEMU_LD_PREFIX && sysroot) env.QEMU_LD_PREFIX = sysroot;
+  const r = spawnSync(join(bin, 'node'), ['--version'], { encoding: 'utf8', env });
   return r.status === 0 ? r.stdout.trim() : `(exit ${r.status ?? r.signal}: ${r.stderr || r.error})`;
 }
 
@@ -79,7 +86,7 @@ export function nodeLine(line, arch = 'x64') {
   const bin = join(dir, 'bin');
   const want = `v${pin.version}`;
   if (existsSync(join(bin, 'node'))) {
-    const got = printedVersion(bin);
+    const got = printedVersion(bin, arch);
     if (got === want) return bin;
     // A broken or foreign folder: fetch again.
     rmSync(dir, { recursive: true, force: true });
@@ -103,13 +110,13 @@ export function nodeLine(line, arch = 'x64') {
     const out = join(stage, 'out');
     mkdirSync(out);
     run('tar', ['-xzf', join(stage, tgz), '-C', out, '--strip-components=1']);
-    const got = printedVersion(join(out, 'bin'));
+    const got = printedVersion(join(out, 'bin'), arch);
     if (got !== want) throw new Error(`${name}@${pin.version}: bin/node --version printed ${got}`);
     try {
       renameSync(out, dir);
     } catch (e) {
       // Another run unpacked the same version meanwhile: keep theirs if it is sound.
-      if (printedVersion(bin) !== want) throw e;
+      if (printedVersion(bin, arch) !== want) throw e;
     }
   } finally {
     rmSync(stage, { recursive: true, force: true });
