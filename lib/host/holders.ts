@@ -9,6 +9,32 @@ import type { Result } from '../types.js';
 /** Sockets read at most for one port; a port with more holders than this is explained by the first ones. */
 const HOLDER_LIMIT = 4096;
 
+/**
+ * Names Node gives its main thread, which is what /proc/[pid]/comm then shows for the whole process:
+ * `MainThread` on Node 24, `node-MainThread` on Node 26 (Node 20 and 22 leave the program's name).
+ */
+const RUNTIME_THREAD_NAMES = new Set(['MainThread', 'node-MainThread']);
+
+/**
+ * The program's name as `ps -o comm` and `ss -p` show it (/proc/[pid]/comm); where a runtime renamed
+ * its main thread, the name it was started as (argv[0] of /proc/[pid]/cmdline). '' when unreadable.
+ */
+function processName(pid: string): string {
+  let comm: string;
+  try {
+    comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+  if (!RUNTIME_THREAD_NAMES.has(comm)) return comm;
+  try {
+    const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+    return argv0.split('/').pop() || comm;
+  } catch {
+    return comm;
+  }
+}
+
 /** inode → owner, for the inodes asked; stops scanning as soon as all are found. */
 function owners(inodes: Set<number>): Map<number, { pid: number; command?: string }> {
   const found = new Map<number, { pid: number; command?: string }>();
@@ -37,13 +63,7 @@ function owners(inodes: Set<number>): Map<number, { pid: number; command?: strin
       if (!link.startsWith('socket:[')) continue;
       const inode = Number(link.slice(8, -1));
       if (!inodes.has(inode) || found.has(inode)) continue;
-      if (command === undefined) {
-        try {
-          command = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-        } catch {
-          command = '';
-        }
-      }
+      command ??= processName(pid);
       found.set(inode, command ? { pid: Number(pid), command } : { pid: Number(pid) });
       if (found.size === inodes.size) return found;
     }
