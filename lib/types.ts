@@ -50,6 +50,8 @@ export type Cause =
   | 'port-in-use'
   | 'port-privileged'
   | 'no-route'
+  | 'connection-refused'
+  | 'name-not-resolved'
   | 'invalid-address'
   | 'unsupported-platform'
   | 'unknown';

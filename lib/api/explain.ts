@@ -6,6 +6,7 @@ import type { Failure } from '../diagnose/input.js';
 import { printable, printableDeep } from '../diagnose/shell.js';
 import type { Diagnosis, SocketError } from '../types.js';
 import { checkExplainContext, toFailure, toSocketError, type ExplainContext } from './failure.js';
+import { explainChain } from './error-chain.js';
 import { gatherSnapshot } from './gather.js';
 
 export type { ExplainContext } from './failure.js';
@@ -31,7 +32,12 @@ export async function diagnoseFailure(failure: Failure): Promise<Diagnosis> {
  *
  * Takes a Node error (`listen`, `bind`, `connect` from net, http, dgram) or a {@link SocketError},
  * plus what the error lacks in `context` — a connect error does not name its source, a dgram error
- * does not name its protocol. Resolves a {@link Diagnosis}; what could not be checked is said in
+ * does not name its protocol. Errors are taken exactly as client libraries hand them: fetch's
+ * `TypeError: fetch failed` is explained through its `.cause`, and the AggregateError of a
+ * happy-eyeballs connect (pg, ioredis, net to `localhost`) through its `.errors`, each distinct
+ * failure diagnosed and all summarised in one Diagnosis (`evidence.members` holds each). The
+ * members' causes differ when, say, ::1 has no route and 127.0.0.1 refused: the cause that says
+ * most about what to fix leads (`CAUSE_RANK` in lib/diagnose/combine.ts). Resolves a {@link Diagnosis}; what could not be checked is said in
  * its details. Throws a TypeError only when `err` is not an error object at all, or `context` is not
  * an object or has a field of the wrong type (`port: '80'`).
  *
@@ -39,8 +45,14 @@ export async function diagnoseFailure(failure: Failure): Promise<Diagnosis> {
  * server.on('error', async (e) => console.error(await explain(e)));
  */
 export async function explain(err: unknown, context?: ExplainContext): Promise<Diagnosis> {
-  const error: SocketError = toSocketError(err);
+  toSocketError(err); // a TypeError for what is not an error object at all
   checkExplainContext(context);
+  return explainChain(err as object, (error) => explainOne(error, context));
+}
+
+/** One socket error, as Node or safebind made it. */
+async function explainOne(err: object, context: ExplainContext | undefined): Promise<Diagnosis> {
+  const error: SocketError = toSocketError(err);
   const diagnosis = await diagnoseFailure(toFailure(error, context));
   // A dgram bind error looks exactly like a TCP one and names no protocol: when no TCP socket holds
   // the port and the caller did not say, the holder is most likely a UDP socket.

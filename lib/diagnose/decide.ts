@@ -4,6 +4,7 @@ import type { Cause, Remediation } from '../types.js';
 import { isLinkLocalV6, isUnspecified } from '../model/index.js';
 import { localPort, nonlocalBindOn, type Context } from './context.js';
 import { ipv6Unavailable } from './ipv6.js';
+import { isNameFailure } from './lookup.js';
 import { poolLooksExhausted, poolNotFullReasons } from './source-pool.js';
 import { listing } from './text.js';
 
@@ -143,9 +144,7 @@ function decideConnect(ctx: Context): Verdict {
         : unknown(poolNotFullReasons(ctx));
     }
     case 'ECONNREFUSED':
-      return unknown([
-        'Nothing listens on the destination port, or a firewall rejected the connection with a reset.',
-      ]);
+      return { cause: 'connection-refused' };
     case 'ETIMEDOUT':
       return unknown([
         'The destination did not answer: a firewall that drops, a host that is down, or a wrong address.',
@@ -167,6 +166,7 @@ export function decide(ctx: Context): Verdict {
   // and no compiler at install time): the platform cannot run safebind either.
   if (ctx.error.syscall === 'safebind' && ctx.code === 'ENOTSUP') return { cause: 'unsupported-platform' };
   if (ctx.code === 'EAFNOSUPPORT') return { cause: 'family-unavailable' };
+  if (isNameFailure(ctx.error)) return { cause: 'name-not-resolved' };
   switch (ctx.step) {
     case 'bind':
       return decideBind(ctx);
