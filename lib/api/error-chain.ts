@@ -153,3 +153,17 @@ export async function explainChain(
   }
   return notes.length > 0 ? { ...d, details: [...d.details, ...notes] } : d;
 }
+
+/**
+ * Whether a Node 'bind' error is the source-address step of an outbound connection. net.connect and
+ * http.request with `localAddress` fail with exactly the fields of a dgram bind to port 0 (syscall
+ * 'bind', the source as address, no port); only where Node built it tells them apart: its stack's
+ * first frame is net's `internalConnect`. Without a stack (`Error.stackTraceLimit = 0`) it says no,
+ * and the caller's `{ operation: 'connect' }` or `{ localAddress }` decides as before.
+ */
+export function isConnectBindError(err: object): boolean {
+  const e = err as Record<string, unknown>;
+  if (e['syscall'] !== 'bind' || typeof e['stack'] !== 'string') return false;
+  const frame = e['stack'].split('\n').find((line) => line.trimStart().startsWith('at '));
+  return frame !== undefined && /\bat internalConnect \(node:net:/.test(frame);
+}

@@ -49,7 +49,10 @@ export function connectionRefused(ctx: Context): Diagnosis {
   const ssCommand = `ss -ltnp ${shellQuote(`sport = :${port}`)}`;
   let summary: string;
 
-  if (listeners === undefined) {
+  if (remote === undefined) {
+    summary =
+      'Connection refused, and the error names no destination: pass { host, port } as context to see what listens there';
+  } else if (listeners === undefined) {
     summary = `Connection refused by ${shown}: nothing accepted on port ${port} there (the listeners here could not be read)`;
   } else if (local && covering.length > 0) {
     summary = `Connection refused by ${shown}, yet ${describeListener(covering[0]!.holder)} listens there now: it was not listening when connect ran`;
