@@ -41,8 +41,8 @@ function resolverDetails(config: ResolverConfig | undefined, name: string): stri
         : `${rc.path} lists no nameserver: glibc then asks 127.0.0.1, where usually nothing answers.`,
     );
   }
-  for (const [what, why] of Object.entries(config.unreadable))
-    details.push(`Could not read ${what}: ${why}.`);
+  // Each reason already names its file: '/etc/resolv.conf: EACCES'.
+  for (const why of Object.values(config.unreadable)) details.push(`Could not read ${why}.`);
   return details;
 }
 
@@ -62,7 +62,8 @@ export function nameNotResolved(ctx: Context): Diagnosis {
   const details = [
     `${ctx.error?.syscall || 'getaddrinfo'}(${shownName}) failed with ${code}: ` +
       (temporary
-        ? 'no nameserver answered in time (unreachable, down, or dropping the query); the name itself may well exist.'
+        ? 'no nameserver answered in time (unreachable, down, or dropping the query)' +
+          (special ? '.' : '; the name itself may well exist.')
         : 'the resolver answered that the name does not exist, or has no address of the families asked.'),
     // Node's dns.lookup (and so net, http, fetch, pg, ioredis) asks for both families unless the
     // caller sets `family`; the error does not record which were asked.
