@@ -119,6 +119,10 @@ function decideBind(ctx: Context): Verdict {
 function decideConnect(ctx: Context): Verdict {
   const tcp = ctx.failure.protocol === 'tcp';
   if ((tcp && ctx.code === 'EADDRNOTAVAIL') || (!tcp && ctx.code === 'EAGAIN')) {
+    // Toward an IPv6 destination with IPv6 off (a happy-eyeballs try of ::1 in a container with
+    // disable_ipv6): no source address of that family exists, so there is no pool to run out of.
+    if (tcp && ctx.remote?.family === 6 && ctx.local === undefined && ipv6Unavailable(ctx) !== undefined)
+      return { cause: 'family-unavailable' };
     if (ctx.remote?.ip !== undefined && isUnspecified(ctx.remote.ip)) {
       return unknown([
         `The destination ${ctx.remote.host} is the unspecified address, which cannot be connected to.`,

@@ -88,13 +88,17 @@ describe('explain() on happy-eyeballs AggregateErrors, against the real kernel',
       const causes = members(d).map((m) => m.cause);
       expect(causes).toHaveLength(2);
       expect(causes[1]).toBe('connection-refused');
-      expect(causes[0]).not.toBe('connection-refused');
+      expect(causes[0]).toBe('family-unavailable');
       expect(members(d)[0]?.code).toBe('EADDRNOTAVAIL');
+      expect(members(d)[0]?.summary).toBe(
+        'Cannot connect to [::1]:5434: IPv6 is disabled (net.ipv6.conf.all.disable_ipv6 = 1), so this host has no IPv6 source address',
+      );
       expect(d.cause).toBe('connection-refused');
       expect(d.summary).toMatch(
         /^Connection refused by 127\.0\.0\.1:5434: nothing listens on port 5434 in this network namespace \(2 attempts failed: /,
       );
       expect(d.details[0]).toContain('the causes differ, connection-refused leads');
+      expect(d.summary).toContain('(2 attempts failed: family-unavailable and connection-refused)');
     },
   );
 });
