@@ -36,7 +36,12 @@ export type Protocol = 'tcp' | 'udp';
 /** The IP version: 4 (AF_INET) or 6 (AF_INET6). */
 export type Family = 4 | 6;
 
-/** Stable cause identifiers (DESIGN.md, "Causes"). */
+/**
+ * Stable cause identifiers (DESIGN.md and the README, "Causes"). Outbound connections add
+ * `connection-refused` (connect ECONNREFUSED: nothing accepts on that port; the evidence lists
+ * this namespace's listeners on it) and `name-not-resolved` (getaddrinfo EAI_AGAIN or ENOTFOUND;
+ * the evidence is the resolver configuration read from /etc).
+ */
 export type Cause =
   | 'address-not-local'
   | 'address-appeared'
@@ -50,6 +55,8 @@ export type Cause =
   | 'port-in-use'
   | 'port-privileged'
   | 'no-route'
+  | 'connection-refused'
+  | 'name-not-resolved'
   | 'invalid-address'
   | 'unsupported-platform'
   | 'unknown';

@@ -6,6 +6,7 @@ import type { Failure } from '../diagnose/input.js';
 import { printable, printableDeep } from '../diagnose/shell.js';
 import type { Diagnosis, SocketError } from '../types.js';
 import { checkExplainContext, toFailure, toSocketError, type ExplainContext } from './failure.js';
+import { explainChain, isConnectBindError } from './error-chain.js';
 import { gatherSnapshot } from './gather.js';
 
 export type { ExplainContext } from './failure.js';
@@ -31,16 +32,34 @@ export async function diagnoseFailure(failure: Failure): Promise<Diagnosis> {
  *
  * Takes a Node error (`listen`, `bind`, `connect` from net, http, dgram) or a {@link SocketError},
  * plus what the error lacks in `context` — a connect error does not name its source, a dgram error
- * does not name its protocol. Resolves a {@link Diagnosis}; what could not be checked is said in
- * its details. Throws a TypeError only when `err` is not an error object at all, or `context` is not
+ * does not name its protocol. Errors are taken exactly as client libraries hand them: fetch's
+ * `TypeError: fetch failed` is explained through its `.cause`, and the AggregateError of a
+ * happy-eyeballs connect (pg, ioredis, net to `localhost`) through its `.errors`, each distinct
+ * failure diagnosed and all summarised in one Diagnosis (`evidence.members` holds each). The
+ * members' causes differ when, say, ::1 has no route and 127.0.0.1 refused: the cause that says
+ * most about what to fix leads (`CAUSE_RANK` in lib/diagnose/combine.ts). A 'bind' error that Node
+ * raised for the `localAddress` of net.connect or http.request is the source of a connect
+ * (`source-not-local`), not a bind of its own. Resolves a {@link Diagnosis}; what could not be
+ * checked is said in its details. Throws a TypeError only when `err` is not an error object at all, or `context` is not
  * an object or has a field of the wrong type (`port: '80'`).
  *
  * @example
  * server.on('error', async (e) => console.error(await explain(e)));
  */
 export async function explain(err: unknown, context?: ExplainContext): Promise<Diagnosis> {
-  const error: SocketError = toSocketError(err);
+  toSocketError(err); // a TypeError for what is not an error object at all
   checkExplainContext(context);
+  return explainChain(err as object, (error) => explainOne(error, context));
+}
+
+/** One socket error, as Node or safebind made it. */
+async function explainOne(err: object, given: ExplainContext | undefined): Promise<Diagnosis> {
+  const error: SocketError = toSocketError(err);
+  // Which step failed, when the error does not say: net's bind of a localAddress, or a code only a
+  // connect gives (an AggregateError carries one and no syscall).
+  const connectStep = isConnectBindError(err) || (error.syscall === '' && CONNECT_ONLY_CODES.has(error.code));
+  const context =
+    given?.operation === undefined && connectStep ? { ...given, operation: 'connect' as const } : given;
   const diagnosis = await diagnoseFailure(toFailure(error, context));
   // A dgram bind error looks exactly like a TCP one and names no protocol: when no TCP socket holds
   // the port and the caller did not say, the holder is most likely a UDP socket.
@@ -56,6 +75,15 @@ export async function explain(err: unknown, context?: ExplainContext): Promise<D
   }
   return diagnosis;
 }
+
+/** Codes that only a connect gives: with no syscall named, the failure was still a connect. */
+const CONNECT_ONLY_CODES = new Set([
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ECONNRESET',
+]);
 
 function isEmptyList(value: unknown): boolean {
   return Array.isArray(value) && value.length === 0;

@@ -3,6 +3,7 @@
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import type { Failure } from '../diagnose/input.js';
+import { isLookupSyscall } from '../diagnose/lookup.js';
 import type { Protocol, SocketError } from '../types.js';
 
 /** What the error itself may lack: the destination of a connect, the protocol, the operation. */
@@ -72,6 +73,8 @@ interface NodeSystemErrorLike {
   address?: unknown;
   port?: unknown;
   message?: unknown;
+  /** The name a failed lookup (getaddrinfo, dns.resolve*) was asked for. */
+  hostname?: unknown;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -107,6 +110,8 @@ export function toSocketError(err: unknown): SocketError {
     message: typeof e.message === 'string' ? e.message : `${syscall} ${code}`.trim(),
   };
   if (typeof e.address === 'string') out.address = e.address;
+  // A lookup error names no address, only the name it looked up: that name is what the call was made with.
+  else if (typeof e.hostname === 'string') out.address = e.hostname;
   if (typeof e.port === 'number') out.port = e.port;
   return out;
 }
@@ -130,9 +135,12 @@ export function toFailure(error: SocketError, context: ExplainContext = {}): Fai
       .toLowerCase();
   const destinationGiven =
     context.host !== undefined && error.address !== undefined && bare(context.host) !== bare(error.address);
+  // A failed lookup (getaddrinfo, dns.resolve*'s queryA…) is the first step of a connect to a name.
+  const lookup = isLookupSyscall(syscall);
   const connectish =
     context.operation === 'connect' ||
     syscall === 'connect' ||
+    lookup ||
     (syscall === 'bind' &&
       context.operation !== 'bind' &&
       context.operation !== 'listen' &&
@@ -140,8 +148,9 @@ export function toFailure(error: SocketError, context: ExplainContext = {}): Fai
 
   if (connectish) {
     const failure: Failure = { operation: 'connect', protocol, error, options };
-    const remoteHost = syscall === 'connect' ? (error.address ?? context.host) : context.host;
-    const remotePort = syscall === 'connect' ? (error.port ?? context.port) : context.port;
+    const fromError = syscall === 'connect' || lookup;
+    const remoteHost = fromError ? (error.address ?? context.host) : context.host;
+    const remotePort = fromError ? (error.port ?? context.port) : context.port;
     if (remoteHost !== undefined && remotePort !== undefined)
       failure.remote = { host: remoteHost, port: remotePort };
     else if (remoteHost !== undefined) failure.remote = { host: remoteHost, port: 0 };

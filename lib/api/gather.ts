@@ -12,7 +12,9 @@ import {
   readAddresses,
   readNetSysctls,
   readPortUsage,
+  readResolverConfig,
 } from '../host/index.js';
+import { isNameFailure } from '../diagnose/lookup.js';
 import { bind, closeSocket, openSocket, parseHost } from '../sys/index.js';
 
 /** CAP_NET_BIND_SERVICE is bit 10 of the capability sets (linux/capability.h). */
@@ -132,6 +134,25 @@ export function gatherSnapshot(failure: Failure): HostSnapshot {
   }
 
   if (code === 'EACCES') snapshot.privileges = readPrivileges();
+
+  // A refused connect: what listens on that port here, on any address, shows a server listening on
+  // another address than the one connected to (127.0.0.1 only, while the client tried ::1).
+  if (code === 'ECONNREFUSED' && failure.operation === 'connect' && !isNameFailure(failure.error)) {
+    const port = failure.remote?.port ?? 0;
+    if (port > 0) {
+      const holders = findPortHolders({ protocol: failure.protocol, port });
+      if (holders.ok) snapshot.listeners = holders.value.filter((h) => h.state === 'LISTEN');
+      else snapshot.unavailable.push(`the listeners on port ${port} (${holders.error.message})`);
+    } else {
+      snapshot.unavailable.push(
+        'the listeners on the destination port: the error does not name it (pass { host, port } as context)',
+      );
+    }
+  }
+
+  if (isNameFailure(failure.error) && failure.remote !== undefined) {
+    snapshot.resolver = readResolverConfig(failure.remote.host);
+  }
 
   if (code === 'ENETUNREACH' || code === 'EHOSTUNREACH') {
     if (failure.remote) {

@@ -4,6 +4,7 @@ import type { Cause, Remediation } from '../types.js';
 import { isLinkLocalV6, isUnspecified } from '../model/index.js';
 import { localPort, nonlocalBindOn, type Context } from './context.js';
 import { ipv6Unavailable } from './ipv6.js';
+import { isNameFailure } from './lookup.js';
 import { poolLooksExhausted, poolNotFullReasons } from './source-pool.js';
 import { listing } from './text.js';
 
@@ -118,6 +119,10 @@ function decideBind(ctx: Context): Verdict {
 function decideConnect(ctx: Context): Verdict {
   const tcp = ctx.failure.protocol === 'tcp';
   if ((tcp && ctx.code === 'EADDRNOTAVAIL') || (!tcp && ctx.code === 'EAGAIN')) {
+    // Toward an IPv6 destination with IPv6 off (a happy-eyeballs try of ::1 in a container with
+    // disable_ipv6): no source address of that family exists, so there is no pool to run out of.
+    if (tcp && ctx.remote?.family === 6 && ctx.local === undefined && ipv6Unavailable(ctx) !== undefined)
+      return { cause: 'family-unavailable' };
     if (ctx.remote?.ip !== undefined && isUnspecified(ctx.remote.ip)) {
       return unknown([
         `The destination ${ctx.remote.host} is the unspecified address, which cannot be connected to.`,
@@ -143,9 +148,7 @@ function decideConnect(ctx: Context): Verdict {
         : unknown(poolNotFullReasons(ctx));
     }
     case 'ECONNREFUSED':
-      return unknown([
-        'Nothing listens on the destination port, or a firewall rejected the connection with a reset.',
-      ]);
+      return { cause: 'connection-refused' };
     case 'ETIMEDOUT':
       return unknown([
         'The destination did not answer: a firewall that drops, a host that is down, or a wrong address.',
@@ -167,6 +170,7 @@ export function decide(ctx: Context): Verdict {
   // and no compiler at install time): the platform cannot run safebind either.
   if (ctx.error.syscall === 'safebind' && ctx.code === 'ENOTSUP') return { cause: 'unsupported-platform' };
   if (ctx.code === 'EAFNOSUPPORT') return { cause: 'family-unavailable' };
+  if (isNameFailure(ctx.error)) return { cause: 'name-not-resolved' };
   switch (ctx.step) {
     case 'bind':
       return decideBind(ctx);

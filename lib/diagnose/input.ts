@@ -1,6 +1,6 @@
 // What diagnose decides from: the failure as it happened, and a snapshot of the host read right
 // after it. Both are plain data so the diagnose layer stays pure and is unit-tested with literals.
-import type { NetSysctls, PortHolder, RouteLookup } from '../host/types.js';
+import type { NetSysctls, PortHolder, ResolverConfig, RouteLookup } from '../host/types.js';
 import type { Address, Family, PortUsage, Protocol, SocketError } from '../types.js';
 
 export interface FailureEndpoint {
@@ -53,6 +53,13 @@ export interface HostSnapshot {
   portUsage?: PortUsage;
   /** Holders of the local port of a failed bind (EADDRINUSE). */
   holders?: PortHolder[];
+  /**
+   * Listening sockets on the destination port of a refused connect, on any address of this
+   * namespace; absent when not read (the destination is not local, or the table was refused).
+   */
+  listeners?: PortHolder[];
+  /** The resolver configuration, for a name that did not resolve. */
+  resolver?: ResolverConfig;
   /** Route lookup toward the destination of a failed connect. */
   route?: RouteLookup;
   /** Bound ports in the ephemeral range, for bind(…, 0) EADDRINUSE. */

@@ -4,6 +4,7 @@ export { findPortHolders } from './holders.js';
 export { readPortUsage, topDestinations, type PortUsageQuery } from './port-usage.js';
 export { lookupRoute } from './route.js';
 export { countSockets, listSockets } from './sockets.js';
+export { readResolverConfig, type ResolverPaths } from './resolver.js';
 export { readNetSysctls } from './sysctls.js';
 export { watchAddresses, type AddressWatch } from './watch.js';
 export type * from './types.js';

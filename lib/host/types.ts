@@ -124,3 +124,17 @@ export interface RemoteTally {
   /** What was read instead of a sock_diag listing, and why, when it was. */
   note?: string;
 }
+
+/** The resolver configuration read for a failed name lookup (see `readResolverConfig`). */
+export interface ResolverConfig {
+  /** The name that did not resolve. */
+  name: string;
+  /** /etc/resolv.conf: nameservers in order, search domains, options (`ndots:5`, `timeout:2`…). */
+  resolvConf?: { path: string; nameservers: string[]; search: string[]; options: string[] };
+  /** The /etc/hosts lines that name `name` (none: the file does not know it). */
+  hosts?: { path: string; matches: Array<{ address: string; names: string[] }> };
+  /** /etc/nsswitch.conf's `hosts:` sources in order (`files`, `dns`, `resolve [!UNAVAIL=return]`…). */
+  nsswitchHosts?: { path: string; sources: string[]; present: boolean };
+  /** The files that could not be read, by key above, with the reason. */
+  unreadable: Record<string, string>;
+}

@@ -20,6 +20,8 @@ const ALL_CAUSES = [
   'port-in-use',
   'port-privileged',
   'no-route',
+  'connection-refused',
+  'name-not-resolved',
   'invalid-address',
   'unsupported-platform',
   'unknown',

@@ -1,7 +1,7 @@
 // invalid-address, unsupported-platform, unknown, and the notes every diagnosis carries.
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../lib/diagnose/index.js';
-import { bindFailure, connectFailure, snapshot, socketError, sysctls } from './fixtures.js';
+import { bindFailure, connectFailure, holder, snapshot, socketError, sysctls } from './fixtures.js';
 
 describe('invalid-address', () => {
   it('input rejected before any syscall is invalid-address with an empty code', () => {
@@ -77,14 +77,34 @@ describe('unknown', () => {
     );
   });
 
-  it('ECONNREFUSED is unknown with the usual meaning', () => {
-    const diagnosis = diagnose(connectFailure('10.0.0.9', 5432, 'ECONNREFUSED'), snapshot());
-    expect(diagnosis.cause).toBe('unknown');
+  it('ECONNREFUSED from a host that is not this one explains connection-refused and says its listeners cannot be seen', () => {
+    const diagnosis = diagnose(connectFailure('10.0.0.9', 5432, 'ECONNREFUSED'), snapshot({ listeners: [] }));
+    expect(diagnosis.cause).toBe('connection-refused');
     expect(diagnosis.summary).toBe(
-      'connect ECONNREFUSED on 10.0.0.9:5432: no known cause matched; the evidence below is what was read',
+      'Connection refused by 10.0.0.9:5432: that host answered with a reset, nothing accepts on port 5432 there (or a firewall rejects)',
     );
+    expect(diagnosis.details[1]).toContain('its listeners cannot be seen from here');
   });
 
+  it('ECONNREFUSED with the listeners unread says so instead of guessing', () => {
+    const diagnosis = diagnose(connectFailure('127.0.0.1', 5432, 'ECONNREFUSED'), snapshot());
+    expect(diagnosis.cause).toBe('connection-refused');
+    expect(diagnosis.summary).toBe(
+      'Connection refused by 127.0.0.1:5432: nothing accepted on port 5432 there (the listeners here could not be read)',
+    );
+    expect(diagnosis.evidence['listeners']).toBe('unavailable');
+  });
+
+  it('ECONNREFUSED where a wildcard listener covers the address now says it was not listening when connect ran', () => {
+    const diagnosis = diagnose(
+      connectFailure('127.0.0.1', 8080, 'ECONNREFUSED'),
+      snapshot({ listeners: [holder('LISTEN', { local: '::', pid: 321, command: 'node' })] }),
+    );
+    expect(diagnosis.cause).toBe('connection-refused');
+    expect(diagnosis.summary).toBe(
+      'Connection refused by 127.0.0.1:8080, yet [::]:8080: node (pid 321) listens there now: it was not listening when connect ran',
+    );
+  });
   it('SO_BINDTODEVICE ENODEV names the missing device and the interfaces there are', () => {
     const failure = {
       ...bindFailure('10.0.0.10', 8080, 'ENODEV', { device: 'eth9' }),
@@ -116,5 +136,52 @@ describe('unknown', () => {
     expect(diagnosis.details).toContain(
       'Sysctls that could not be read: net.ipv4.ip_local_reserved_ports (EACCES).',
     );
+  });
+});
+
+describe('name-not-resolved', () => {
+  const lookupFailure = (name: string, code: string) => ({
+    ...connectFailure(name, 0, code),
+    error: { ...socketError('getaddrinfo', code, name), errno: 3008 },
+  });
+
+  it('ENOTFOUND of a name without a dot, and no search domain, says the name has no address and to use the full name', () => {
+    const diagnosis = diagnose(
+      lookupFailure('db', 'ENOTFOUND'),
+      snapshot({
+        resolver: {
+          name: 'db',
+          resolvConf: {
+            path: '/etc/resolv.conf',
+            nameservers: ['10.0.0.2'],
+            search: [],
+            options: ['ndots:1'],
+          },
+          hosts: { path: '/etc/hosts', matches: [] },
+          nsswitchHosts: { path: '/etc/nsswitch.conf', sources: ['files', 'dns'], present: true },
+          unreadable: {},
+        },
+      }),
+    );
+    expect(diagnosis.cause).toBe('name-not-resolved');
+    expect(diagnosis.summary).toBe('Cannot resolve db: the name has no address (ENOTFOUND)');
+    expect(diagnosis.details).toContain('/etc/resolv.conf: nameserver 10.0.0.2; options ndots:1.');
+    expect(diagnosis.evidence).toMatchObject({ name: 'db', temporary: false });
+    expect(diagnosis.remediation.map((r) => r.title)).toContain(
+      'db has no dot and resolv.conf has no search domain: use the full name',
+    );
+    expect(diagnosis.remediation[0]?.commands).toEqual(['getent hosts db']);
+  });
+
+  it('an unreadable resolv.conf is said, and a name needing quotes is shell-quoted in the command', () => {
+    const diagnosis = diagnose(
+      lookupFailure('a$(id).example.com', 'EAI_AGAIN'),
+      snapshot({
+        resolver: { name: 'a$(id).example.com', unreadable: { resolvConf: '/etc/resolv.conf: EACCES' } },
+      }),
+    );
+    expect(diagnosis.cause).toBe('name-not-resolved');
+    expect(diagnosis.details).toContain('Could not read /etc/resolv.conf: EACCES.');
+    expect(diagnosis.remediation[0]?.commands).toEqual(["getent hosts 'a$(id).example.com'"]);
   });
 });

@@ -5,6 +5,7 @@ import type { Context } from '../context.js';
 import { ipv6Unavailable } from '../ipv6.js';
 import { baseEvidence, failedLine, shownLocal } from '../local-address.js';
 import { sysctlCommands } from '../remedies.js';
+import { formatEndpoint } from '../text.js';
 
 const BIND_IPV4: Remediation = { title: 'Bind an IPv4 address instead', option: `host: '0.0.0.0'` };
 const ENABLE_IN_KERNEL =
@@ -66,6 +67,26 @@ export function familyUnavailable(ctx: Context): Diagnosis {
   const sysctl = why?.sysctl ?? 'net.ipv6.conf.all.disable_ipv6';
   const scope = sysctl.split('.')[3] ?? 'all';
   const where = why?.absent === true ? 'this kernel has no IPv6' : `IPv6 is disabled (${sysctl} = 1)`;
+  if (ctx.step === 'connect' && ctx.remote !== undefined) {
+    const shownRemote = formatEndpoint(ctx.remote.host, ctx.remote.port);
+    return {
+      cause: 'family-unavailable',
+      code: ctx.code,
+      summary: `Cannot connect to ${shownRemote}: ${where}, so this host has no IPv6 source address`,
+      details: [
+        `connect to ${shownRemote} failed with ${ctx.code}: with no IPv6 address on any interface there is no source to connect from.`,
+        'A name that resolves to IPv6 and IPv4 (localhost: ::1 and 127.0.0.1) is still tried over IPv4.',
+      ],
+      evidence: { ...evidence, destination: shownRemote },
+      remediation: [
+        { title: 'Connect over IPv4: an IPv4 address, or family: 4 for a name', option: 'family: 4' },
+        {
+          title: `Or enable IPv6 again (find what disabled it first)`,
+          commands: ['grep -rn disable_ipv6 /etc/sysctl.conf /etc/sysctl.d/', ...sysctlCommands(sysctl, 0)],
+        },
+      ],
+    };
+  }
   return {
     cause: 'family-unavailable',
     code: ctx.code,

@@ -9,9 +9,11 @@ import { addressDadFailed } from './address-dad-failed.js';
 import { addressNotLocal } from './address-not-local.js';
 import { addressTentative } from './address-tentative.js';
 import { bindPortsExhausted } from './bind-ports-exhausted.js';
+import { connectionRefused } from './connection-refused.js';
 import { ephemeralPortsExhausted } from './ephemeral-ports-exhausted.js';
 import { familyUnavailable } from './family-unavailable.js';
 import { invalidAddress } from './invalid-address.js';
+import { nameNotResolved } from './name-not-resolved.js';
 import { noRoute } from './no-route.js';
 import { portInUse } from './port-in-use.js';
 import { portPrivileged } from './port-privileged.js';
@@ -36,6 +38,8 @@ export const causes = {
   'port-in-use': portInUse,
   'port-privileged': portPrivileged,
   'no-route': noRoute,
+  'connection-refused': connectionRefused,
+  'name-not-resolved': nameNotResolved,
   'invalid-address': invalidAddress,
   'unsupported-platform': unsupportedPlatform,
   unknown: unknownCause,

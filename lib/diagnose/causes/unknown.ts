@@ -44,11 +44,13 @@ export function unknownCause(ctx: Context, verdict: Verdict): Diagnosis {
   // An Error with no code, errno or syscall did not come from a system call: there is no errno to
   // explain, and saying " failed with  (errno 0)" would only confuse.
   const systemError = error !== null && (error.code !== '' || error.syscall !== '' || error.errno !== 0);
+  // An error with a code but no syscall (a happy-eyeballs AggregateError) still reads as a sentence.
+  const call = error === null || error.syscall === '' ? 'A system call' : error.syscall;
   if (error !== null && !systemError) {
     details.push(`The error has no errno, code or syscall, so it is not a socket error: ${error.message}.`);
   } else if (error !== null) {
     details.push(
-      `${error.syscall}${where !== undefined ? `(${where})` : ''} failed with ${error.code} (errno ${error.errno}): ${error.message}.`,
+      `${call}${where !== undefined ? `(${where})` : ''} failed with ${error.code} (errno ${error.errno}): ${error.message}.`,
     );
   } else {
     details.push('No system call failed and no reason was recorded.');
@@ -66,7 +68,7 @@ export function unknownCause(ctx: Context, verdict: Verdict): Diagnosis {
   if (error !== null && !systemError) {
     summary = `Not a socket error (no errno, code or syscall): ${error.message}`;
   } else if (error !== null) {
-    summary = `${error.syscall} ${error.code}${where !== undefined ? ` on ${where}` : ''}: no known cause matched; the evidence below is what was read`;
+    summary = `${call} ${error.code}${where !== undefined ? ` on ${where}` : ''}: no known cause matched; the evidence below is what was read`;
   }
   return {
     cause: 'unknown',
