@@ -39,6 +39,8 @@ export interface PortHolder {
   remotePort?: number;
   uid: number;
   inode: number;
+  /** IPV6_V6ONLY as sock_diag reported it (IPv6 sockets in LISTEN or CLOSE); absent when unknown. */
+  v6only?: boolean;
   pid?: number;
   command?: string;
 }
@@ -96,6 +98,11 @@ export interface SocketEntry {
   uid: number;
   /** 0 for sockets no descriptor holds (TIME_WAIT, request sockets). */
   inode: number;
+  /**
+   * IPV6_V6ONLY of an IPv6 socket, as sock_diag reports it (INET_DIAG_SKV6ONLY: LISTEN and CLOSE
+   * sockets only); absent when not reported, and always from /proc/net, which does not show it.
+   */
+  v6only?: boolean;
 }
 
 export interface SocketList {
