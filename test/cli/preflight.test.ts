@@ -54,7 +54,10 @@ describe('safebind preflight', () => {
       expect(out).toContain('address-not-local');
       expect(out).toContain('ip addr add 10.20.0.50/24 dev ve0');
       expect(out).toContain('freebind: true');
-      expect(out).toContain('preflight failed: 1 of 1 check failed');
+      // The last line stands alone in the journal: every failing target with its cause.
+      expect(out.trimEnd().split('\n').at(-1)).toBe(
+        'preflight failed: bind 10.20.0.50:8080 address-not-local',
+      );
 
       const json = await runCli(['preflight', '--bind', '10.20.0.50:8080', '--json']);
       expect(json.status).toBe(1);
