@@ -20,7 +20,7 @@ import {
   sockAddr,
   type ParsedHost,
 } from '../sys/index.js';
-import type { Diagnosis, PreflightCheck, PreflightReport, Protocol, SocketError } from '../types.js';
+import type { Address, Diagnosis, PreflightCheck, PreflightReport, Protocol, SocketError } from '../types.js';
 import { AbortError, requireSignal } from './abort-error.js';
 import { checkBindOptions, requireDuration, type BindOptions } from './bind-options.js';
 import { diagnoseFailure } from './explain.js';
@@ -83,12 +83,14 @@ async function invalid(
   return checkFailed(kind, target, await diagnoseFailure({ ...failure, error: null, invalid: reason }));
 }
 
-/** Is `host` one of this host's addresses now? undefined when the list cannot be read. */
-function isLocalAddress(host: ParsedHost): boolean | undefined {
+/** This host's entries for `host` now; undefined when the list cannot be read. */
+function localEntries(host: ParsedHost): Address[] | undefined {
   const listed = readAddresses();
   if (!listed.ok) return undefined;
   const wanted = host.mapped ?? host.address;
-  return listed.value.some((a) => a.address === wanted);
+  return listed.value.filter(
+    (a) => a.address === wanted && (host.scopeId === undefined || a.ifindex === host.scopeId),
+  );
 }
 
 function isUnspecified(host: ParsedHost): boolean {
@@ -143,14 +145,19 @@ async function checkBind(
     );
   }
   const parsed = parseHost(opts.host);
-  if (
-    opts.freebind === true &&
-    parsed.ok &&
-    !isUnspecified(parsed.value) &&
-    isLocalAddress(parsed.value) === false
-  ) {
+  const entries = parsed.ok && !isUnspecified(parsed.value) ? localEntries(parsed.value) : undefined;
+  if (opts.freebind === true && entries !== undefined && entries.length === 0) {
     warnings.push(
       `${result.socket.host} is on no interface yet: it bound only because freebind is on, and receives nothing until the address is attached`,
+    );
+  }
+  // A bind succeeds on a link without carrier (IPv4 always; IPv6 once DAD is done): pass, but say
+  // that nothing arrives there until the link has carrier.
+  const dark = entries?.find((a) => !a.flags.includes('running') && !a.flags.includes('loopback'));
+  if (dark !== undefined) {
+    warnings.push(
+      `${result.socket.host} is on ${dark.interface}, which ${dark.flags.includes('up') ? 'has no carrier' : 'is down'}: ` +
+        `the bind works, but nothing reaches the address until the link is up with carrier (ip link show ${dark.interface})`,
     );
   }
   return warnings.length > 0

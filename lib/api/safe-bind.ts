@@ -16,6 +16,7 @@ import {
   sockAddr,
 } from '../sys/index.js';
 import type { Family, Protocol, Result, SocketError } from '../types.js';
+import { readAddresses } from '../host/index.js';
 import { AbortError } from './abort-error.js';
 import { bindFailure, checkBindOptions, type BindOptions, type BindPlan } from './bind-options.js';
 import { failedWith, invalidInput, type Failed } from './failed.js';
@@ -68,6 +69,28 @@ export type BindResult =
 /** Only an absent address is worth waiting for; any other error will not change as addresses do. */
 function waitable(error: SocketError): boolean {
   return error.syscall === 'bind' && error.errno === osConstants.errno.EADDRNOTAVAIL;
+}
+
+/**
+ * Is the address listed with `dadfailed`? Duplicate address detection never clears that by itself
+ * (the address must be removed and added again), so waiting for it is waiting out the timeout.
+ * Read only after a failed attempt; unknown (unreadable list) counts as no.
+ */
+function dadFailed(host: BindPlan['host']): boolean {
+  if (host.family !== 6 || host.mapped !== undefined) return false;
+  const listed = readAddresses();
+  if (!listed.ok) return false;
+  return listed.value.some(
+    (a) =>
+      a.address === host.address &&
+      a.flags.includes('dadfailed') &&
+      (host.scopeId === undefined || a.ifindex === host.scopeId),
+  );
+}
+
+/** A failure that waiting can end: EADDRNOTAVAIL from bind, unless DAD has failed for the address. */
+function waitableFor(plan: BindPlan): (error: SocketError) => boolean {
+  return (error) => waitable(error) && !dadFailed(plan.host);
 }
 
 function boundSocket(fd: number, plan: BindPlan, port: number): BoundSocket {
@@ -136,9 +159,10 @@ export async function bindPlan(
     return bound;
   };
   let result = attempt();
-  if (!result.ok && plan.waitForAddress > 0 && waitable(result.error)) {
+  const canWait = waitableFor(plan);
+  if (!result.ok && plan.waitForAddress > 0 && canWait(result.error)) {
     onWait?.();
-    result = await retryUntil(attempt, waitable, {
+    result = await retryUntil(attempt, canWait, {
       timeout: plan.waitForAddress,
       signal: plan.signal,
     });
@@ -166,7 +190,9 @@ export async function bindPlan(
  * With `waitForAddress: ms`, an address that is not bindable yet (EADDRNOTAVAIL: a VIP not attached,
  * IPv6 DAD still running) is waited for: re-checked on each rtnetlink address notification, with a
  * slow poll as a fallback, and bound as soon as it is usable. On timeout the failure's diagnosis
- * describes the host at the end of the wait. Other errors (port in use…) are returned at once.
+ * describes the host at the end of the wait. Other errors (port in use…) are returned at once, and
+ * so is an IPv6 address whose duplicate address detection failed (`address-dad-failed`): that never
+ * clears by itself.
  *
  * When `signal` aborts — before the call or during the wait — the promise rejects with an
  * `AbortError` (`name: 'AbortError'`, `code: 'ABORT_ERR'`, `cause: signal.reason`), as Node's own
