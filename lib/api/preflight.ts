@@ -56,7 +56,10 @@ export interface PreflightSpec {
   connect?: Array<string | ConnectTarget>;
   /** Milliseconds to wait, in all, for bind addresses to become bindable (VIP, DHCP, IPv6 DAD). */
   wait?: number;
-  /** Connect to every TCP connect target for real. */
+  /**
+   * Connect to every TCP connect target for real; and for a bind address that is not local but in
+   * a local subnet, ask the link (ARP) whether another host answers for it.
+   */
   probe?: boolean;
   /** Aborts the checks: preflight then rejects with an AbortError. */
   signal?: AbortSignal;
@@ -101,6 +104,7 @@ async function checkBind(
   target: string | BindOptions,
   deadline: number,
   signal: AbortSignal | undefined,
+  probe = false,
 ): Promise<PreflightCheck> {
   let opts: BindOptions;
   let label: string;
@@ -133,6 +137,7 @@ async function checkBind(
   const result = await bindAndClose(
     { ...opts, waitForAddress: opts.waitForAddress ?? remaining, ...(signal ? { signal } : {}) },
     () => (waitedFor = true),
+    probe,
   );
   if (!result.ok) return checkFailed('bind', label, result.diagnosis);
   const waited = Date.now() - started;
@@ -399,7 +404,7 @@ async function checkConnect(
  * diagnosis, a passed one may carry warnings (waited for its address, bound only thanks to
  * freebind, pool over 80 % used, not probed…). A failed bind check has a cause of
  * {@link safeBind}: `address-not-local`, `address-appeared`, `address-tentative`,
- * `address-dad-failed`, `family-unavailable`, `scope-id-required`, `port-in-use`,
+ * `address-dad-failed`, `address-on-other-host`, `family-unavailable`, `scope-id-required`, `port-in-use`,
  * `bind-ports-exhausted`, `port-privileged`. A failed connect check has `source-not-local` (or
  * another cause of binding its `localAddress`), `no-route`, `ephemeral-ports-exhausted` (the pool
  * is full now), or with `probe` a cause of {@link safeConnect}. Unusable targets (a host name to
@@ -428,7 +433,7 @@ export async function preflight(spec: PreflightSpec): Promise<PreflightReport> {
   const checks: PreflightCheck[] = [];
   for (const target of spec.bind ?? []) {
     if (signal?.aborted) throw new AbortError(signal);
-    checks.push(await checkBind(target, deadline, signal));
+    checks.push(await checkBind(target, deadline, signal, spec.probe ?? false));
   }
   const connects = await Promise.all(
     (spec.connect ?? []).map((target) => checkConnect(target, spec, signal)),

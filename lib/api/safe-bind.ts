@@ -150,7 +150,11 @@ export function bindOnce(plan: BindPlan): Result<BoundSocket> {
  */
 export async function bindPlan(
   plan: BindPlan,
-  { closeAtOnce = false, onWait }: { closeAtOnce?: boolean; onWait?: () => void } = {},
+  {
+    closeAtOnce = false,
+    onWait,
+    probe = false,
+  }: { closeAtOnce?: boolean; onWait?: () => void; probe?: boolean } = {},
 ): Promise<BindResult> {
   if (plan.signal?.aborted) throw new AbortError(plan.signal);
   const attempt = (): Result<BoundSocket> => {
@@ -169,7 +173,7 @@ export async function bindPlan(
   }
   if (result.ok) return { ok: true, socket: result.value };
   // Diagnosed now, after the wait: the diagnosis describes the host as it is at the end of it.
-  return failedWith({ ...bindFailure(plan), error: result.error }, result.error);
+  return failedWith({ ...bindFailure(plan), error: result.error }, result.error, { probe });
 }
 
 /**
@@ -179,7 +183,7 @@ export async function bindPlan(
  *
  * Resolves `{ ok: true, socket }` with a {@link BoundSocket}, or `{ ok: false, error, diagnosis }`:
  * the diagnosis is always there, read from the host after the failure. Its cause is one of
- * `address-not-local`, `address-appeared`, `address-tentative`, `address-dad-failed`,
+ * `address-not-local`, `address-appeared`, `address-tentative`, `address-dad-failed`, `address-on-other-host`,
  * `family-unavailable`, `scope-id-required`, `port-in-use`, `bind-ports-exhausted`,
  * `port-privileged`, `invalid-address`, `unsupported-platform` or `unknown`. A value that is no
  * usable address or port (`'bogus'`, port 70000, `'1.2.3.4.5'`, a host name) fails with cause
@@ -207,13 +211,13 @@ export async function safeBind(opts: BindOptions): Promise<BindResult> {
  * the moment the bind succeeds, so concurrent checks of one target never see each other. `onWait`
  * is called when the first attempt failed and the wait for the address begins.
  */
-export function bindAndClose(opts: BindOptions, onWait?: () => void): Promise<BindResult> {
-  return checkAndBind(opts, { closeAtOnce: true, ...(onWait ? { onWait } : {}) });
+export function bindAndClose(opts: BindOptions, onWait?: () => void, probe = false): Promise<BindResult> {
+  return checkAndBind(opts, { closeAtOnce: true, probe, ...(onWait ? { onWait } : {}) });
 }
 
 async function checkAndBind(
   opts: BindOptions,
-  how: { closeAtOnce?: boolean; onWait?: () => void },
+  how: { closeAtOnce?: boolean; onWait?: () => void; probe?: boolean },
 ): Promise<BindResult> {
   const checked = checkBindOptions(opts, 'safeBind()');
   if (!checked.ok) {

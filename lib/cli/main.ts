@@ -44,8 +44,7 @@ function oneLineErrors(command: Command): void {
     if (!option.required) continue;
     const parse = option.parseArg;
     option.argParser((value: string, previous: unknown) => {
-      if (/^-(?!\d)/.test(value))
-        throw new InvalidArgumentError(`It needs a value; ${value} is an option.`);
+      if (/^-(?!\d)/.test(value)) throw new InvalidArgumentError(`It needs a value; ${value} is an option.`);
       return parse ? parse(value, previous) : value;
     });
   }

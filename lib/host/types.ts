@@ -45,6 +45,17 @@ export interface PortHolder {
   command?: string;
 }
 
+/** One entry of the neighbour table: a host on a link that answered (or not) for an address. */
+export interface Neighbour {
+  address: string;
+  family: 4 | 6;
+  interface: string;
+  /** The link-layer address that answered; absent while unanswered. */
+  lladdr?: string;
+  /** reachable: answered (complete); incomplete: asked, no answer yet or none; permanent: set by hand. */
+  state: 'reachable' | 'incomplete' | 'permanent';
+}
+
 /** The kernel's route lookup toward a destination (ip route get). */
 export type RouteLookup =
   | {
