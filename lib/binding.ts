@@ -97,6 +97,8 @@ export interface NativeSocketEntry {
   dport: number;
   inode: number;
   uid: number;
+  /** INET_DIAG_SKV6ONLY: sent for IPv6 sockets in LISTEN or CLOSE only. */
+  v6only?: boolean;
 }
 
 /** The kernel's answer to RTM_GETROUTE: what a packet toward `dst` would use. */

@@ -47,6 +47,7 @@ export type Cause =
   | 'address-appeared'
   | 'address-tentative'
   | 'address-dad-failed'
+  | 'address-on-other-host'
   | 'family-unavailable'
   | 'scope-id-required'
   | 'source-not-local'

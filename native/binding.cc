@@ -599,6 +599,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
       o.Set("dport", s.dport);
       o.Set("inode", Napi::Number::New(env, s.inode));
       o.Set("uid", Napi::Number::New(env, s.uid));
+      if (s.v6only >= 0) o.Set("v6only", Napi::Boolean::New(env, s.v6only == 1));
       out.Set(static_cast<uint32_t>(i), o);
     }
     return out;

@@ -81,6 +81,9 @@ struct NlSockEntry {
   std::string src, dst;
   uint16_t sport = 0, dport = 0;
   uint32_t inode = 0, uid = 0;
+  // INET_DIAG_SKV6ONLY: -1 when the kernel did not send it (IPv4 sockets; TIME_WAIT and connected
+  // sockets, which it reports only for LISTEN and CLOSE), else 0 or 1.
+  int v6only = -1;
 };
 int nl_socket_list(const NlSockQuery& query, size_t limit, std::vector<NlSockEntry>* out);
 

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/inet_diag.h>
+#include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <string.h>
 
@@ -230,6 +231,14 @@ int list_one(const nlmsghdr* msg, void* ctx) {
   entry.dport = ntohs(r->id.idiag_dport);
   entry.inode = r->idiag_inode;
   entry.uid = r->idiag_uid;
+  // The attributes follow the message; the kernel adds INET_DIAG_SKV6ONLY unasked to AF_INET6
+  // sockets in LISTEN or CLOSE (inet_diag_msg_attrs_fill).
+  int attr_len = static_cast<int>(msg->nlmsg_len - NLMSG_LENGTH(sizeof(*r)));
+  for (const rtattr* a = reinterpret_cast<const rtattr*>(r + 1); RTA_OK(a, attr_len);
+       a = RTA_NEXT(a, attr_len)) {
+    if (a->rta_type == INET_DIAG_SKV6ONLY && RTA_PAYLOAD(a) >= 1)
+      entry.v6only = *static_cast<const uint8_t*>(RTA_DATA(a));
+  }
   list->out->push_back(std::move(entry));
   return 0;
 }

@@ -8,15 +8,41 @@ import type { Diagnosis, SocketError } from '../types.js';
 import { checkExplainContext, toFailure, toSocketError, type ExplainContext } from './failure.js';
 import { explainChain, isConnectBindError } from './error-chain.js';
 import { gatherSnapshot } from './gather.js';
+import { probeNeighbour, readAddresses } from '../host/index.js';
+import { findContainingSubnet, formatIp, mappedV4, parseIp } from '../model/index.js';
 
 export type { ExplainContext } from './failure.js';
+
+/**
+ * For `probe` (preflight --probe): a bind of an IPv4 address that is not local, in the subnet of a
+ * local interface, makes the kernel ask the link who has it, so the neighbour table the snapshot
+ * reads holds the owner if one answers. Costs up to a second when nobody does.
+ */
+async function askTheLink(failure: Failure): Promise<void> {
+  if (failure.operation === 'connect' || failure.error?.code !== 'EADDRNOTAVAIL') return;
+  const host = failure.local?.host;
+  if (host === undefined) return;
+  const ip = parseIp(host);
+  const v4 = ip === undefined ? undefined : ip.family === 4 ? ip : mappedV4(ip);
+  if (v4 === undefined) return;
+  const listed = readAddresses();
+  if (!listed.ok) return;
+  const address = formatIp(v4);
+  if (listed.value.some((a) => a.address === address)) return;
+  if (findContainingSubnet(address, listed.value) === undefined) return;
+  await probeNeighbour(address);
+}
 
 /**
  * Gathers the host snapshot a failure needs and decides its cause. Internal to the api layer. The
  * text a person reads (summary, details, remediation) has the control characters of host-supplied
  * names escaped, wherever the caller prints it; `evidence` keeps the names exactly as read.
  */
-export async function diagnoseFailure(failure: Failure): Promise<Diagnosis> {
+export async function diagnoseFailure(
+  failure: Failure,
+  { probe = false }: { probe?: boolean } = {},
+): Promise<Diagnosis> {
+  if (probe) await askTheLink(failure);
   const d = diagnose(failure, gatherSnapshot(failure));
   return {
     ...d,

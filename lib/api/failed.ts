@@ -33,8 +33,12 @@ export function invalidInputError(reason: string): SocketError {
 }
 
 /** Diagnoses the failure (reading the host now) and packs it with the error the caller sees. */
-export async function failedWith(failure: Failure, error: SocketError): Promise<Failed> {
-  return { ok: false, error, diagnosis: await diagnoseFailure(failure) };
+export async function failedWith(
+  failure: Failure,
+  error: SocketError,
+  how: { probe?: boolean } = {},
+): Promise<Failed> {
+  return { ok: false, error, diagnosis: await diagnoseFailure(failure, how) };
 }
 
 /** A failure of input rejected before any syscall: cause `invalid-address`. */

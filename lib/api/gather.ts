@@ -7,6 +7,7 @@ import { release } from 'node:os';
 import type { Failure, HostSnapshot } from '../diagnose/input.js';
 import {
   findPortHolders,
+  readNeighbours,
   listSockets,
   lookupRoute,
   readAddresses,
@@ -93,6 +94,10 @@ export function gatherSnapshot(failure: Failure): HostSnapshot {
 
   if (code === 'EADDRNOTAVAIL' && failure.operation !== 'connect') {
     snapshot.rebind = probeBind(failure);
+    // Whether another host on the link answers for the address (a VIP live on the VRRP master).
+    const neighbours = readNeighbours();
+    if (neighbours.ok) snapshot.neighbours = neighbours.value;
+    else snapshot.unavailable.push(`the neighbour table (${neighbours.error.message})`);
   }
 
   // Node's net.connect({ localAddress }) binds (ip, 0) with SO_REUSEADDR before connecting: when every

@@ -58,7 +58,7 @@ function addressWarnings(addresses: Address[]): Warning[] {
       out.push({
         severity: 1,
         text: noCarrier
-          ? `${where} is tentative and the link has no carrier: it cannot be bound until the link comes up`
+          ? `${where} is tentative and the link has no carrier: binds fail until DAD ends, which waits for carrier unless the link had it since it was brought up`
           : `${where} is tentative (duplicate address detection running): binds fail until it ends`,
       });
     }

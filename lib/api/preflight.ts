@@ -20,7 +20,7 @@ import {
   sockAddr,
   type ParsedHost,
 } from '../sys/index.js';
-import type { Diagnosis, PreflightCheck, PreflightReport, Protocol, SocketError } from '../types.js';
+import type { Address, Diagnosis, PreflightCheck, PreflightReport, Protocol, SocketError } from '../types.js';
 import { AbortError, requireSignal } from './abort-error.js';
 import { checkBindOptions, requireDuration, type BindOptions } from './bind-options.js';
 import { diagnoseFailure } from './explain.js';
@@ -56,7 +56,10 @@ export interface PreflightSpec {
   connect?: Array<string | ConnectTarget>;
   /** Milliseconds to wait, in all, for bind addresses to become bindable (VIP, DHCP, IPv6 DAD). */
   wait?: number;
-  /** Connect to every TCP connect target for real. */
+  /**
+   * Connect to every TCP connect target for real; and for a bind address that is not local but in
+   * a local subnet, ask the link (ARP) whether another host answers for it.
+   */
   probe?: boolean;
   /** Aborts the checks: preflight then rejects with an AbortError. */
   signal?: AbortSignal;
@@ -83,12 +86,14 @@ async function invalid(
   return checkFailed(kind, target, await diagnoseFailure({ ...failure, error: null, invalid: reason }));
 }
 
-/** Is `host` one of this host's addresses now? undefined when the list cannot be read. */
-function isLocalAddress(host: ParsedHost): boolean | undefined {
+/** This host's entries for `host` now; undefined when the list cannot be read. */
+function localEntries(host: ParsedHost): Address[] | undefined {
   const listed = readAddresses();
   if (!listed.ok) return undefined;
   const wanted = host.mapped ?? host.address;
-  return listed.value.some((a) => a.address === wanted);
+  return listed.value.filter(
+    (a) => a.address === wanted && (host.scopeId === undefined || a.ifindex === host.scopeId),
+  );
 }
 
 function isUnspecified(host: ParsedHost): boolean {
@@ -99,6 +104,7 @@ async function checkBind(
   target: string | BindOptions,
   deadline: number,
   signal: AbortSignal | undefined,
+  probe = false,
 ): Promise<PreflightCheck> {
   let opts: BindOptions;
   let label: string;
@@ -131,6 +137,7 @@ async function checkBind(
   const result = await bindAndClose(
     { ...opts, waitForAddress: opts.waitForAddress ?? remaining, ...(signal ? { signal } : {}) },
     () => (waitedFor = true),
+    probe,
   );
   if (!result.ok) return checkFailed('bind', label, result.diagnosis);
   const waited = Date.now() - started;
@@ -143,14 +150,19 @@ async function checkBind(
     );
   }
   const parsed = parseHost(opts.host);
-  if (
-    opts.freebind === true &&
-    parsed.ok &&
-    !isUnspecified(parsed.value) &&
-    isLocalAddress(parsed.value) === false
-  ) {
+  const entries = parsed.ok && !isUnspecified(parsed.value) ? localEntries(parsed.value) : undefined;
+  if (opts.freebind === true && entries !== undefined && entries.length === 0) {
     warnings.push(
       `${result.socket.host} is on no interface yet: it bound only because freebind is on, and receives nothing until the address is attached`,
+    );
+  }
+  // A bind succeeds on a link without carrier (IPv4 always; IPv6 once DAD is done): pass, but say
+  // that nothing arrives there until the link has carrier.
+  const dark = entries?.find((a) => !a.flags.includes('running') && !a.flags.includes('loopback'));
+  if (dark !== undefined) {
+    warnings.push(
+      `${result.socket.host} is on ${dark.interface}, which ${dark.flags.includes('up') ? 'has no carrier' : 'is down'}: ` +
+        `the bind works, but nothing reaches the address until the link is up with carrier (ip link show ${dark.interface})`,
     );
   }
   return warnings.length > 0
@@ -392,7 +404,7 @@ async function checkConnect(
  * diagnosis, a passed one may carry warnings (waited for its address, bound only thanks to
  * freebind, pool over 80 % used, not probed…). A failed bind check has a cause of
  * {@link safeBind}: `address-not-local`, `address-appeared`, `address-tentative`,
- * `address-dad-failed`, `family-unavailable`, `scope-id-required`, `port-in-use`,
+ * `address-dad-failed`, `address-on-other-host`, `family-unavailable`, `scope-id-required`, `port-in-use`,
  * `bind-ports-exhausted`, `port-privileged`. A failed connect check has `source-not-local` (or
  * another cause of binding its `localAddress`), `no-route`, `ephemeral-ports-exhausted` (the pool
  * is full now), or with `probe` a cause of {@link safeConnect}. Unusable targets (a host name to
@@ -421,7 +433,7 @@ export async function preflight(spec: PreflightSpec): Promise<PreflightReport> {
   const checks: PreflightCheck[] = [];
   for (const target of spec.bind ?? []) {
     if (signal?.aborted) throw new AbortError(signal);
-    checks.push(await checkBind(target, deadline, signal));
+    checks.push(await checkBind(target, deadline, signal, spec.probe ?? false));
   }
   const connects = await Promise.all(
     (spec.connect ?? []).map((target) => checkConnect(target, spec, signal)),

@@ -16,6 +16,7 @@ import {
   sockAddr,
 } from '../sys/index.js';
 import type { Family, Protocol, Result, SocketError } from '../types.js';
+import { readAddresses } from '../host/index.js';
 import { AbortError } from './abort-error.js';
 import { bindFailure, checkBindOptions, type BindOptions, type BindPlan } from './bind-options.js';
 import { failedWith, invalidInput, type Failed } from './failed.js';
@@ -68,6 +69,28 @@ export type BindResult =
 /** Only an absent address is worth waiting for; any other error will not change as addresses do. */
 function waitable(error: SocketError): boolean {
   return error.syscall === 'bind' && error.errno === osConstants.errno.EADDRNOTAVAIL;
+}
+
+/**
+ * Is the address listed with `dadfailed`? Duplicate address detection never clears that by itself
+ * (the address must be removed and added again), so waiting for it is waiting out the timeout.
+ * Read only after a failed attempt; unknown (unreadable list) counts as no.
+ */
+function dadFailed(host: BindPlan['host']): boolean {
+  if (host.family !== 6 || host.mapped !== undefined) return false;
+  const listed = readAddresses();
+  if (!listed.ok) return false;
+  return listed.value.some(
+    (a) =>
+      a.address === host.address &&
+      a.flags.includes('dadfailed') &&
+      (host.scopeId === undefined || a.ifindex === host.scopeId),
+  );
+}
+
+/** A failure that waiting can end: EADDRNOTAVAIL from bind, unless DAD has failed for the address. */
+function waitableFor(plan: BindPlan): (error: SocketError) => boolean {
+  return (error) => waitable(error) && !dadFailed(plan.host);
 }
 
 function boundSocket(fd: number, plan: BindPlan, port: number): BoundSocket {
@@ -127,7 +150,11 @@ export function bindOnce(plan: BindPlan): Result<BoundSocket> {
  */
 export async function bindPlan(
   plan: BindPlan,
-  { closeAtOnce = false, onWait }: { closeAtOnce?: boolean; onWait?: () => void } = {},
+  {
+    closeAtOnce = false,
+    onWait,
+    probe = false,
+  }: { closeAtOnce?: boolean; onWait?: () => void; probe?: boolean } = {},
 ): Promise<BindResult> {
   if (plan.signal?.aborted) throw new AbortError(plan.signal);
   const attempt = (): Result<BoundSocket> => {
@@ -136,16 +163,17 @@ export async function bindPlan(
     return bound;
   };
   let result = attempt();
-  if (!result.ok && plan.waitForAddress > 0 && waitable(result.error)) {
+  const canWait = waitableFor(plan);
+  if (!result.ok && plan.waitForAddress > 0 && canWait(result.error)) {
     onWait?.();
-    result = await retryUntil(attempt, waitable, {
+    result = await retryUntil(attempt, canWait, {
       timeout: plan.waitForAddress,
       signal: plan.signal,
     });
   }
   if (result.ok) return { ok: true, socket: result.value };
   // Diagnosed now, after the wait: the diagnosis describes the host as it is at the end of it.
-  return failedWith({ ...bindFailure(plan), error: result.error }, result.error);
+  return failedWith({ ...bindFailure(plan), error: result.error }, result.error, { probe });
 }
 
 /**
@@ -155,7 +183,7 @@ export async function bindPlan(
  *
  * Resolves `{ ok: true, socket }` with a {@link BoundSocket}, or `{ ok: false, error, diagnosis }`:
  * the diagnosis is always there, read from the host after the failure. Its cause is one of
- * `address-not-local`, `address-appeared`, `address-tentative`, `address-dad-failed`,
+ * `address-not-local`, `address-appeared`, `address-tentative`, `address-dad-failed`, `address-on-other-host`,
  * `family-unavailable`, `scope-id-required`, `port-in-use`, `bind-ports-exhausted`,
  * `port-privileged`, `invalid-address`, `unsupported-platform` or `unknown`. A value that is no
  * usable address or port (`'bogus'`, port 70000, `'1.2.3.4.5'`, a host name) fails with cause
@@ -166,7 +194,9 @@ export async function bindPlan(
  * With `waitForAddress: ms`, an address that is not bindable yet (EADDRNOTAVAIL: a VIP not attached,
  * IPv6 DAD still running) is waited for: re-checked on each rtnetlink address notification, with a
  * slow poll as a fallback, and bound as soon as it is usable. On timeout the failure's diagnosis
- * describes the host at the end of the wait. Other errors (port in use…) are returned at once.
+ * describes the host at the end of the wait. Other errors (port in use…) are returned at once, and
+ * so is an IPv6 address whose duplicate address detection failed (`address-dad-failed`): that never
+ * clears by itself.
  *
  * When `signal` aborts — before the call or during the wait — the promise rejects with an
  * `AbortError` (`name: 'AbortError'`, `code: 'ABORT_ERR'`, `cause: signal.reason`), as Node's own
@@ -181,13 +211,13 @@ export async function safeBind(opts: BindOptions): Promise<BindResult> {
  * the moment the bind succeeds, so concurrent checks of one target never see each other. `onWait`
  * is called when the first attempt failed and the wait for the address begins.
  */
-export function bindAndClose(opts: BindOptions, onWait?: () => void): Promise<BindResult> {
-  return checkAndBind(opts, { closeAtOnce: true, ...(onWait ? { onWait } : {}) });
+export function bindAndClose(opts: BindOptions, onWait?: () => void, probe = false): Promise<BindResult> {
+  return checkAndBind(opts, { closeAtOnce: true, probe, ...(onWait ? { onWait } : {}) });
 }
 
 async function checkAndBind(
   opts: BindOptions,
-  how: { closeAtOnce?: boolean; onWait?: () => void },
+  how: { closeAtOnce?: boolean; onWait?: () => void; probe?: boolean },
 ): Promise<BindResult> {
   const checked = checkBindOptions(opts, 'safeBind()');
   if (!checked.ok) {

@@ -136,7 +136,7 @@ async function listenUdp(server: dgram.Socket, socket: BoundSocket, plan: BindPl
  *
  * Resolves `{ ok: true, address }` (what `server.address()` returns) once the server emits
  * 'listening', or `{ ok: false, error, diagnosis }` with the causes of {@link safeBind}
- * (`address-not-local`, `address-appeared`, `address-tentative`, `address-dad-failed`,
+ * (`address-not-local`, `address-appeared`, `address-tentative`, `address-dad-failed`, `address-on-other-host`,
  * `family-unavailable`, `scope-id-required`, `port-in-use` — also for a listen EADDRINUSE —,
  * `bind-ports-exhausted`, `port-privileged`, `invalid-address` — also for a dgram socket whose type
  * does not match the address family —, `unsupported-platform`, `unknown`). When the server rejects

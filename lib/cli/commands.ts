@@ -54,7 +54,10 @@ export function preflightCommand(): Command {
       '--wait <seconds>',
       'wait up to this long for addresses to become bindable (a VIP, DHCP, IPv6 DAD)',
     )
-    .option('--probe', 'also connect to each --connect target for real')
+    .option(
+      '--probe',
+      'also connect to each --connect target for real, and ask the link (ARP) who answers for a --bind address that is not here',
+    )
     .option(
       '--config <file>',
       'targets from a JSON file: { "bind": ["10.0.0.50:8080"], "connect": ["db:5432"] }',

@@ -6,7 +6,7 @@
 // and the command definitions; each command's implementation is imported when it runs
 // (commands.ts), and the version is written into the build (tsup.config.ts). bench/cli-startup.mjs
 // measures it.
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -30,12 +30,32 @@ export function buildProgram(): Command {
       'Bind and connect reliably on Linux: explain EADDRNOTAVAIL and its kin with evidence from the host.',
     )
     .version(version(), '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
+    // -V and --version belong before the command: after it, `preflight --bind -V` is not the version.
+    .enablePositionalOptions()
     .exitOverride();
   program.addCommand(doctorCommand());
   program.addCommand(preflightCommand());
   program.addCommand(benchCommand());
+  oneLineErrors(program);
   return program;
+}
+
+/**
+ * Commander prints its own errors over several lines without our prefix; they go through main()'s
+ * one `safebind:` line instead. An option's value that is itself an option (`--bind -V`) is a
+ * usage error, not a value: negative numbers still pass.
+ */
+function oneLineErrors(command: Command): void {
+  command.configureOutput({ outputError: () => {} });
+  for (const option of command.options) {
+    if (!option.required) continue;
+    const parse = option.parseArg;
+    option.argParser((value: string, previous: unknown) => {
+      if (/^-(?!\d)/.test(value)) throw new InvalidArgumentError(`It needs a value; ${value} is an option.`);
+      return parse ? parse(value, previous) : value;
+    });
+  }
+  for (const sub of command.commands) oneLineErrors(sub);
 }
 
 /** The longest error line printed: enough for any reason, never a value pasted whole into it. */
@@ -59,7 +79,16 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version arrive here too, with exit code 0.
-      return e.exitCode === 0 ? 0 : 2;
+      if (e.exitCode === 0) return 0;
+      // 'error: unknown option …\n(Did you mean --wait?)' becomes one line; commander.help… has
+      // already printed the help it was asked for.
+      if (!e.code.startsWith('commander.help'))
+        process.stderr.write(
+          errorLine(
+            `${e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (run with --help for usage)`,
+          ),
+        );
+      return 2;
     }
     if (e instanceof UsageError) {
       process.stderr.write(errorLine(e));

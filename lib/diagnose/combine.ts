@@ -29,6 +29,7 @@ export const CAUSE_RANK = {
   'address-appeared': 1,
   'address-tentative': 1,
   'address-dad-failed': 1,
+  'address-on-other-host': 1,
   'scope-id-required': 1,
   'invalid-address': 1,
   'connection-refused': 2,

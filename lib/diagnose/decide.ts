@@ -3,6 +3,7 @@
 import type { Cause, Remediation } from '../types.js';
 import { isLinkLocalV6, isUnspecified } from '../model/index.js';
 import { localPort, nonlocalBindOn, type Context } from './context.js';
+import { ownerOnTheLink } from './causes/address-on-other-host.js';
 import { ipv6Unavailable } from './ipv6.js';
 import { isNameFailure } from './lookup.js';
 import { poolLooksExhausted, poolNotFullReasons } from './source-pool.js';
@@ -41,6 +42,8 @@ function decideAddress(ctx: Context): Verdict {
   if (present.length === 0) {
     if (ep.ip?.family === 6 && !ep.mapped && ipv6Unavailable(ctx) !== undefined)
       return { cause: 'family-unavailable' };
+    // Another host on the link answers for it: attaching it here would duplicate a live address.
+    if (!asSource && ownerOnTheLink(ctx) !== undefined) return { cause: 'address-on-other-host' };
     return { cause: notLocalCause };
   }
   if (ep.lookup.family === 6) {

@@ -1,6 +1,6 @@
 // What diagnose decides from: the failure as it happened, and a snapshot of the host read right
 // after it. Both are plain data so the diagnose layer stays pure and is unit-tested with literals.
-import type { NetSysctls, PortHolder, ResolverConfig, RouteLookup } from '../host/types.js';
+import type { Neighbour, NetSysctls, PortHolder, ResolverConfig, RouteLookup } from '../host/types.js';
 import type { Address, Family, PortUsage, Protocol, SocketError } from '../types.js';
 
 export interface FailureEndpoint {
@@ -51,6 +51,11 @@ export interface HostSnapshot {
   rebind?: { ok: true } | { ok: false; code: string };
   /** Source-port pool toward the destination of a failed connect. */
   portUsage?: PortUsage;
+  /**
+   * The IPv4 neighbour table, read for a bind EADDRNOTAVAIL: another host on the link answering for
+   * the address (a VIP live on the VRRP master) makes it `address-on-other-host`.
+   */
+  neighbours?: Neighbour[];
   /** Holders of the local port of a failed bind (EADDRINUSE). */
   holders?: PortHolder[];
   /**

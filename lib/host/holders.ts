@@ -72,7 +72,8 @@ function owners(inodes: Set<number>): Map<number, { pid: number; command?: strin
 }
 
 /**
- * The sockets bound to `port` (on `address` when given, the wildcard holders included), each with
+ * Every socket bound to `port`, whatever its address (`address` is accepted for compatibility and
+ * no longer narrows the list: conflicts() in lib/model decides which holders block a bind), each with
  * its state, owner uid, and the pid and command of a process holding it where visible. Sockets no
  * descriptor holds (TIME_WAIT) and processes /proc hides keep pid undefined.
  */
@@ -87,20 +88,9 @@ export function findPortHolders(q: {
   if (!Number.isInteger(q.port) || q.port < 1 || q.port > 65535) return invalidInput(`port ${q.port}`);
   const listed = listSockets({ protocol: q.protocol, local: { port: q.port } }, HOLDER_LIMIT);
   if (!listed.ok) return listed;
-  let sockets = listed.value.sockets;
-  if (q.address !== undefined) {
-    // A bind to one address collides with holders of that address and of the wildcard.
-    const want = q.address.replace(/^\[|\]$/g, '').split('%')[0];
-    const wildcard = new Set(['0.0.0.0', '::']);
-    sockets = sockets.filter(
-      (s) =>
-        s.local === want ||
-        wildcard.has(s.local) ||
-        s.local === `::ffff:${want}` ||
-        want === '0.0.0.0' ||
-        want === '::',
-    );
-  }
+  // Every socket on the port: which of them stand in the way of a given bind is the pure rule's
+  // business (conflicts() in lib/model), decided by the diagnosis.
+  const sockets = listed.value.sockets;
   const inodes = new Set(sockets.map((s) => s.inode).filter((inode) => inode !== 0));
   const byInode = owners(inodes);
   return {
@@ -114,6 +104,7 @@ export function findPortHolders(q: {
         uid: s.uid,
         inode: s.inode,
       };
+      if (s.v6only !== undefined) holder.v6only = s.v6only;
       if (s.remotePort !== 0) {
         holder.remote = s.remote;
         holder.remotePort = s.remotePort;

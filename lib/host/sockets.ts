@@ -169,6 +169,7 @@ export function listSockets(q: SocketQuery = {}, limit = 1000): Result<SocketLis
       remotePort: s.dport,
       uid: s.uid,
       inode: s.inode,
+      ...(s.v6only !== undefined ? { v6only: s.v6only } : {}),
     });
   }
   return { ok: true, value: { sockets, truncated: raw.length > limit, via: 'sock_diag' } };

@@ -39,8 +39,21 @@ export interface PortHolder {
   remotePort?: number;
   uid: number;
   inode: number;
+  /** IPV6_V6ONLY as sock_diag reported it (IPv6 sockets in LISTEN or CLOSE); absent when unknown. */
+  v6only?: boolean;
   pid?: number;
   command?: string;
+}
+
+/** One entry of the neighbour table: a host on a link that answered (or not) for an address. */
+export interface Neighbour {
+  address: string;
+  family: 4 | 6;
+  interface: string;
+  /** The link-layer address that answered; absent while unanswered. */
+  lladdr?: string;
+  /** reachable: answered (complete); incomplete: asked, no answer yet or none; permanent: set by hand. */
+  state: 'reachable' | 'incomplete' | 'permanent';
 }
 
 /** The kernel's route lookup toward a destination (ip route get). */
@@ -96,6 +109,11 @@ export interface SocketEntry {
   uid: number;
   /** 0 for sockets no descriptor holds (TIME_WAIT, request sockets). */
   inode: number;
+  /**
+   * IPV6_V6ONLY of an IPv6 socket, as sock_diag reports it (INET_DIAG_SKV6ONLY: LISTEN and CLOSE
+   * sockets only); absent when not reported, and always from /proc/net, which does not show it.
+   */
+  v6only?: boolean;
 }
 
 export interface SocketList {

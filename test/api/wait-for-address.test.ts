@@ -3,7 +3,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect } from 'vitest';
 import { safeBind } from '../../lib/api/safe-bind.js';
-import { netnsIt } from '../helpers/netns.js';
+import { netnsIt, vethToPeerOwning } from '../helpers/netns.js';
 import { fdCount, sleep } from './helpers.js';
 
 describe('waitForAddress', () => {
@@ -30,7 +30,7 @@ describe('waitForAddress', () => {
   netnsIt(
     'an IPv6 address is waited for through DAD and bound when it leaves the tentative state',
     async (ns) => {
-      // A veth pair whose peer is down: no carrier, so the address stays tentative until the link comes up.
+      // A veth pair whose peer was never up: no carrier since sbw0 came up, so DAD waits for the link.
       ns.run('ip link add sbw0 type veth peer name sbw1');
       ns.run('ip link set sbw0 up');
       ns.run('ip addr add fd00:50::1/64 dev sbw0');
@@ -49,6 +49,30 @@ describe('waitForAddress', () => {
       expect(Date.now() - started).toBeLessThan(10_000);
       result.socket.close();
     },
+  );
+
+  netnsIt(
+    'an address whose DAD fails during the wait gives up at once with address-dad-failed, not at the timeout',
+    async (ns) => {
+      // The peer namespace owns the address: DAD on sbw0 fails about 0.5-1 s after it is added.
+      vethToPeerOwning(ns, 'fd00:52::1/64', 'sbw0', 'sbw1');
+      ns.run('ip link set sbw0 up');
+      ns.run('ip addr add fd00:52::1/64 dev sbw0');
+      const started = Date.now();
+      const result = await safeBind({ host: 'fd00:52::1', port: 0, waitForAddress: 20_000 });
+      const took = Date.now() - started;
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.diagnosis.cause).toBe('address-dad-failed');
+      expect(ns.run('ip -6 addr show dev sbw0')).toMatch(/fd00:52::1\/64 scope global dadfailed/);
+      expect(took).toBeLessThan(5_000);
+
+      // Already dadfailed: no wait at all.
+      const again = Date.now();
+      const second = await safeBind({ host: 'fd00:52::1', port: 0, waitForAddress: 20_000 });
+      expect(second.ok).toBe(false);
+      expect(Date.now() - again).toBeLessThan(1_000);
+    },
+    15_000,
   );
 
   netnsIt(

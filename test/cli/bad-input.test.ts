@@ -48,6 +48,12 @@ function badInputs(config: Record<string, string>): string[][] {
     ['preflight', '--bind', '127.0.0.1:0', '--wait', '-1'],
     ['preflight', '--bind', '127.0.0.1:0', '--wait', 'abc'],
     ['preflight', '--freebind', '--connect', '127.0.0.1:80'],
+    ['preflight', '--wiat', '3', '--bind', '127.0.0.1:0'],
+    ['preflight', '--bind', '-V'],
+    ['preflight', '--bind', '--json'],
+    ['preflight', '-V'],
+    ['doctor', '--dest', '-V'],
+    ['nonsense'],
     ['preflight', '--config', '/nonexistent'],
     ['preflight', '--config', c('array')],
     ['preflight', '--config', c('notJson')],
@@ -95,6 +101,21 @@ describe('safebind given bad input', () => {
     },
     120_000,
   );
+
+  netnsIt('a mistyped option gives one safebind: line with the suggestion', async () => {
+    const run = await runCli(['preflight', '--wiat', '3'], { NO_COLOR: '1' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(
+      "safebind: unknown option '--wiat' (Did you mean --wait?) (run with --help for usage)\n",
+    );
+  });
+
+  netnsIt('--bind -V is a usage error naming -V, not the version with exit 0', async () => {
+    const run = await runCli(['preflight', '--bind', '-V'], { NO_COLOR: '1' });
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^safebind: option '--bind <host:port>' argument '-V' is invalid/);
+  });
 
   netnsIt('bench churn --duration and --count together are refused, saying which does what', async () => {
     const run = await runCli(['bench', 'churn', '--duration', '2', '--count', '100']);

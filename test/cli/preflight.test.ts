@@ -8,7 +8,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { netnsIt, type Netns } from '../helpers/netns.js';
+import { netnsIt, vethToPeerOwning, type Netns } from '../helpers/netns.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { buildBin, ESCAPE, plain, runCli } from './cli.js';
 
@@ -54,7 +54,10 @@ describe('safebind preflight', () => {
       expect(out).toContain('address-not-local');
       expect(out).toContain('ip addr add 10.20.0.50/24 dev ve0');
       expect(out).toContain('freebind: true');
-      expect(out).toContain('preflight failed: 1 of 1 check failed');
+      // The last line stands alone in the journal: every failing target with its cause.
+      expect(out.trimEnd().split('\n').at(-1)).toBe(
+        'preflight failed: bind 10.20.0.50:8080 address-not-local',
+      );
 
       const json = await runCli(['preflight', '--bind', '10.20.0.50:8080', '--json']);
       expect(json.status).toBe(1);
@@ -135,6 +138,35 @@ describe('safebind preflight', () => {
     expect(human.stdout).toContain('address-tentative');
     expect(human.stdout).toContain('ve0');
   });
+
+  netnsIt(
+    'an address on a link without carrier passes with a warning that nothing reaches it, and --wait on a dadfailed address gives up at once',
+    async (ns) => {
+      ns.run('ip link add ve0 type veth peer name ve1');
+      ns.run('ip link set ve0 up'); // ve1 stays down: ve0 has no carrier
+      ns.run('ip addr add 10.21.0.5/24 dev ve0');
+      const run = await runCli(['preflight', '--bind', '10.21.0.5:8080', '--json']);
+      expect(run.status).toBe(0);
+      const check = parseReport(run.stdout).checks[0];
+      expect(check?.ok).toBe(true);
+      expect(check?.warnings).toEqual([
+        '10.21.0.5 is on ve0, which has no carrier: the bind works, but nothing reaches the address until the link is up with carrier (ip link show ve0)',
+      ]);
+
+      const peer = vethToPeerOwning(ns, 'fd00:21::5/64', 've2', 've3');
+      expect(peer).not.toBe('');
+      ns.run('ip link set ve2 up');
+      ns.run('ip -6 addr add fd00:21::5/64 dev ve2');
+      const started = Date.now();
+      const dad = await runCli(['preflight', '--bind', '[fd00:21::5]:8080', '--wait', '30']);
+      expect(dad.status).toBe(1);
+      expect(dad.stdout.trimEnd().split('\n').at(-1)).toBe(
+        'preflight failed: bind [fd00:21::5]:8080 address-dad-failed',
+      );
+      expect(Date.now() - started).toBeLessThan(8_000);
+    },
+    20_000,
+  );
 
   netnsIt(
     'a destination whose source-port pool is used up fails with the pool figures in the JSON',

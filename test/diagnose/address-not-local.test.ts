@@ -225,3 +225,30 @@ describe('family-unavailable for disabled IPv6', () => {
     );
   });
 });
+
+describe('address-on-other-host', () => {
+  const master = { address: '10.0.0.50', family: 4 as const, interface: 'eth0', lladdr: '52:54:00:aa:bb:cc' };
+
+  it('a VIP that another host on eth0 answers for is address-on-other-host, and ip addr add is never advised', () => {
+    const diagnosis = diagnose(
+      bindFailure('10.0.0.50', 8080, 'EADDRNOTAVAIL'),
+      snapshot({ neighbours: [{ ...master, state: 'reachable' }] }),
+    );
+    expect(diagnosis.cause).toBe('address-on-other-host');
+    expect(diagnosis.summary).toBe(
+      'Cannot bind 10.0.0.50:8080: 10.0.0.50 is not on this host, and another host on eth0 answers for it (52:54:00:aa:bb:cc): it is live elsewhere, as a VIP on the VRRP master is',
+    );
+    expect(JSON.stringify(diagnosis.remediation)).not.toContain('ip addr add');
+    expect(diagnosis.remediation[0]?.option).toBe('waitForAddress: 30000');
+  });
+
+  it('an unanswered (incomplete) entry, or one on another link, leaves it address-not-local', () => {
+    for (const neighbours of [
+      [{ address: '10.0.0.50', family: 4 as const, interface: 'eth0', state: 'incomplete' as const }],
+      [{ ...master, interface: 'eth9', state: 'reachable' as const }],
+    ]) {
+      const diagnosis = diagnose(bindFailure('10.0.0.50', 8080, 'EADDRNOTAVAIL'), snapshot({ neighbours }));
+      expect(diagnosis.cause).toBe('address-not-local');
+    }
+  });
+});

@@ -72,7 +72,7 @@ describe('address-tentative', () => {
     );
     expect(diagnosis.cause).toBe('address-tentative');
     expect(diagnosis.summary).toBe(
-      'Cannot bind [fd00::50]:443: fd00::50 on eth0 is tentative because eth0 has no carrier (up, but not running); it binds once the link is up and DAD completes',
+      'Cannot bind [fd00::50]:443: fd00::50 on eth0 is tentative and eth0 has no carrier; DAD starts once the link has had carrier since it was brought up',
     );
     expect(diagnosis.evidence).toMatchObject({ interface: 'eth0', up: true, carrier: false });
     expect(diagnosis.remediation[0]?.commands).toEqual(['ip link show eth0', 'ip link set eth0 up']);

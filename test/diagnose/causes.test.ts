@@ -12,6 +12,7 @@ const ALL_CAUSES = [
   'address-appeared',
   'address-tentative',
   'address-dad-failed',
+  'address-on-other-host',
   'family-unavailable',
   'scope-id-required',
   'source-not-local',

@@ -123,6 +123,39 @@ describe('explain() on address causes, against the real kernel', () => {
   );
 
   netnsIt(
+    'a link that lost carrier: the address is tentative at first, the diagnosis does not promise "until the link is up", and it binds within 4 s with the link still down',
+    async (ns) => {
+      vethPair(ns, 'v0', 'v1');
+      await waitForCarrier(ns, 'v0');
+      ns.run('ip link set v1 down'); // v1 is the peer end: v0 loses carrier
+      while (ns.run('ip -br link show v0').includes('LOWER_UP')) await sleep(20);
+      ns.run('ip addr add fd00:9::21/64 dev v0');
+      const error = sysBindError(6, 'fd00:9::21', 8080);
+      expect(error.code).toBe('EADDRNOTAVAIL');
+
+      const d = await explain(error);
+      expect(d.cause).toBe('address-tentative');
+      expect(d.evidence).toMatchObject({ interface: 'v0', up: true, carrier: false });
+      expect(d.summary).toContain('v0 has no carrier');
+      expect(d.summary).not.toMatch(/until the link|once the link is up/);
+      expect(d.details.join(' ')).toMatch(/had carrier and lost it, DAD completes anyway/);
+
+      // Measured: DAD completes 1.4–2 s after the address was added, carrier still absent.
+      const end = Date.now() + 4000;
+      let bound = false;
+      while (!bound && Date.now() < end) {
+        const fd = openSocket(6, 'tcp');
+        if (!fd.ok) throw new Error(fd.error.message);
+        bound = bind(fd.value, { address: 'fd00:9::21', port: 8080, family: 6 }).ok;
+        closeSocket(fd.value);
+        if (!bound) await sleep(50);
+      }
+      expect(bound).toBe(true);
+      expect(ns.run('ip -br link show v0')).not.toContain('LOWER_UP');
+    },
+  );
+
+  netnsIt(
     'the same IPv6 address on both ends of a veth between two namespaces explains address-dad-failed',
     async (ns) => {
       vethToPeerOwning(ns, 'fd00:9::30/64', 'v0', 'v1');

@@ -102,7 +102,7 @@ describe('inspectHost() against ip and ss', () => {
 
     const { warnings } = await inspectHost();
     expect(warnings).toContain(
-      'fd00:9::10/64 on v0 is tentative and the link has no carrier: it cannot be bound until the link comes up',
+      'fd00:9::10/64 on v0 is tentative and the link has no carrier: binds fail until DAD ends, which waits for carrier unless the link had it since it was brought up',
     );
     expect(warnings).toContain(
       'fd00:8::10/64 on w0 is tentative (duplicate address detection running): binds fail until it ends',

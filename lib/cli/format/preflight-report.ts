@@ -18,16 +18,24 @@ export function formatCheck(c: Colours, given: PreflightCheck): string[] {
   return lines;
 }
 
-/** Every check, then a last line that says how many passed. */
+/**
+ * Every check, then a last line that says how many passed or, when some failed, names each failing
+ * target with its cause: operators read the journal's last line (`journalctl -n1`), so it must
+ * stand on its own.
+ */
 export function formatPreflightReport(c: Colours, r: PreflightReport): string {
   const lines: string[] = [];
   for (const check of r.checks) lines.push(...formatCheck(c, check));
-  const failed = r.checks.filter((check) => !check.ok).length;
+  const failed = printableDeep(r.checks.filter((check) => !check.ok));
   lines.push(
     '',
-    failed === 0
+    failed.length === 0
       ? c.green(`preflight passed: ${plural(r.checks.length, 'check')}`)
-      : c.red(`preflight failed: ${failed} of ${plural(r.checks.length, 'check')} failed`),
+      : c.red(
+          `preflight failed: ${failed
+            .map((check) => `${check.kind} ${check.target} ${check.diagnosis?.cause ?? 'failed'}`)
+            .join('; ')}`,
+        ),
   );
   return lines.join('\n') + '\n';
 }

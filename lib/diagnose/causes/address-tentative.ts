@@ -1,5 +1,7 @@
 // address-tentative: the IPv6 address is listed, but duplicate address detection is still running,
-// or cannot run because the link has no carrier.
+// or has not started. Measured (docs/kernel-facts.md): DAD starts once the link has had carrier
+// since it was last brought up; a link that had it and lost it still finishes DAD (1.4–2 s), so
+// "no carrier" alone does not mean "tentative until the link is back".
 import type { Diagnosis, Remediation } from '../../types.js';
 import type { Context } from '../context.js';
 import {
@@ -27,14 +29,26 @@ export function addressTentative(ctx: Context): Diagnosis {
   ];
   let summary: string;
   let remediation: Remediation[];
-  if (!up || !carrier) {
-    const state = !up ? `${iface} is down` : `${iface} has no carrier (up, but not running)`;
-    summary = `Cannot bind ${shownLocal(ep)}: ${address} on ${iface} is tentative because ${state}; it binds once the link is up and DAD completes`;
+  if (!up) {
+    summary = `Cannot bind ${shownLocal(ep)}: ${address} on ${iface} is tentative because ${iface} is down; it binds once the link is up, has carrier, and DAD completes`;
     details.push(
-      `${state}: duplicate address detection cannot run without a link, so the address stays tentative until the link comes up.`,
+      `${iface} is down: duplicate address detection starts only after the link is brought up and has carrier.`,
     );
     remediation = [
-      linkUpRemedy(iface, !up),
+      linkUpRemedy(iface, true),
+      freebindRemedy('the address is usable'),
+      waitForAddressRemedy(address),
+      noDadRemedy(address, prefixLength, iface),
+    ];
+  } else if (!carrier) {
+    summary = `Cannot bind ${shownLocal(ep)}: ${address} on ${iface} is tentative and ${iface} has no carrier; DAD starts once the link has had carrier since it was brought up`;
+    details.push(
+      `${iface} is up but has no carrier (not running). The kernel starts duplicate address detection only once the link has had carrier since it was last brought up: ` +
+        'if it had carrier and lost it, DAD completes anyway and the address binds about 2 s after it was added, link still down; ' +
+        'if it has had none since it came up, the address stays tentative until carrier arrives.',
+    );
+    remediation = [
+      linkUpRemedy(iface, false),
       freebindRemedy('the address is usable'),
       waitForAddressRemedy(address),
       noDadRemedy(address, prefixLength, iface),

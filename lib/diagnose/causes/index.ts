@@ -7,6 +7,7 @@ import type { Verdict } from '../decide.js';
 import { addressAppeared } from './address-appeared.js';
 import { addressDadFailed } from './address-dad-failed.js';
 import { addressNotLocal } from './address-not-local.js';
+import { addressOnOtherHost } from './address-on-other-host.js';
 import { addressTentative } from './address-tentative.js';
 import { bindPortsExhausted } from './bind-ports-exhausted.js';
 import { connectionRefused } from './connection-refused.js';
@@ -30,6 +31,7 @@ export const causes = {
   'address-appeared': addressAppeared,
   'address-tentative': addressTentative,
   'address-dad-failed': addressDadFailed,
+  'address-on-other-host': addressOnOtherHost,
   'family-unavailable': familyUnavailable,
   'scope-id-required': scopeIdRequired,
   'source-not-local': sourceNotLocal,

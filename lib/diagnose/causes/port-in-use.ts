@@ -2,15 +2,20 @@
 // state: a listener (stop it or pick another port), or only TIME_WAIT (SO_REUSEADDR).
 import type { PortHolder } from '../../host/types.js';
 import type { Diagnosis, Remediation } from '../../types.js';
-import { isUnspecified, parseIp } from '../../model/index.js';
+import { conflicts, isUnspecified, parseIp, type ConflictAnswer, type NewBind } from '../../model/index.js';
 import { localPort, type Context } from '../context.js';
 import { shownLocalPort } from '../local-address.js';
 import { count, formatEndpoint, listing, plural } from '../text.js';
 
 const SHOWN_HOLDERS = 10;
 
+function v6onlyNote(holder: PortHolder): string {
+  if (holder.v6only === undefined || !holder.local.includes(':')) return '';
+  return holder.v6only ? ' (IPV6_V6ONLY)' : ' (without IPV6_V6ONLY: takes IPv4 too)';
+}
+
 function describeHolder(holder: PortHolder): string {
-  const local = formatEndpoint(holder.local, holder.localPort);
+  const local = formatEndpoint(holder.local, holder.localPort) + v6onlyNote(holder);
   const remote =
     holder.remote !== undefined ? ` to ${formatEndpoint(holder.remote, holder.remotePort ?? 0)}` : '';
   const owner =
@@ -20,14 +25,37 @@ function describeHolder(holder: PortHolder): string {
   return `${holder.protocol} ${local} ${holder.state}${remote}: ${owner}`;
 }
 
-/** The holders sorted by what they mean for the bind. */
+/**
+ * The sockets on the port that stand in the way of this bind, by the kernel's rule (conflicts()):
+ * family, IPV6_V6ONLY, wildcard or specific, SO_REUSEADDR, SO_REUSEPORT, TIME_WAIT. Sockets on the
+ * port that cannot conflict are kept apart, so no process is blamed for a port it does not block.
+ */
 function holdersOf(ctx: Context) {
-  const all = ctx.host.holders ?? [];
+  const onPort = ctx.host.holders ?? [];
   const tcp = ctx.failure.protocol === 'tcp';
+  const bind: NewBind = {
+    address: ctx.local?.host ?? '',
+    v6only: ctx.failure.options.ipv6Only,
+    protocol: ctx.failure.protocol,
+    // Node reports a bind inside listen() as 'listen'; either way the socket was to listen, and
+    // SO_REUSEADDR then shares with no one.
+    listening: tcp && (ctx.failure.operation === 'listen' || ctx.error?.syscall === 'listen'),
+    reuseAddress: ctx.failure.options.reuseAddress ?? false,
+    reusePort: ctx.failure.options.reusePort ?? false,
+  };
+  const judged = onPort.map((holder) => ({
+    holder,
+    answer: ctx.local === undefined ? undefined : conflicts({ ...holder, address: holder.local }, bind),
+  }));
+  const all = judged.filter((j) => j.answer?.verdict !== 'none').map((j) => j.holder);
+  const maybe = judged.filter((j) => j.answer?.verdict === 'maybe');
+  const apart = judged.filter((j) => j.answer?.verdict === 'none').map((j) => j.holder);
   const listening = all.filter((holder) => holder.state === 'LISTEN');
   const timeWait = all.filter((holder) => holder.state === 'TIME_WAIT');
   return {
     all,
+    maybe,
+    apart,
     listening,
     timeWait,
     // TIME_WAIT sockets belong to no process any more: no pid is expected there, nothing is hidden.
@@ -35,17 +63,34 @@ function holdersOf(ctx: Context) {
     owners: all.filter((holder) => holder.pid !== undefined && holder.state !== 'TIME_WAIT'),
     onlyTimeWait: all.length > 0 && timeWait.length === all.length,
     noListener: tcp && all.length > 0 && listening.length === 0,
-    /** Those that block a bind: listeners for TCP (with SO_REUSEADDR), every socket for UDP. */
-    blocking: tcp ? listening : all,
+    /** Those that block the bind for sure (listeners first for TCP), else the possible ones. */
+    blocking: blockingOf(tcp, judged),
   };
 }
 type Holders = ReturnType<typeof holdersOf>;
+
+function blockingOf(
+  tcp: boolean,
+  judged: Array<{ holder: PortHolder; answer?: ConflictAnswer | undefined }>,
+) {
+  const sure = judged
+    .filter((j) => j.answer === undefined || j.answer.verdict === 'conflict')
+    .map((j) => j.holder);
+  const listeners = sure.filter((holder) => holder.state === 'LISTEN');
+  if (tcp && listeners.length > 0) return listeners;
+  if (sure.length > 0) return sure;
+  return judged.filter((j) => j.answer?.verdict === 'maybe').map((j) => j.holder);
+}
 
 function holderDetails(ctx: Context, port: number, h: Holders): string[] {
   const details: string[] = [];
   const { all } = h;
   if (ctx.host.holders === undefined) {
     details.push(`The sockets holding port ${port} could not be listed.`);
+  } else if (all.length === 0 && h.apart.length > 0) {
+    details.push(
+      `None of the ${plural(h.apart.length, 'socket')} on port ${port} read after the failure can conflict with this bind: the one in the way has closed since.`,
+    );
   } else if (all.length === 0) {
     details.push(
       `No socket holding port ${port} was found in the socket table read after the failure: it has closed since.`,
@@ -55,22 +100,44 @@ function holderDetails(ctx: Context, port: number, h: Holders): string[] {
     details.push(...all.slice(0, SHOWN_HOLDERS).map((holder) => `  ${describeHolder(holder)}`));
     if (all.length > SHOWN_HOLDERS) details.push(`  … and ${count(all.length - SHOWN_HOLDERS)} more.`);
   }
-  // The holders' addresses arrive as text from the socket table: parsed here, once each.
+  // A wildcard holder that conflicts (conflicts() said so, family and IPV6_V6ONLY included).
   const ownIp = ctx.local?.ip;
   const wildcard =
-    ownIp !== undefined && isUnspecified(ownIp)
+    ownIp === undefined || isUnspecified(ownIp)
       ? undefined
-      : all
-          .map((holder) => ({ holder, ip: parseIp(holder.local) }))
-          .find(({ ip }) => ip !== undefined && isUnspecified(ip));
+      : all.find((holder) => {
+          const ip = parseIp(holder.local);
+          return ip !== undefined && isUnspecified(ip);
+        });
   if (wildcard !== undefined && ctx.local !== undefined) {
     details.push(
-      `${formatEndpoint(wildcard.holder.local, port)} is the wildcard address: it covers ${ctx.local.host} too` +
-        (wildcard.ip?.family === 6 && ownIp?.family === 4
-          ? ' (an IPv6 wildcard socket without IPV6_V6ONLY also takes IPv4).'
+      `${formatEndpoint(wildcard.local, port)} is the wildcard address: it covers ${ctx.local.host} too` +
+        (wildcard.local.includes(':') && ownIp?.family === 4
+          ? wildcard.v6only === false
+            ? ' (an IPv6 wildcard socket without IPV6_V6ONLY also takes IPv4).'
+            : ' (if it lacks IPV6_V6ONLY, which was not reported for it).'
           : '.'),
     );
   }
+  for (const { holder, answer } of h.maybe)
+    details.push(
+      `${formatEndpoint(holder.local, port)} ${holder.state}: ${answer?.reason ?? 'not known'} — it may or may not be the one in the way.`,
+    );
+  if (h.apart.length > 0)
+    details.push(
+      `Also on port ${port}, not in the way of ${ctx.local?.host ?? 'this bind'} (another family, IPV6_V6ONLY, or another specific address): ` +
+        listing(
+          h.apart.map(
+            (holder) =>
+              `${formatEndpoint(holder.local, port)}${v6onlyNote(holder)}${holder.pid !== undefined ? ` (pid ${holder.pid})` : ''}`,
+          ),
+        ) +
+        '.',
+    );
+  if (ctx.failure.protocol === 'tcp' && h.all.some((holder) => holder.state !== 'LISTEN'))
+    details.push(
+      'sock_diag does not show whether another socket set SO_REUSEADDR or SO_REUSEPORT (nor the flag a TIME_WAIT kept): where that decides, the holder is listed as possible, not certain.',
+    );
   const tcp = ctx.failure.protocol === 'tcp';
   if (h.onlyTimeWait && tcp) {
     details.push(
@@ -172,7 +239,8 @@ export function portInUse(ctx: Context): Diagnosis {
       address: ctx.local?.host,
       port,
       protocol: ctx.failure.protocol,
-      holders: ctx.host.holders ?? 'unavailable',
+      holders: ctx.host.holders === undefined ? 'unavailable' : h.all,
+      notConflicting: h.apart,
       listening: h.listening.length,
       timeWait: h.timeWait.length,
       hidden: h.hidden.length,
