@@ -1,6 +1,6 @@
 // The 250 ms samples: connects per second from the loop's counters, and TIME_WAIT, ESTABLISHED and
 // pool usage toward the target from the socket table (sock_diag, through lib/host's reader).
-import { readPortUsage } from '../../host/port-usage.js';
+import { readPortUsage } from '../host/port-usage.js';
 import type { DriverProgress } from './driver.js';
 import { performance } from 'node:perf_hooks';
 import type { ChurnSample } from './types.js';

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { constants as osConstants } from 'node:os';
-import { binding } from '../../binding.js';
+import { binding } from '../binding.js';
 import type { Driver, DriverFailure, DriverOutcome, DriverPlan } from './driver.js';
 import { newLatencyHistogram } from './histogram.js';
 

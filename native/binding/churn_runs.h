@@ -10,7 +10,7 @@
 #include <map>
 #include <memory>
 
-#include "churn.h"
+#include "../bench/churn.h"
 
 namespace safebind {
 

@@ -1,12 +1,12 @@
 // runChurn(): one connect-churn run, native or node, with its samples, percentiles, errors by code,
 // and the first failure explained. Policy lives here; the loops only loop.
 import { lookup } from 'node:dns/promises';
-import { binding } from '../../binding.js';
-import { bareAddress } from '../../host/sockets.js';
-import { parseHost } from '../../sys/address.js';
-import { failure, socketError } from '../../sys/errors.js';
-import type { Result, SocketError } from '../../types.js';
-import { explain } from '../explain.js';
+import { binding } from '../binding.js';
+import { bareAddress } from '../host/sockets.js';
+import { parseHost } from '../sys/address.js';
+import { failure, socketError } from '../sys/errors.js';
+import type { Result, SocketError } from '../types.js';
+import { explain } from '../api/explain.js';
 import type { Driver, DriverOutcome, DriverPlan, Endpoint } from './driver.js';
 import { latencySummary } from './histogram.js';
 import { startOwnListener, type OwnListener } from './listener.js';
