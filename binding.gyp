@@ -6,14 +6,19 @@
         ["OS=='linux'", {
           "sources": [
             "native/binding.cc",
+            "native/binding/args.cc",
+            "native/binding/address_watches.cc",
+            "native/binding/netlink_exports.cc",
+            "native/binding/churn_exports.cc",
+            "native/binding/churn_runs.cc",
             "native/socket_ops.cc",
             "native/netlink.cc",
             "native/addresses.cc",
             "native/sock_diag.cc",
             "native/route.cc",
             "native/address_watch.cc",
-            "native/churn.cc",
-            "native/churn_runs.cc"
+            "native/bench/churn_run.cc",
+            "native/bench/churn_listener.cc"
           ]
         }, {
           "sources": ["native/unsupported.cc"]

@@ -3,7 +3,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'build-cmake/', 'node_modules/', 'prebuilds/', 'docs/', 'coverage/'] },
+  {
+    ignores: [
+      'dist/',
+      'build/',
+      'build-cmake/',
+      'node_modules/',
+      'prebuilds/',
+      'docs/',
+      'coverage/',
+      'bench/bin/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,5 +1,6 @@
 // Builds dist/: ESM and CommonJS entry points with their .d.ts (the package and its `prometheus` subpath),
-// and the CLI. prom-client is a peer dependency, so it stays external and is loaded only by the subpath.
+// the CLI, and the churn rehearsal's own entry. prom-client is a peer dependency, so it stays external
+// and is loaded only by the subpath.
 //
 // The CLI is built on its own, ESM only (the `bin` is dist/cli/main.js), with code splitting: the entry
 // holds the command definitions, and each command's implementation is a chunk of dist/cli/ that the
@@ -18,6 +19,8 @@ export default defineConfig([
     entry: {
       index: 'lib/index.ts',
       prometheus: 'lib/prometheus.ts',
+      // The churn rehearsal's child runs this, not the CLI: the library needs no CLI build.
+      'bench/rehearse-entry': 'lib/bench/rehearse-entry.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -118,7 +118,7 @@ export interface NativeAddressWatch {
   close(): void;
 }
 
-// --- churn types (native/churn.h) ---
+// --- churn types (native/bench/churn.h) ---
 /** What `churnStart` runs: the loop's options, all plain numbers and flags (policy stays in TS). */
 export interface NativeChurnOptions {
   target: NativeSockAddr;

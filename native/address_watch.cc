@@ -1,7 +1,7 @@
 // Address change notifications: a NETLINK_ROUTE socket joined to the IPv4 and IPv6 address groups
 // and the link group (a carrier change ends an IPv6 address's tentative state without an address
 // message of its own being needed), polled on the caller's libuv loop. rtnetlink(7), netlink(7).
-// No N-API here: binding.cc turns `notify` into a JavaScript call.
+// No N-API here: native/binding/address_watches.cc turns `notify` into a JavaScript call.
 #include <errno.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>

@@ -13,7 +13,7 @@ import {
   type ChurnOptions,
   type ChurnReport,
   type ChurnSample,
-} from '../api/churn/index.js';
+} from '../bench/index.js';
 import { printableDeep } from '../diagnose/shell.js';
 import { parseHost, parseTarget as parseTargetText } from '../sys/address.js';
 import type { Result } from '../types.js';

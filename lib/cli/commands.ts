@@ -3,7 +3,7 @@
 // `--version` and one command never load another's dependencies (bench churn's histograms and
 // chart, preflight's spinner). Keep this file's imports light: commander and constants only.
 import { Command, Option } from 'commander';
-import { DEFAULT_POOL } from '../api/churn/defaults.js';
+import { DEFAULT_POOL } from '../bench/defaults.js';
 import type { DoctorFlags } from './doctor.js';
 import type { PreflightFlags } from './preflight.js';
 import type { ChurnFlags } from './bench.js';

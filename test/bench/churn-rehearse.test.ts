@@ -2,7 +2,7 @@
 // ports (nothing — no listener port, no backlog — hides or shifts it), and the failure is diagnosed
 // there, with the namespace's figures.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ChurnReport } from '../../lib/api/churn/index.js';
+import type { ChurnReport } from '../../lib/bench/index.js';
 import { ensureBuilt, safebind } from './cli.js';
 
 beforeAll(ensureBuilt, 120_000);

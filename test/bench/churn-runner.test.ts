@@ -2,8 +2,8 @@
 // kernel did — every connect it reports was accepted by the listener, --linger0 leaves no
 // TIME_WAIT, and the per-socket options (IP_LOCAL_PORT_RANGE, sources) change the pool for real.
 import { describe, expect } from 'vitest';
-import { runChurn } from '../../lib/api/churn/index.js';
-import type { ChurnReport } from '../../lib/api/churn/index.js';
+import { runChurn } from '../../lib/bench/index.js';
+import type { ChurnReport } from '../../lib/bench/index.js';
 import { netnsIt, type Netns } from '../helpers/netns.js';
 
 async function churn(options: Parameters<typeof runChurn>[0]): Promise<ChurnReport> {

@@ -1,7 +1,7 @@
 // What both loops (native thread, Node event loop) share: the same plan in, the same figures out,
 // so the report does not depend on which one ran.
 import type { Histogram } from 'hdr-histogram-js';
-import type { SocketError } from '../../types.js';
+import type { SocketError } from '../types.js';
 
 export interface Endpoint {
   family: 4 | 6;

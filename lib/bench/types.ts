@@ -1,6 +1,6 @@
 // The public shapes of `safebind bench churn`: what a run is asked to do and what it reports.
 // The report's first fields are DESIGN.md's JSON contract; everything after them is additive.
-import type { Diagnosis } from '../../types.js';
+import type { Diagnosis } from '../types.js';
 
 export type ChurnMode = 'native' | 'node';
 
@@ -40,7 +40,7 @@ export interface ChurnOptions {
 export interface RehearseOptions extends Omit<ChurnOptions, 'target' | 'signal' | 'onSample' | 'listenPort'> {
   /** Ports in the namespace's ip_local_port_range (default 1000). */
   pool?: number;
-  /** The CLI to re-execute inside the namespace (default: this package's dist/cli/main.js). */
+  /** The module to run inside the namespace (default: this package's dist/bench/rehearse-entry.js). */
   entry?: string;
   /** Let the child print its live progress line on this process's stderr. */
   progress?: boolean;

@@ -1,6 +1,6 @@
 // The 250 ms samples: connects per second from the loop's counters, and TIME_WAIT, ESTABLISHED and
 // pool usage toward the target from the socket table (sock_diag, through lib/host's reader).
-import { readPortUsage } from '../../host/port-usage.js';
+import { readPortUsage } from '../host/port-usage.js';
 import type { DriverProgress } from './driver.js';
 import { performance } from 'node:perf_hooks';
 import type { ChurnSample } from './types.js';
@@ -59,25 +59,30 @@ export class Sampler {
   private lastPool: PoolView | undefined;
   private nextTableRead = 0;
 
+  /**
+   * `tableBudget` is the share of one core the table reads may take: 5 % when the loop runs on a
+   * thread of its own (native), less when the reads block the very thread that runs the loop (node).
+   */
   constructor(
     private readonly target: { address: string; port: number },
     private readonly sources: string[],
     private readonly localPortRange: [number, number] | undefined,
     private readonly startedAt: number,
+    private readonly tableBudget = 0.05,
   ) {}
 
   take(progress: DriverProgress, now: number, final = false): ChurnSample {
     const tMs = now - this.startedAt;
     const dt = (tMs - this.lastT) / 1000;
     // Reading the table walks every socket of the namespace (~40 ms at 35,000 TIME_WAIT): keep it
-    // within 5 % of a core, and carry the last figures between reads, so the sampling does not
+    // within the budget, and carry the last figures between reads, so the sampling does not
     // become the benchmark. The connect counters are free and stay exact every period.
     let pool = this.lastPool;
     if (now >= this.nextTableRead || final) {
       const t0 = performance.now();
       pool = readPool(this.target, this.sources, this.localPortRange);
       const cost = performance.now() - t0;
-      this.nextTableRead = performance.now() + cost * 19;
+      this.nextTableRead = performance.now() + cost * (1 / this.tableBudget - 1);
       this.lastPool = pool;
     }
     const sample: ChurnSample = {

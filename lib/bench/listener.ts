@@ -3,9 +3,9 @@
 // accept count the tests could not read). It accepts at once with a backlog as big as the kernel
 // allows, so the accept queue never hides exhaustion, and it closes each connection only after the
 // client's FIN or RST, so the TIME_WAIT lands on the client's side as it does against real servers.
-import { binding } from '../../binding.js';
-import { failure } from '../../sys/errors.js';
-import type { Result } from '../../types.js';
+import { binding } from '../binding.js';
+import { failure } from '../sys/errors.js';
+import type { Result } from '../types.js';
 
 export interface OwnListener {
   address: string;

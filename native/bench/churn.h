@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <functional>
@@ -13,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "sys.h"
+#include "../sys.h"
 
 namespace safebind {
 
@@ -75,6 +76,12 @@ struct ChurnResult {
   ChurnFailure first_failure;
 };
 
+// A socket address in the form connect(2) and bind(2) take.
+struct Endpoint {
+  sockaddr_storage storage;
+  socklen_t len = 0;
+};
+
 // Opens /proc/thread-self/ns/net of the calling thread (O_CLOEXEC): fd or -errno.
 int churn_open_netns();
 
@@ -99,7 +106,22 @@ class ChurnRun {
  private:
   static void* thread_main(void* self);
   void run();
+  bool prepare();
+  bool setup_failed(int rc, const char* syscall);
+  bool should_stop(uint64_t now) const;
+  int wait_ms() const;
+  void publish(uint64_t now);
+  void record_connect(uint64_t ns);
+  void record_failure(int fd, int error, const char* syscall, uint64_t attempt, uint64_t now);
+  const char* set_options(int fd, bool blocking, uint64_t attempt, int* error);
+  int open_socket(uint64_t attempt, bool blocking);
+  void run_blocking();
+  void run_multiplexed();
   ChurnConfig config_;
+  Endpoint target_;
+  std::vector<Endpoint> sources_;
+  uint64_t start_ = 0;
+  uint64_t deadline_ = UINT64_MAX;
   int netns_fd_ = -1;
   double* progress_ = nullptr;
   std::function<void()> on_done_;

@@ -1,7 +1,7 @@
 // The churn runs and listeners of one environment (one main thread or worker), and their teardown.
 // Every thread the churn engine starts is stopped and joined before the environment goes, and a
 // run's thread never calls its threadsafe function once teardown has begun. Lifecycle only: the
-// arguments are unpacked and the result packed in binding.cc. napi_add_env_cleanup_hook and
+// arguments are unpacked and the result packed in churn_exports.cc. napi_add_env_cleanup_hook and
 // napi_create_threadsafe_function (Node-API), pthread_join(3).
 #pragma once
 
@@ -10,7 +10,7 @@
 #include <map>
 #include <memory>
 
-#include "churn.h"
+#include "../bench/churn.h"
 
 namespace safebind {
 

@@ -12,13 +12,16 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { native, socketError } from '../../sys/errors.js';
-import type { Result } from '../../types.js';
+import { native, socketError } from '../sys/errors.js';
+import type { Result } from '../types.js';
 import { DEFAULT_POOL } from './defaults.js';
 import { churnOptionsProblem, runChurn } from './run.js';
 import type { ChurnOptions, ChurnReport, RehearseOptions } from './types.js';
 
-/** Carries the run's options to the child; its presence is what makes the CLI a rehearsal child. */
+/**
+ * Carries the run's options to the child (lib/bench/rehearse-entry.ts). The CLI still answers it
+ * too (`bench churn` run with it set becomes a rehearsal child), under the same checks.
+ */
 export const REHEARSAL_ENV = 'SAFEBIND_CHURN_REHEARSAL';
 export { DEFAULT_POOL };
 /** A rehearsal stops at the first failure; this only bounds a pool that never runs out. */
@@ -65,13 +68,13 @@ function defaultEntry(): string {
     if (existsSync(manifest)) {
       try {
         if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'safebind')
-          return join(dir, 'dist', 'cli', 'main.js');
+          return join(dir, 'dist', 'bench', 'rehearse-entry.js');
       } catch {
         // not ours; keep walking up
       }
     }
     const parent = dirname(dir);
-    if (parent === dir) return join(process.cwd(), 'dist', 'cli', 'main.js');
+    if (parent === dir) return join(process.cwd(), 'dist', 'bench', 'rehearse-entry.js');
     dir = parent;
   }
 }
@@ -118,12 +121,13 @@ export async function rehearseChurn(options: RehearseOptions = {}): Promise<Resu
   const { signal, entry = defaultEntry(), progress = false, ...rest } = options;
   const wrong = churnOptionsProblem(rest);
   if (wrong) return invalid(wrong);
-  if (!existsSync(entry)) return invalid(`the CLI to re-run in the namespace is not built: ${entry}`);
+  if (!existsSync(entry))
+    return invalid(`the rehearsal entry to run in the namespace is not built: ${entry}`);
   const plan: RehearsalPlan = { options: { ...rest, pool }, pool };
   let lastError = '';
   for (const variant of privilegeVariants()) {
     const pin = pinToOneCpu();
-    const argv = [...variant, ...pin, process.execPath, entry, 'bench', 'churn', '--json'];
+    const argv = [...variant, ...pin, process.execPath, entry];
     const child = spawn(argv[0] ?? process.execPath, argv.slice(1), {
       env: { ...process.env, [REHEARSAL_ENV]: JSON.stringify(plan) },
       stdio: ['ignore', 'pipe', progress ? 'inherit' : 'pipe'],

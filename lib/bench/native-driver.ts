@@ -1,8 +1,8 @@
 // `--mode native`: the connect/close loop runs in the addon on a thread of its own, so what it
 // measures is the kernel's cost; this side only reads its progress and shapes its result.
-import { binding } from '../../binding.js';
-import type { Result } from '../../types.js';
-import { failure, socketError } from '../../sys/errors.js';
+import { binding } from '../binding.js';
+import type { Result } from '../types.js';
+import { failure, socketError } from '../sys/errors.js';
 import type { Driver, DriverOutcome, DriverPlan, DriverProgress } from './driver.js';
 import { newLatencyHistogram, recordPairs } from './histogram.js';
 

@@ -5,15 +5,29 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { constants as osConstants } from 'node:os';
-import { binding } from '../../binding.js';
+import { binding } from '../binding.js';
 import type { Driver, DriverFailure, DriverOutcome, DriverPlan } from './driver.js';
 import { newLatencyHistogram } from './histogram.js';
 
 const ETIMEDOUT = osConstants.errno.ETIMEDOUT;
 
+/** A connect in flight; `socket` is undefined while the slot is free. */
+interface Slot {
+  socket: net.Socket | undefined;
+  t0: number;
+  attempt: number;
+  source: string | undefined;
+  onConnect: (this: net.Socket) => void;
+  onError: (this: net.Socket, e: NodeJS.ErrnoException) => void;
+}
+
 type Prepared = { ok: true; fd: number } | { ok: false; errno: number; syscall: string };
 
-/** socket + options + bind through the addon; closes the descriptor on every failure. */
+/**
+ * socket + options + bind through the addon; closes the descriptor on every failure.
+ * TODO(openSocket): use lib/sys `openSocket(spec)` and its option table (the one socket recipe,
+ * being built on another branch) instead of these addon calls, once it is merged.
+ */
 function prepareDescriptor(plan: DriverPlan, source: string | undefined): Prepared {
   const b = binding();
   const c = b.constants;
@@ -97,14 +111,57 @@ export function startNodeDriver(plan: DriverPlan): Driver {
   const unspecified = plan.target.family === 6 ? '::' : '0.0.0.0';
   // libuv reads the scope of a link-local target from its '%zone'.
   const targetHost = plan.target.zone ? `${plan.target.address}%${plan.target.zone}` : plan.target.address;
-  // Timeouts by one sweep rather than a timer per socket: a timer per connect costs the loop ~10 %.
-  const inFlight = new Set<{ t0: number; expire: () => void }>();
+  const connectOptions = { host: targetHost, port: plan.target.port, family: plan.target.family };
+
+  // One slot per connect in flight, each with its handlers made once: the hot path allocates the
+  // socket and nothing else (no closures, promises or timers per connect). A handler ignores a
+  // socket that is no longer its slot's (an event after the attempt settled).
+  const slots: Slot[] = [];
+  const freeSlots: Slot[] = [];
+  const settle = (slot: Slot) => {
+    slot.socket = undefined;
+    freeSlots.push(slot);
+    active--;
+    // After a failure Node emits the error on the next tick: relaunching from setImmediate keeps
+    // a storm of instant failures from starving timers (samples, the deadline).
+    if (errors > 0) setImmediate(launch);
+    else launch();
+  };
+  const localOf = (slot: Slot) => ({ address: slot.source ?? unspecified, port: 0 });
+  const newSlot = (): Slot => {
+    const slot: Slot = { socket: undefined, t0: 0, attempt: 0, source: undefined, onConnect, onError };
+    function onConnect(this: net.Socket) {
+      if (this !== slot.socket) return;
+      const ns = (performance.now() - slot.t0) * 1e6;
+      histogram.recordValue(ns >= 1 ? Math.round(ns) : 1);
+      if (ns > maxNs) maxNs = ns;
+      connects++;
+      if (plan.linger0) this.resetAndDestroy();
+      else this.destroy();
+      settle(slot);
+    }
+    function onError(this: net.Socket, e: NodeJS.ErrnoException) {
+      if (this !== slot.socket) return;
+      this.destroy();
+      fail(Math.abs(e.errno ?? 0), e.syscall ?? 'connect', slot.attempt, localOf(slot));
+      settle(slot);
+    }
+    slots.push(slot);
+    return slot;
+  };
+  // Timeouts by one sweep over the slots rather than a timer per socket: a timer per connect costs
+  // the loop ~10 %.
   const sweep =
     plan.timeoutMs > 0
       ? setInterval(
           () => {
             const now = performance.now();
-            for (const e of inFlight) if (now - e.t0 >= plan.timeoutMs) e.expire();
+            for (const slot of slots) {
+              if (!slot.socket || now - slot.t0 < plan.timeoutMs) continue;
+              slot.socket.destroy();
+              fail(ETIMEDOUT, 'connect', slot.attempt, localOf(slot));
+              settle(slot);
+            }
           },
           Math.max(10, Math.min(250, plan.timeoutMs / 4)),
         )
@@ -112,8 +169,8 @@ export function startNodeDriver(plan: DriverPlan): Driver {
 
   const one = (attempt: number): boolean => {
     const source = plan.sources.length > 0 ? plan.sources[(attempt - 1) % plan.sources.length] : undefined;
-    let socket: net.Socket;
     const t0 = performance.now();
+    let socket: net.Socket;
     if (viaDescriptor) {
       const prepared = prepareDescriptor(plan, source);
       if (!prepared.ok) {
@@ -121,56 +178,19 @@ export function startNodeDriver(plan: DriverPlan): Driver {
         return false;
       }
       socket = new net.Socket({ fd: prepared.fd });
-      socket.connect({ host: targetHost, port: plan.target.port });
+      socket.connect(connectOptions);
+    } else if (source !== undefined) {
+      socket = net.connect({ ...connectOptions, localAddress: source });
     } else {
-      socket = net.connect({
-        host: targetHost,
-        port: plan.target.port,
-        family: plan.target.family,
-        ...(source !== undefined ? { localAddress: source } : {}),
-      });
+      socket = net.connect(connectOptions);
     }
-    let settled = false;
-    // Timeout bookkeeping is one object in a set, removed when the attempt settles: a 'close'
-    // listener per socket cost about 10 % of the rate with --linger0.
-    const entry = plan.timeoutMs > 0 ? { t0, expire: () => {} } : undefined;
-    const settle = () => {
-      settled = true;
-      active--;
-      if (entry) inFlight.delete(entry);
-      // After a failure Node emits the error on the next tick: relaunching from setImmediate keeps
-      // a storm of instant failures from starving timers (samples, the deadline).
-      if (errors > 0) setImmediate(launch);
-      else launch();
-    };
-    socket.once('connect', () => {
-      if (settled) return;
-      const ns = (performance.now() - t0) * 1e6;
-      histogram.recordValue(Math.max(1, Math.round(ns)));
-      if (ns > maxNs) maxNs = ns;
-      connects++;
-      if (plan.linger0) socket.resetAndDestroy();
-      else socket.destroy();
-      settle();
-    });
-    socket.on('error', (e: NodeJS.ErrnoException) => {
-      if (settled) return;
-      socket.destroy();
-      fail(Math.abs(e.errno ?? 0), e.syscall ?? 'connect', attempt, {
-        address: source ?? unspecified,
-        port: 0,
-      });
-      settle();
-    });
-    if (entry) {
-      entry.expire = () => {
-        if (settled) return;
-        socket.destroy();
-        fail(ETIMEDOUT, 'connect', attempt, { address: source ?? unspecified, port: 0 });
-        settle();
-      };
-      inFlight.add(entry);
-    }
+    const slot = freeSlots.pop() ?? newSlot();
+    slot.socket = socket;
+    slot.t0 = t0;
+    slot.attempt = attempt;
+    slot.source = source;
+    socket.on('connect', slot.onConnect);
+    socket.on('error', slot.onError);
     return true;
   };
 
