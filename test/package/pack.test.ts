@@ -3,40 +3,19 @@
 // project, its dependencies fetched from the registry as a user's install would (nothing assumed in
 // this machine's npm cache), and there the prebuilt addon is what loads, through require, import, the
 // subpath, the CLI and the types. A setup that fails fails every test with its reason.
-import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-} from 'node:fs';
-import { writeFileSync } from 'node:fs';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { packCleanCopy, root, setupOrFail } from './packed.js';
 import { binding } from '../../lib/binding.js';
 import { netnsIt } from '../helpers/netns.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   version: string;
   devDependencies: Record<string, string>;
 };
-// What a clean checkout does not have: build products, installs, local output.
-const notInCheckout = new Set([
-  'node_modules',
-  'build',
-  'build-cmake',
-  'dist',
-  'prebuilds',
-  '.git',
-  'coverage',
-]);
 const libc = existsSync('/etc/alpine-release') ? 'musl' : 'glibc';
 const prebuild = `prebuilds/${process.platform}-${process.arch}/safebind.${libc}.node`;
 
@@ -44,12 +23,6 @@ let work = '';
 let app = '';
 let tarball = '';
 let entries: string[] = [];
-let setupError: unknown;
-
-/** Fails the calling test with the setup's own error, when packing or installing failed. */
-function ready(): void {
-  if (setupError !== undefined) throw setupError;
-}
 
 /** The environment of a user's shell: no addon override from the test run. */
 function userEnv(): NodeJS.ProcessEnv {
@@ -69,35 +42,12 @@ function node(script: string, type: 'commonjs' | 'module' = 'commonjs'): string 
   return run.stdout.trim();
 }
 
-beforeAll(() => {
-  try {
-    packAndInstall();
-  } catch (e) {
-    setupError = e;
-  }
-}, 600_000);
+setupOrFail(packAndInstall, 600_000);
 
 function packAndInstall(): void {
   work = mkdtempSync(join(tmpdir(), 'safebind-pack-'));
-  const src = join(work, 'src');
-  cpSync(root, src, {
-    recursive: true,
-    filter: (from) => {
-      const rel = relative(root, from);
-      const top = rel.split('/')[0] ?? '';
-      return !notInCheckout.has(top) && !rel.endsWith('.tgz') && !rel.startsWith('docs/api');
-    },
-  });
-  symlinkSync(join(root, 'node_modules'), join(src, 'node_modules'), 'dir');
   // prepack runs `npm run build:ts && npm run prebuild` in the copy, as a release would.
-  execFileSync('npm', ['pack', '--pack-destination', work], { cwd: src, env: userEnv(), stdio: 'pipe' });
-  const found = readdirSync(work).filter((f) => f.endsWith('.tgz'));
-  if (found.length !== 1) throw new Error(`npm pack made ${found.length} tarballs: ${found.join(', ')}`);
-  tarball = join(work, found[0] ?? '');
-  entries = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })
-    .split('\n')
-    .filter(Boolean)
-    .map((e) => e.replace(/^package\//, ''));
+  ({ tarball, entries } = packCleanCopy(work, userEnv()));
 
   app = join(work, 'app');
   mkdirSync(app);
@@ -125,7 +75,6 @@ afterAll(() => {
 
 describe('the packed tarball', () => {
   it('holds dist, the prebuild for this platform and the native sources for a compile fallback', () => {
-    ready();
     for (const file of [
       'package.json',
       'README.md',
@@ -149,7 +98,6 @@ describe('the packed tarball', () => {
   });
 
   it('leaves out tests, TypeScript sources, benchmarks and the build folder', () => {
-    ready();
     const unwanted = entries.filter((e) =>
       /^(test|test-d|lib|bench|build|build-cmake|scripts|docs|\.ci)\//.test(e),
     );
@@ -159,13 +107,11 @@ describe('the packed tarball', () => {
 
 describe('installed with --ignore-scripts into an empty project', () => {
   it('has no build folder, so only the prebuild can serve the addon', () => {
-    ready();
     expect(existsSync(join(app, 'node_modules', 'safebind', 'build'))).toBe(false);
     expect(existsSync(join(app, 'node_modules', 'safebind', prebuild))).toBe(true);
   });
 
   it('node-gyp-build picks the prebuild, and it loads and answers with the kernel constants', () => {
-    ready();
     const out = node(`
       const dir = require('node:path').dirname(require.resolve('safebind/package.json'));
       const path = require('node-gyp-build').path(dir);
@@ -176,7 +122,6 @@ describe('installed with --ignore-scripts into an empty project', () => {
   });
 
   it('require and import of safebind give the same exports, and the package.json subpath resolves', () => {
-    ready();
     const required = node(`console.log(JSON.stringify(Object.keys(require('safebind')).sort()))`);
     const imported = node(
       `const m = await import('safebind'); console.log(JSON.stringify(Object.keys(m).filter((k) => k !== 'default').sort()))`,
@@ -187,14 +132,12 @@ describe('installed with --ignore-scripts into an empty project', () => {
   });
 
   it('npx safebind --version prints the package version', () => {
-    ready();
     const run = inApp('npx', ['--no', '--', 'safebind', '--version']);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout.trim()).toBe(manifest.version);
   });
 
   it('TypeScript finds the types of both entry points, for ESM and CommonJS, with no extra package', () => {
-    ready();
     const body = `
       import type { PortUsage, Result } from 'safebind';
       import { registerMetrics, type MetricsOptions } from 'safebind/prometheus';
@@ -241,7 +184,6 @@ describe('installed with --ignore-scripts into an empty project', () => {
   netnsIt(
     'safebind/prometheus, through require and import, reads the socket table with the prebuilt addon',
     () => {
-      ready();
       // A listener of the child's own: safebind_sockets can only count it if the addon loaded.
       const scrape = `
         const { Registry } = PROM.default ?? PROM;
@@ -272,8 +214,6 @@ describe('installed with --ignore-scripts into an empty project', () => {
   netnsIt(
     'npx safebind doctor --json prints one host report that the prebuilt addon read',
     () => {
-      ready();
-      ready();
       const run = inApp('npx', ['--no', '--', 'safebind', 'doctor', '--json']);
       expect(run.status, run.stderr).toBe(0);
       const report = JSON.parse(run.stdout) as { addresses: Array<{ interface: string; address: string }> };

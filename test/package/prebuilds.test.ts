@@ -7,34 +7,14 @@
 //   x64 prebuild is what loads: through require, node-gyp-build and `npx safebind doctor --json`.
 // The arm64 prebuild runs its part of the suite under qemu-user: `npm run test:arm64` (.ci/arm64.sh).
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packCleanCopy, root, setupOrFail } from './packed.js';
 import { boundsProblems, compareVersions, inspectElf } from '../../scripts/elf-bounds.mjs';
 import { buildProbe, SYSROOT_GLIBC, toolchain } from '../../scripts/toolchain.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const notInCheckout = new Set([
-  'node_modules',
-  'build',
-  'build-cmake',
-  'dist',
-  'prebuilds',
-  '.git',
-  'coverage',
-]);
 const PREBUILDS = {
   x64: 'prebuilds/linux-x64/safebind.glibc.node',
   arm64: 'prebuilds/linux-arm64/safebind.glibc.node',
@@ -56,32 +36,10 @@ function cleanEnv(path = process.env.PATH ?? ''): NodeJS.ProcessEnv {
   return env;
 }
 
-beforeAll(() => {
+setupOrFail(() => {
   work = mkdtempSync(join(tmpdir(), 'safebind-prebuilds-'));
-  const src = join(work, 'src');
-  cpSync(root, src, {
-    recursive: true,
-    filter: (from) => {
-      const rel = relative(root, from);
-      const top = rel.split('/')[0] ?? '';
-      return !notInCheckout.has(top) && !rel.endsWith('.tgz') && !rel.startsWith('docs/api');
-    },
-  });
-  symlinkSync(join(root, 'node_modules'), join(src, 'node_modules'), 'dir');
   // prepack runs `npm run build:ts && npm run prebuild` in the copy: both architectures.
-  const pack = spawnSync('npm', ['pack', '--pack-destination', work], {
-    cwd: src,
-    env: cleanEnv(),
-    encoding: 'utf8',
-  });
-  if (pack.status !== 0) throw new Error(`npm pack exited ${pack.status}:\n${pack.stderr}`);
-  const found = readdirSync(work).filter((f) => f.endsWith('.tgz'));
-  expect(found).toHaveLength(1);
-  tarball = join(work, found[0] ?? '');
-  entries = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })
-    .split('\n')
-    .filter(Boolean)
-    .map((e) => e.replace(/^package\//, ''));
+  ({ tarball, entries } = packCleanCopy(work, cleanEnv()));
   unpacked = join(work, 'unpacked');
   mkdirSync(unpacked);
   execFileSync('tar', ['-xzf', tarball, '-C', unpacked, '--strip-components=1']);
