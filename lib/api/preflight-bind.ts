@@ -1,0 +1,109 @@
+// preflight's bind checks: each bind target bound for real with its options and closed at once,
+// with the warnings a passed bind can still deserve (it waited for its address, it bound only
+// thanks to freebind).
+import type { Failure } from '../diagnose/input.js';
+import { readAddresses } from '../host/index.js';
+import { formatTarget, parseHost, parseTarget, type ParsedHost } from '../sys/index.js';
+import type { Diagnosis, PreflightCheck, Protocol } from '../types.js';
+import { checkBindOptions, type BindOptions } from './bind-options.js';
+import { diagnoseFailure } from './explain.js';
+import { bindAndClose } from './safe-bind.js';
+
+export function checkFailed(kind: 'bind' | 'connect', target: string, diagnosis: Diagnosis): PreflightCheck {
+  return { kind, target, ok: false, diagnosis };
+}
+
+export function labelOf(host: string, port: number, protocol: Protocol | undefined): string {
+  return formatTarget(host, port) + (protocol === 'udp' ? '/udp' : '');
+}
+
+export async function invalid(
+  kind: 'bind' | 'connect',
+  target: string,
+  reason: string,
+  failure: Omit<Failure, 'error' | 'invalid'>,
+) {
+  return checkFailed(kind, target, await diagnoseFailure({ ...failure, error: null, invalid: reason }));
+}
+
+/** Is `host` one of this host's addresses now? undefined when the list cannot be read. */
+function isLocalAddress(host: ParsedHost): boolean | undefined {
+  const listed = readAddresses();
+  if (!listed.ok) return undefined;
+  const wanted = host.mapped ?? host.address;
+  return listed.value.some((a) => a.address === wanted);
+}
+
+function isUnspecified(host: ParsedHost): boolean {
+  return host.address === '0.0.0.0' || host.address === '::';
+}
+
+export async function checkBind(
+  target: string | BindOptions,
+  deadline: number,
+  signal: AbortSignal | undefined,
+): Promise<PreflightCheck> {
+  let opts: BindOptions;
+  let label: string;
+  if (typeof target === 'string') {
+    label = target;
+    const parsed = parseTarget(target);
+    const given = { operation: 'bind' as const, protocol: 'tcp' as const, options: {} };
+    if (!parsed.ok) return invalid('bind', label, parsed.reason, given);
+    if (parsed.value.kind === 'name') {
+      return invalid('bind', label, `${parsed.value.host} is a host name; a bind target needs an address`, {
+        ...given,
+        local: { host: parsed.value.host, port: parsed.value.port },
+      });
+    }
+    opts = { host: parsed.value.host, port: parsed.value.port };
+  } else {
+    if (typeof target !== 'object' || target === null)
+      throw new TypeError('preflight(): bind targets are strings or BindOptions');
+    opts = target;
+    label =
+      typeof target.host === 'string' && typeof target.port === 'number'
+        ? labelOf(target.host, target.port, target.protocol)
+        : String(target.host);
+  }
+  const remaining = Math.max(0, deadline - Date.now());
+  const started = Date.now();
+  // Bound and closed in one tick: concurrent preflights of the same target must not collide. Only a
+  // bind whose first attempt failed waited for its address; time alone would also count a slow machine.
+  let waitedFor = false;
+  const result = await bindAndClose(
+    { ...opts, waitForAddress: opts.waitForAddress ?? remaining, ...(signal ? { signal } : {}) },
+    () => (waitedFor = true),
+  );
+  if (!result.ok) return checkFailed('bind', label, result.diagnosis);
+  const waited = Date.now() - started;
+  result.socket.close();
+  const warnings: string[] = [];
+  if (waitedFor) {
+    warnings.push(
+      `${result.socket.host} became bindable only after ${waited} ms: start the service after the address is up ` +
+        '(systemd After=network-online.target, or keepalived notify) or keep waitForAddress',
+    );
+  }
+  const parsed = parseHost(opts.host);
+  if (
+    opts.freebind === true &&
+    parsed.ok &&
+    !isUnspecified(parsed.value) &&
+    isLocalAddress(parsed.value) === false
+  ) {
+    warnings.push(
+      `${result.socket.host} is on no interface yet: it bound only because freebind is on, and receives nothing until the address is attached`,
+    );
+  }
+  return warnings.length > 0
+    ? { kind: 'bind', target: label, ok: true, warnings }
+    : { kind: 'bind', target: label, ok: true };
+}
+/** Throws the TypeError of a bind target of the wrong shape (as safeBind would); values come later. */
+export function requireBindTarget(target: unknown): asserts target is string | BindOptions {
+  if (typeof target === 'string') return;
+  if (typeof target !== 'object' || target === null)
+    throw new TypeError('preflight(): bind targets are strings or BindOptions');
+  checkBindOptions(target, 'safeBind()');
+}
