@@ -2,7 +2,16 @@
 // bug in the caller); a bad value from configuration (an unparseable address, port 70000, an
 // impossible interface name) becomes the reason of an `invalid-address` failure. No socket is made here.
 import type { Failure } from '../diagnose/input.js';
-import { interfaceNameProblem, parseHost, parsePort, quoteValue, type ParsedHost } from '../sys/index.js';
+import {
+  interfaceNameProblem,
+  parseHost,
+  parsePort,
+  quoteValue,
+  SOCKET_OPTIONS,
+  type OptionName,
+  type ParsedHost,
+  type SocketOptions,
+} from '../sys/index.js';
 import type { Protocol } from '../types.js';
 import { requireSignal } from './abort-error.js';
 
@@ -68,16 +77,22 @@ export interface BindPlan {
   host: ParsedHost;
   port: number;
   protocol: Protocol;
-  freebind: boolean;
-  reuseAddress: boolean;
-  reusePort: boolean;
-  ipv6Only: boolean | undefined;
-  device: string | undefined;
+  /** The options set on the socket, by their name in the option table (lib/sys/options.ts). */
+  socketOptions: SocketOptions;
   waitForAddress: number;
   signal: AbortSignal | undefined;
-  /** The socket options as the diagnosis records them. */
+  /** The socket options as the diagnosis records them (reuseAddress always, as it has a default). */
   options: Failure['options'];
 }
+
+/** The socket options BindOptions exposes: names of the option table, checked by its types. */
+const BIND_SOCKET_OPTIONS = [
+  'freebind',
+  'reuseAddress',
+  'reusePort',
+  'ipv6Only',
+  'device',
+] as const satisfies readonly (keyof BindOptions & OptionName)[];
 
 export type Checked =
   | { ok: true; plan: BindPlan }
@@ -121,10 +136,9 @@ export function checkBindOptions(opts: unknown, where: string, forced?: Protocol
   if (o.protocol !== undefined && o.protocol !== 'tcp' && o.protocol !== 'udp') {
     throw new TypeError(`${where}: protocol must be 'tcp' or 'udp', got ${String(o.protocol)}`);
   }
-  for (const name of ['freebind', 'reuseAddress', 'reusePort', 'ipv6Only'] as const) {
-    optionalType(o[name], 'boolean', name, where);
+  for (const name of BIND_SOCKET_OPTIONS) {
+    optionalType(o[name], SOCKET_OPTIONS[name].type as 'boolean' | 'string', name, where);
   }
-  optionalType(o.device, 'string', 'device', where);
   requireDuration(o.waitForAddress, 'waitForAddress', where);
   requireSignal(o.signal, where);
   if (forced !== undefined && o.protocol !== undefined && o.protocol !== forced) {
@@ -132,13 +146,20 @@ export function checkBindOptions(opts: unknown, where: string, forced?: Protocol
   }
 
   const protocol: Protocol = forced ?? (o.protocol as Protocol | undefined) ?? 'tcp';
+  const asked = o as Pick<BindOptions, (typeof BIND_SOCKET_OPTIONS)[number]>;
+  const reuseAddress = asked.reuseAddress ?? protocol === 'tcp';
   const options: Failure['options'] = {};
-  const reuseAddress = (o.reuseAddress as boolean | undefined) ?? protocol === 'tcp';
-  if (o.freebind !== undefined) options.freebind = o.freebind as boolean;
-  options.reuseAddress = reuseAddress;
-  if (o.reusePort !== undefined) options.reusePort = o.reusePort as boolean;
-  if (o.ipv6Only !== undefined) options.ipv6Only = o.ipv6Only as boolean;
-  if (o.device !== undefined) options.device = o.device as string;
+  for (const name of BIND_SOCKET_OPTIONS) {
+    const value = name === 'reuseAddress' ? reuseAddress : asked[name];
+    if (value !== undefined) options[name] = value as never;
+  }
+  // Set on the socket: what was asked for, where "off" is the kernel's default and needs no call.
+  const socketOptions: SocketOptions = {};
+  if (reuseAddress) socketOptions.reuseAddress = true;
+  if (asked.reusePort === true) socketOptions.reusePort = true;
+  if (asked.ipv6Only !== undefined) socketOptions.ipv6Only = asked.ipv6Only;
+  if (asked.freebind === true) socketOptions.freebind = true;
+  if (asked.device !== undefined) socketOptions.device = asked.device;
   const given = { operation: 'bind' as const, protocol, local: { host: o.host, port: o.port }, options };
 
   const host = parseHost(o.host);
@@ -155,11 +176,7 @@ export function checkBindOptions(opts: unknown, where: string, forced?: Protocol
       host: host.value,
       port: port.value,
       protocol,
-      freebind: o.freebind === true,
-      reuseAddress,
-      reusePort: o.reusePort === true,
-      ipv6Only: o.ipv6Only as boolean | undefined,
-      device,
+      socketOptions,
       waitForAddress: (o.waitForAddress as number | undefined) ?? 0,
       signal: o.signal as AbortSignal | undefined,
       options,

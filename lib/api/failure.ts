@@ -26,7 +26,20 @@ export interface ExplainContext {
    */
   operation?: 'bind' | 'listen' | 'connect';
   /** Socket options that were in force, as the diagnosis weighs them (`freebind`, `device`, …). */
-  options?: Failure['options'];
+  options?: {
+    /** IP_FREEBIND (IPPROTO_IP) / IPV6_FREEBIND (IPPROTO_IPV6) was set: the address need not be local. */
+    freebind?: boolean;
+    /** SO_REUSEADDR (SOL_SOCKET) was set: TIME_WAIT holders of the port do not block the bind. */
+    reuseAddress?: boolean;
+    /** SO_REUSEPORT (SOL_SOCKET) was set. */
+    reusePort?: boolean;
+    /** IPV6_V6ONLY (IPPROTO_IPV6) as set; unset means the system default (net.ipv6.bindv6only). */
+    ipv6Only?: boolean;
+    /** SO_BINDTODEVICE (SOL_SOCKET): the interface the socket was bound to. */
+    device?: string;
+    /** IP_BIND_ADDRESS_NO_PORT (IPPROTO_IP) was set on the source of a connect. */
+    bindAddressNoPort?: boolean;
+  };
 }
 
 /**

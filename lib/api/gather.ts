@@ -13,7 +13,7 @@ import {
   readNetSysctls,
   readPortUsage,
 } from '../host/index.js';
-import { bind, closeSocket, openSocket, parseHost } from '../sys/index.js';
+import { closeSocket, openSocket, parseHost } from '../sys/index.js';
 
 /** CAP_NET_BIND_SERVICE is bit 10 of the capability sets (linux/capability.h). */
 const CAP_NET_BIND_SERVICE_BIT = 10n;
@@ -36,19 +36,19 @@ function probeBind(failure: Failure): HostSnapshot['rebind'] {
   if (!local) return undefined;
   const parsed = parseHost(local.host);
   if (!parsed.ok) return undefined;
-  const opened = openSocket(parsed.value.family, failure.protocol);
-  if (!opened.ok) return { ok: false, code: opened.error.code };
-  try {
-    const bound = bind(opened.value, {
+  const opened = openSocket({
+    family: parsed.value.family,
+    protocol: failure.protocol,
+    bind: {
       address: parsed.value.address,
       port: 0,
       family: parsed.value.family,
       scopeId: local.scopeId ?? parsed.value.scopeId,
-    });
-    return bound.ok ? { ok: true } : { ok: false, code: bound.error.code };
-  } finally {
-    closeSocket(opened.value);
-  }
+    },
+  });
+  if (!opened.ok) return { ok: false, code: opened.error.code };
+  closeSocket(opened.value);
+  return { ok: true };
 }
 
 /** How many distinct local ports of the ephemeral range are bound (for bind(…, 0) EADDRINUSE). */

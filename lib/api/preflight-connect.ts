@@ -5,7 +5,6 @@ import { constants as osConstants } from 'node:os';
 import type { Failure } from '../diagnose/input.js';
 import { lookupRoute, readPortUsage } from '../host/index.js';
 import {
-  bind,
   closeSocket,
   formatHost,
   formatTarget,
@@ -14,7 +13,6 @@ import {
   parseDestinationPort,
   parseHost,
   parseTarget,
-  setBindAddressNoPort,
   socketError,
   sockAddr,
   type ParsedHost,
@@ -57,15 +55,15 @@ function predicted(plan: ConnectPlan, error: SocketError): Failure {
 
 /** Binds the source address the way a connect would (no port yet), and closes it again. */
 function checkSource(plan: ConnectPlan, source: ParsedHost): SocketError | undefined {
-  const opened = openSocket(source.family, plan.protocol);
+  const opened = openSocket({
+    family: source.family,
+    protocol: plan.protocol,
+    options: plan.protocol === 'tcp' ? { bindAddressNoPort: true } : {},
+    bind: sockAddr(source, 0),
+  });
   if (!opened.ok) return opened.error;
-  try {
-    if (plan.protocol === 'tcp') setBindAddressNoPort(opened.value, true);
-    const bound = bind(opened.value, sockAddr(source, 0));
-    return bound.ok ? undefined : bound.error;
-  } finally {
-    closeSocket(opened.value);
-  }
+  closeSocket(opened.value);
+  return undefined;
 }
 
 /** Throws the TypeError of a connect target of the wrong shape; its values are checked later. */

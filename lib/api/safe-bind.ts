@@ -2,19 +2,7 @@
 // `server.listen({ fd })` or dgram `bind({ fd })` — or the failure with its diagnosis. Optionally
 // waits for the address to become bindable.
 import { constants as osConstants } from 'node:os';
-import {
-  bind,
-  closeSocket,
-  formatHost,
-  localAddress,
-  openSocket,
-  setDevice,
-  setFreebind,
-  setIpv6Only,
-  setReuseAddress,
-  setReusePort,
-  sockAddr,
-} from '../sys/index.js';
+import { closeSocket, formatHost, localAddress, openSocket, sockAddr } from '../sys/index.js';
 import type { Family, Protocol, Result, SocketError } from '../types.js';
 import { AbortError } from './abort-error.js';
 import { bindFailure, checkBindOptions, type BindOptions, type BindPlan } from './bind-options.js';
@@ -88,24 +76,14 @@ function boundSocket(fd: number, plan: BindPlan, port: number): BoundSocket {
 
 /** Sets each option the plan asks for, then binds; nothing is left open when a step fails. */
 export function bindOnce(plan: BindPlan): Result<BoundSocket> {
-  const opened = openSocket(plan.host.family, plan.protocol);
+  const opened = openSocket({
+    family: plan.host.family,
+    protocol: plan.protocol,
+    options: plan.socketOptions,
+    bind: sockAddr(plan.host, plan.port),
+  });
   if (!opened.ok) return opened;
   const fd = opened.value;
-  const steps: Array<() => Result<void>> = [];
-  if (plan.reuseAddress) steps.push(() => setReuseAddress(fd, true));
-  if (plan.reusePort) steps.push(() => setReusePort(fd, true));
-  const { ipv6Only, device } = plan;
-  if (ipv6Only !== undefined && plan.host.family === 6) steps.push(() => setIpv6Only(fd, ipv6Only));
-  if (plan.freebind) steps.push(() => setFreebind(fd, plan.host.family, true));
-  if (device !== undefined) steps.push(() => setDevice(fd, device));
-  steps.push(() => bind(fd, sockAddr(plan.host, plan.port)));
-  for (const step of steps) {
-    const done = step();
-    if (!done.ok) {
-      closeSocket(fd);
-      return done;
-    }
-  }
   let port = plan.port;
   if (port === 0) {
     const local = localAddress(fd);

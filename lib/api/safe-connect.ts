@@ -6,7 +6,6 @@ import net from 'node:net';
 import { constants as osConstants } from 'node:os';
 import type { Failure } from '../diagnose/input.js';
 import {
-  bind,
   closeSocket,
   formatHost,
   openSocket,
@@ -14,11 +13,10 @@ import {
   parseDestinationPort,
   parseHost,
   parsePort,
-  setBindAddressNoPort,
-  setFreebind,
   socketError,
   sockAddr,
   type ParsedHost,
+  type SocketOptions,
 } from '../sys/index.js';
 import type { Result, SocketError } from '../types.js';
 import { AbortError, requireSignal } from './abort-error.js';
@@ -142,24 +140,16 @@ function failureOf(plan: ConnectPlan | undefined, opts: ConnectOptions): Omit<Fa
 /** Opens the socket, sets its options and binds the source; the fd is closed on any failure. */
 function prepare(plan: ConnectPlan): Result<number> {
   const family = plan.remote.family;
-  const opened = openSocket(family, 'tcp');
-  if (!opened.ok) return opened;
-  const fd = opened.value;
-  const steps: Array<() => Result<void>> = [];
-  if (plan.freebind) steps.push(() => setFreebind(fd, family, true));
-  if (plan.local !== undefined || plan.localPort > 0) {
-    if (plan.bindAddressNoPort && plan.localPort === 0) steps.push(() => setBindAddressNoPort(fd, true));
-    const source = plan.local ?? unspecified(family);
-    steps.push(() => bind(fd, sockAddr(source, plan.localPort)));
-  }
-  for (const step of steps) {
-    const done = step();
-    if (!done.ok) {
-      closeSocket(fd);
-      return done;
-    }
-  }
-  return { ok: true, value: fd };
+  const options: SocketOptions = {};
+  if (plan.freebind) options.freebind = true;
+  const binds = plan.local !== undefined || plan.localPort > 0;
+  if (binds && plan.bindAddressNoPort && plan.localPort === 0) options.bindAddressNoPort = true;
+  return openSocket({
+    family,
+    protocol: 'tcp',
+    options,
+    ...(binds ? { bind: sockAddr(plan.local ?? unspecified(family), plan.localPort) } : {}),
+  });
 }
 
 /**

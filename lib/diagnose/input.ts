@@ -1,6 +1,7 @@
 // What diagnose decides from: the failure as it happened, and a snapshot of the host read right
 // after it. Both are plain data so the diagnose layer stays pure and is unit-tested with literals.
 import type { NetSysctls, PortHolder, RouteLookup } from '../host/types.js';
+import type { SocketOptions } from '../sys/options.js';
 import type { Address, Family, PortUsage, Protocol, SocketError } from '../types.js';
 
 export interface FailureEndpoint {
@@ -23,20 +24,12 @@ export interface Failure {
   local?: FailureEndpoint;
   /** The destination of a connect. */
   remote?: FailureEndpoint;
-  options: {
-    /** IP_FREEBIND (IPPROTO_IP) / IPV6_FREEBIND (IPPROTO_IPV6) was set: the address need not be local. */
-    freebind?: boolean;
-    /** SO_REUSEADDR (SOL_SOCKET) was set: TIME_WAIT holders of the port do not block the bind. */
-    reuseAddress?: boolean;
-    /** SO_REUSEPORT (SOL_SOCKET) was set. */
-    reusePort?: boolean;
-    /** IPV6_V6ONLY (IPPROTO_IPV6) as set; unset means the system default (net.ipv6.bindv6only). */
-    ipv6Only?: boolean;
-    /** SO_BINDTODEVICE (SOL_SOCKET): the interface the socket was bound to. */
-    device?: string;
-    /** IP_BIND_ADDRESS_NO_PORT (IPPROTO_IP) was set on the source of a connect. */
-    bindAddressNoPort?: boolean;
-  };
+  /**
+   * The socket options that were set, by their name in the one option table (lib/sys/options.ts,
+   * where each is documented). reuseAddress is recorded even when off; ipv6Only unset means the
+   * system default (net.ipv6.bindv6only).
+   */
+  options: SocketOptions;
   /** Why the input is not a usable address or port, when it is not. */
   invalid?: string;
 }

@@ -1,43 +1,12 @@
-// Typed socket operations: open, bind, listen, non-blocking connect, SO_ERROR, getsockname,
+// Typed socket operations: socket(2), bind, listen, non-blocking connect, SO_ERROR, getsockname,
 // getpeername, close. One addon call each, errno returned as a failed Result. Descriptors are
 // SOCK_CLOEXEC | SOCK_NONBLOCK, ready for `server.listen({ fd })`, `net.Socket({ fd })`, dgram `bind({ fd })`.
-import { isIP } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import type { NativeBinding, NativeSockAddr } from '../binding.js';
 import type { Family, Protocol, Result, SocketError } from '../types.js';
 import type { SockAddr } from './address.js';
+import { requireFamily, requireFd, requireSockAddr } from './checks.js';
 import { failure, native, socketError, type ErrorTarget } from './errors.js';
-
-/** Throws a TypeError unless `fd` can be a descriptor: a wrong type is a bug, not a runtime failure. */
-export function requireFd(fd: unknown): asserts fd is number {
-  if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
-    throw new TypeError(`safebind: fd must be a non-negative integer, got ${String(fd)}`);
-  }
-}
-
-/** Throws a TypeError unless `family` is 4 or 6. */
-export function requireFamily(family: unknown): asserts family is Family {
-  if (family !== 4 && family !== 6)
-    throw new TypeError(`safebind: family must be 4 or 6, got ${String(family)}`);
-}
-
-function requireSockAddr(addr: SockAddr): void {
-  if (typeof addr !== 'object' || addr === null)
-    throw new TypeError('safebind: expected { address, port, family }');
-  requireFamily(addr.family);
-  if (typeof addr.address !== 'string' || isIP(addr.address) !== addr.family) {
-    // The addon would answer EINVAL, indistinguishable from the kernel's: refuse it here instead.
-    throw new TypeError(
-      `safebind: ${JSON.stringify(addr.address)} is not an IPv${addr.family} address; parse it with parseHost() first`,
-    );
-  }
-  if (!Number.isInteger(addr.port) || addr.port < 0 || addr.port > 65535) {
-    throw new TypeError(`safebind: port must be an integer 0-65535, got ${String(addr.port)}`);
-  }
-  if (addr.scopeId !== undefined && (!Number.isInteger(addr.scopeId) || addr.scopeId < 0)) {
-    throw new TypeError(`safebind: scopeId must be a non-negative integer, got ${String(addr.scopeId)}`);
-  }
-}
 
 function toNative(b: NativeBinding, addr: SockAddr): NativeSockAddr {
   return {
@@ -63,11 +32,11 @@ function target(addr: SockAddr): ErrorTarget {
 }
 
 /**
- * socket(2): a new TCP (SOCK_STREAM) or UDP (SOCK_DGRAM) socket of the family, always
+ * socket(2) alone: a new TCP (SOCK_STREAM) or UDP (SOCK_DGRAM) socket of the family, always
  * SOCK_CLOEXEC | SOCK_NONBLOCK. The caller owns the descriptor: close it with closeSocket(), or hand
- * it to Node, which then owns it.
+ * it to Node, which then owns it. Use openSocket() (recipe.ts) for a socket with options or a bind.
  */
-export function openSocket(family: Family, protocol: Protocol): Result<number> {
+export function newSocket(family: Family, protocol: Protocol): Result<number> {
   requireFamily(family);
   if (protocol !== 'tcp' && protocol !== 'udp') {
     throw new TypeError(`safebind: protocol must be 'tcp' or 'udp', got ${String(protocol)}`);

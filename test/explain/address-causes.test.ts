@@ -4,14 +4,14 @@
 import net from 'node:net';
 import { describe, expect } from 'vitest';
 import { explain } from '../../lib/index.js';
-import { bind, closeSocket, openSocket } from '../../lib/sys/index.js';
+import { bind, closeSocket, newSocket } from '../../lib/sys/index.js';
 import type { SocketError } from '../../lib/types.js';
 import { netnsIt, vethToPeerOwning } from '../helpers/netns.js';
 import { commands, dgramBindError, ipFlags, listenError, options, sleep, vethPair } from './helpers.js';
 
 /** A bind through lib/sys that must fail; returns its SocketError. */
 function sysBindError(family: 4 | 6, address: string, port: number, scopeId?: number): SocketError {
-  const fd = openSocket(family, 'tcp');
+  const fd = newSocket(family, 'tcp');
   if (!fd.ok) throw new Error(fd.error.message);
   try {
     const r = bind(fd.value, { address, port, family, ...(scopeId !== undefined ? { scopeId } : {}) });

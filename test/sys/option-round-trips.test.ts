@@ -15,7 +15,7 @@ import {
   ipv6Only,
   linger,
   localPortRange,
-  openSocket,
+  newSocket,
   reuseAddress,
   reusePort,
   setBindAddressNoPort,
@@ -45,7 +45,7 @@ function kernelAtLeast(major: number, minor: number): boolean {
 
 const open: number[] = [];
 function socket(family: Family, protocol: 'tcp' | 'udp' = 'tcp'): number {
-  const fd = value(openSocket(family, protocol));
+  const fd = value(newSocket(family, protocol));
   open.push(fd);
   return fd;
 }

@@ -9,7 +9,7 @@ const sys = await import('../../lib/sys/index.js');
 describe('an addon that cannot be loaded', () => {
   it('turns every call into a typed ENOTSUP failure that names the path tried', () => {
     const results = [
-      sys.openSocket(4, 'tcp'),
+      sys.newSocket(4, 'tcp'),
       sys.bind(3, { address: '127.0.0.1', port: 80, family: 4 }),
       sys.setFreebind(3, 6, true),
       sys.reuseAddress(3),
@@ -37,6 +37,6 @@ describe('an addon that cannot be loaded', () => {
   });
 
   it('still throws TypeError for programmer errors, before looking for the addon', () => {
-    expect(() => sys.openSocket(5 as 4, 'tcp')).toThrow(TypeError);
+    expect(() => sys.newSocket(5 as 4, 'tcp')).toThrow(TypeError);
   });
 });
