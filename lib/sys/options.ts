@@ -10,14 +10,8 @@ import { failure, native } from './errors.js';
 import { requireFamily, requireFd } from './checks.js';
 
 type Level = 'SOL_SOCKET' | 'IPPROTO_IP' | 'IPPROTO_IPV6';
-type Constant =
-  | 'SO_REUSEADDR'
-  | 'SO_REUSEPORT'
-  | 'IP_FREEBIND'
-  | 'IP_TRANSPARENT'
-  | 'IP_BIND_ADDRESS_NO_PORT'
-  | 'IPV6_FREEBIND'
-  | 'IPV6_V6ONLY';
+/** An option constant the addon exports (native/binding.cc Constants). */
+type Constant = Extract<keyof NativeBinding['constants'], `SO_${string}` | `IP_${string}` | `IPV6_${string}`>;
 
 /** What the table knows of one option: how to set it, how to read it back, what a value must be. */
 export interface OptionSpec<T> {
