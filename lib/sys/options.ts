@@ -51,6 +51,23 @@ function flag(level: Level, constant: Constant): OptionSpec<boolean> {
   };
 }
 
+/** A non-negative int option at (level, constant). */
+function int(level: Level, constant: Constant): OptionSpec<number> {
+  return {
+    constant,
+    type: 'number',
+    check(value) {
+      if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 0x7fffffff)
+        throw new TypeError(`safebind: ${constant} must be a non-negative integer, got ${String(value)}`);
+    },
+    set: (b, fd, _family, value) => b.setIntOption(fd, b.constants[level], b.constants[constant], value),
+    get(b, fd) {
+      const rc = b.getIntOption(fd, b.constants[level], b.constants[constant]);
+      return rc < 0 ? rc : { value: rc };
+    },
+  };
+}
+
 /**
  * One meaning, one constant per family. The IPv6 socket falls back to the IPv4 constant where the
  * kernel answers ENOPROTOOPT (IPV6_FREEBIND arrived in 4.15; IP_FREEBIND was honoured for IPv6 before).
@@ -93,6 +110,11 @@ export const SOCKET_OPTIONS = {
    * before bind. socket(7).
    */
   reusePort: flag('SOL_SOCKET', 'SO_REUSEPORT'),
+  /**
+   * SO_RCVBUF. The receive buffer in bytes: the kernel doubles the value asked (for its bookkeeping)
+   * and caps it at net.core.rmem_max. A UDP server that drops bursts wants a larger one. socket(7).
+   */
+  recvBufferSize: int('SOL_SOCKET', 'SO_RCVBUF'),
 
   // --- IPPROTO_IPV6 -------------------------------------------------------------------------------
 

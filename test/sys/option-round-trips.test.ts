@@ -147,6 +147,7 @@ describe.each([4, 6] as const)('socket options round-trip on IPv%i sockets', (fa
 const ROUND_TRIPS: { [K in OptionName]?: [set: OptionValue<K>, readBack?: OptionValue<K>] } = {
   reuseAddress: [true],
   bindAddressNoPort: [true],
+  recvBufferSize: [4096, 8192],
 };
 
 describe.each([4, 6] as const)('the option table round-trips on IPv%i sockets', (family) => {
