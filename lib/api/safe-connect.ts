@@ -93,7 +93,8 @@ function requireType(value: unknown, type: 'string' | 'number' | 'boolean', name
 }
 
 function unspecified(family: 4 | 6): ParsedHost {
-  return { address: family === 4 ? '0.0.0.0' : '::', family, linkLocal: false };
+  const address = family === 4 ? '0.0.0.0' : '::';
+  return { address, family, linkLocal: false, ip: { family, bytes: new Uint8Array(family === 4 ? 4 : 16) } };
 }
 
 /** The destination as an IP address: a literal as is, a host name through dns.lookup. */

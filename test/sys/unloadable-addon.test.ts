@@ -1,6 +1,7 @@
 // When the addon cannot be loaded, every lib/sys call returns the ENOTSUP failure with the loader's
 // reason (the api layer's `unsupported-platform`), and parsing still works without it.
 import { describe, expect, it } from 'vitest';
+import { parseIp } from '../../lib/model/index.js';
 
 // Set before anything loads the addon: this file runs in its own process (pool 'forks', isolate).
 process.env.SAFEBIND_ADDON = '/nonexistent/safebind.node';
@@ -31,7 +32,7 @@ describe('an addon that cannot be loaded', () => {
   it('still parses, keeping a named scope it cannot resolve', () => {
     expect(sys.parseHost('fe80::1%eth0')).toEqual({
       ok: true,
-      value: { address: 'fe80::1', family: 6, interface: 'eth0', linkLocal: true },
+      value: { address: 'fe80::1', family: 6, interface: 'eth0', linkLocal: true, ip: parseIp('fe80::1') },
     });
     expect(sys.parseTarget('[fd00::1]:443').ok).toBe(true);
   });
