@@ -9,6 +9,7 @@ import {
   quoteValue,
   SOCKET_OPTIONS,
   type OptionName,
+  type Parsed,
   type ParsedHost,
   type SocketOptions,
 } from '../sys/index.js';
@@ -122,9 +123,15 @@ export function deviceNameProblem(name: string): string | undefined {
 
 /**
  * Checks and parses BindOptions. `forced` is the protocol a server imposes (safeListen on a
- * net.Server is TCP, on a dgram.Socket UDP).
+ * net.Server is TCP, on a dgram.Socket UDP). `parsedHost` is `host` already parsed at the edge (a
+ * preflight target): it is used as is, not parsed again.
  */
-export function checkBindOptions(opts: unknown, where: string, forced?: Protocol): Checked {
+export function checkBindOptions(
+  opts: unknown,
+  where: string,
+  forced?: Protocol,
+  parsedHost?: ParsedHost,
+): Checked {
   if (typeof opts !== 'object' || opts === null) throw new TypeError(`${where} takes { host, port, … }`);
   const o = opts as Record<string, unknown>;
   if (typeof o.host !== 'string') {
@@ -162,7 +169,7 @@ export function checkBindOptions(opts: unknown, where: string, forced?: Protocol
   if (asked.device !== undefined) socketOptions.device = asked.device;
   const given = { operation: 'bind' as const, protocol, local: { host: o.host, port: o.port }, options };
 
-  const host = parseHost(o.host);
+  const host: Parsed<ParsedHost> = parsedHost ? { ok: true, value: parsedHost } : parseHost(o.host);
   if (!host.ok) return { ok: false, reason: host.reason, failure: given };
   const port = parsePort(o.port);
   if (!port.ok) return { ok: false, reason: port.reason, failure: given };
@@ -193,5 +200,6 @@ export function bindFailure(plan: BindPlan, operation: 'bind' | 'listen' = 'bind
   };
   if (plan.host.scopeId !== undefined) local.scopeId = plan.host.scopeId;
   if (plan.host.interface !== undefined) local.interface = plan.host.interface;
+  local.ip = plan.host.ip;
   return { operation, protocol: plan.protocol, local, options: plan.options };
 }

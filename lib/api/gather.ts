@@ -13,7 +13,8 @@ import {
   readNetSysctls,
   readPortUsage,
 } from '../host/index.js';
-import { closeSocket, openSocket, parseHost } from '../sys/index.js';
+import { formatIp } from '../model/index.js';
+import { closeSocket, openSocket, parseHost, sockAddr, type SockAddr } from '../sys/index.js';
 
 /** CAP_NET_BIND_SERVICE is bit 10 of the capability sets (linux/capability.h). */
 const CAP_NET_BIND_SERVICE_BIT = 10n;
@@ -34,18 +35,20 @@ function readPrivileges(): HostSnapshot['privileges'] {
 function probeBind(failure: Failure): HostSnapshot['rebind'] {
   const local = failure.local;
   if (!local) return undefined;
-  const parsed = parseHost(local.host);
-  if (!parsed.ok) return undefined;
-  const opened = openSocket({
-    family: parsed.value.family,
-    protocol: failure.protocol,
-    bind: {
-      address: parsed.value.address,
-      port: 0,
-      family: parsed.value.family,
-      scopeId: local.scopeId ?? parsed.value.scopeId,
-    },
-  });
+  let addr: SockAddr;
+  if (local.ip !== undefined) {
+    // Parsed where it entered: its bytes are printed, not parsed again.
+    addr = { address: formatIp(local.ip), port: 0, family: local.ip.family };
+    if (local.scopeId !== undefined) addr.scopeId = local.scopeId;
+  } else {
+    const parsed = parseHost(local.host);
+    if (!parsed.ok) return undefined;
+    addr = {
+      ...sockAddr(parsed.value, 0),
+      ...(local.scopeId !== undefined ? { scopeId: local.scopeId } : {}),
+    };
+  }
+  const opened = openSocket({ family: addr.family, protocol: failure.protocol, bind: addr });
   if (!opened.ok) return { ok: false, code: opened.error.code };
   closeSocket(opened.value);
   return { ok: true };

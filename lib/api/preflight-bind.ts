@@ -3,11 +3,13 @@
 // thanks to freebind).
 import type { Failure } from '../diagnose/input.js';
 import { readAddresses } from '../host/index.js';
-import { formatTarget, parseHost, parseTarget, type ParsedHost } from '../sys/index.js';
+import { formatTarget, parseTarget, type ParsedHost } from '../sys/index.js';
 import type { Diagnosis, PreflightCheck, Protocol } from '../types.js';
 import { checkBindOptions, type BindOptions } from './bind-options.js';
 import { diagnoseFailure } from './explain.js';
-import { bindAndClose } from './safe-bind.js';
+import { bindPlan } from './safe-bind.js';
+import { AbortError } from './abort-error.js';
+import { invalidInput } from './failed.js';
 
 export function checkFailed(kind: 'bind' | 'connect', target: string, diagnosis: Diagnosis): PreflightCheck {
   return { kind, target, ok: false, diagnosis };
@@ -45,6 +47,7 @@ export async function checkBind(
 ): Promise<PreflightCheck> {
   let opts: BindOptions;
   let label: string;
+  let parsedHost: ParsedHost | undefined;
   if (typeof target === 'string') {
     label = target;
     const parsed = parseTarget(target);
@@ -57,6 +60,7 @@ export async function checkBind(
       });
     }
     opts = { host: parsed.value.host, port: parsed.value.port };
+    parsedHost = parsed.value.address;
   } else {
     if (typeof target !== 'object' || target === null)
       throw new TypeError('preflight(): bind targets are strings or BindOptions');
@@ -71,10 +75,14 @@ export async function checkBind(
   // Bound and closed in one tick: concurrent preflights of the same target must not collide. Only a
   // bind whose first attempt failed waited for its address; time alone would also count a slow machine.
   let waitedFor = false;
-  const result = await bindAndClose(
-    { ...opts, waitForAddress: opts.waitForAddress ?? remaining, ...(signal ? { signal } : {}) },
-    () => (waitedFor = true),
-  );
+  const full = { ...opts, waitForAddress: opts.waitForAddress ?? remaining, ...(signal ? { signal } : {}) };
+  // The target's host, parsed above, goes down as is: checkBindOptions does not parse it again.
+  const checked = checkBindOptions(full, 'safeBind()', undefined, parsedHost);
+  if (!checked.ok) {
+    if (signal?.aborted) throw new AbortError(signal);
+    return checkFailed('bind', label, (await invalidInput(checked.reason, checked.failure)).diagnosis);
+  }
+  const result = await bindPlan(checked.plan, { closeAtOnce: true, onWait: () => (waitedFor = true) });
   if (!result.ok) return checkFailed('bind', label, result.diagnosis);
   const waited = Date.now() - started;
   result.socket.close();
@@ -85,13 +93,8 @@ export async function checkBind(
         '(systemd After=network-online.target, or keepalived notify) or keep waitForAddress',
     );
   }
-  const parsed = parseHost(opts.host);
-  if (
-    opts.freebind === true &&
-    parsed.ok &&
-    !isUnspecified(parsed.value) &&
-    isLocalAddress(parsed.value) === false
-  ) {
+  const host = checked.plan.host;
+  if (opts.freebind === true && !isUnspecified(host) && isLocalAddress(host) === false) {
     warnings.push(
       `${result.socket.host} is on no interface yet: it bound only because freebind is on, and receives nothing until the address is attached`,
     );

@@ -154,15 +154,6 @@ export async function safeBind(opts: BindOptions): Promise<BindResult> {
   return checkAndBind(opts, {});
 }
 
-/**
- * safeBind for a check (preflight): the same options, causes and waiting, but the socket is closed
- * the moment the bind succeeds, so concurrent checks of one target never see each other. `onWait`
- * is called when the first attempt failed and the wait for the address begins.
- */
-export function bindAndClose(opts: BindOptions, onWait?: () => void): Promise<BindResult> {
-  return checkAndBind(opts, { closeAtOnce: true, ...(onWait ? { onWait } : {}) });
-}
-
 async function checkAndBind(
   opts: BindOptions,
   how: { closeAtOnce?: boolean; onWait?: () => void },

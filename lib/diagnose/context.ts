@@ -71,8 +71,9 @@ function interfaceByIndex(addresses: readonly Address[], ifindex: number): strin
 type GivenEndpoint = Omit<FailureEndpoint, 'port'> & { port?: number | undefined };
 
 function endpoint(given: GivenEndpoint, hostIps: readonly HostIp[], addresses: readonly Address[]): Endpoint {
-  const ip = parseIp(given.host);
-  const host = splitZone(given.host).host;
+  // Text is parsed only when the endpoint arrived as text (explain() of a Node error).
+  const ip = given.ip ?? parseIp(given.host);
+  const host = given.ip !== undefined ? given.host : splitZone(given.host).host;
   const zoneText = given.interface ?? ip?.zone;
   const index = zoneIndex(zoneText);
   const scopeId = given.scopeId ?? index;

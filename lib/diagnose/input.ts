@@ -1,6 +1,7 @@
 // What diagnose decides from: the failure as it happened, and a snapshot of the host read right
 // after it. Both are plain data so the diagnose layer stays pure and is unit-tested with literals.
 import type { NetSysctls, PortHolder, RouteLookup } from '../host/types.js';
+import type { Ip } from '../model/ip.js';
 import type { SocketOptions } from '../sys/options.js';
 import type { Address, Family, PortUsage, Protocol, SocketError } from '../types.js';
 
@@ -12,6 +13,11 @@ export interface FailureEndpoint {
   scopeId?: number;
   /** The interface named after '%' in fe80::1%eth0. */
   interface?: string;
+  /**
+   * The address as parsed where it entered (lib/model bytes, no zone): given, the diagnosis uses it
+   * and never parses `host` again. Absent when the endpoint arrived as text (a Node error's address).
+   */
+  ip?: Ip;
 }
 
 export interface Failure {
