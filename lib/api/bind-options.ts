@@ -1,7 +1,7 @@
 // Checks the options of safeBind and safeListen as they arrive: a wrong type throws a TypeError (a
 // bug in the caller); a bad value from configuration (an unparseable address, port 70000, an
 // impossible interface name) becomes the reason of an `invalid-address` failure. No socket is made here.
-import type { Failure } from '../diagnose/input.js';
+import type { Attempt } from '../diagnose/input.js';
 import {
   interfaceNameProblem,
   parseHost,
@@ -83,7 +83,7 @@ export interface BindPlan {
   waitForAddress: number;
   signal: AbortSignal | undefined;
   /** The socket options as the diagnosis records them (reuseAddress always, as it has a default). */
-  options: Failure['options'];
+  options: Attempt['options'];
 }
 
 /** The socket options BindOptions exposes: names of the option table, checked by its types. */
@@ -97,7 +97,7 @@ const BIND_SOCKET_OPTIONS = [
 
 export type Checked =
   | { ok: true; plan: BindPlan }
-  | { ok: false; reason: string; failure: Omit<Failure, 'error' | 'invalid'> };
+  | { ok: false; reason: string; failure: Omit<Attempt, 'error' | 'invalid'> };
 
 function optionalType(value: unknown, type: 'boolean' | 'string' | 'number', name: string, where: string) {
   if (value !== undefined && typeof value !== type) {
@@ -155,7 +155,7 @@ export function checkBindOptions(
   const protocol: Protocol = forced ?? (o.protocol as Protocol | undefined) ?? 'tcp';
   const asked = o as Pick<BindOptions, (typeof BIND_SOCKET_OPTIONS)[number]>;
   const reuseAddress = asked.reuseAddress ?? protocol === 'tcp';
-  const options: Failure['options'] = {};
+  const options: Attempt['options'] = {};
   for (const name of BIND_SOCKET_OPTIONS) {
     const value = name === 'reuseAddress' ? reuseAddress : asked[name];
     if (value !== undefined) options[name] = value as never;
@@ -191,9 +191,9 @@ export function checkBindOptions(
   };
 }
 
-/** The Failure of a bind made with this plan (the diagnosis's view of what was attempted). */
-export function bindFailure(plan: BindPlan, operation: 'bind' | 'listen' = 'bind'): Omit<Failure, 'error'> {
-  const local: NonNullable<Failure['local']> = {
+/** The Attempt of a bind made with this plan (the diagnosis's view of what was attempted). */
+export function bindFailure(plan: BindPlan, operation: 'bind' | 'listen' = 'bind'): Omit<Attempt, 'error'> {
+  const local: NonNullable<Attempt['local']> = {
     host: plan.host.address,
     port: plan.port,
     family: plan.host.family,

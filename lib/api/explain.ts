@@ -2,7 +2,7 @@
 // from Node's errors (net, http, dgram) — with the evidence read from this host at the moment of
 // the call.
 import { diagnose } from '../diagnose/index.js';
-import type { Failure } from '../diagnose/input.js';
+import type { Attempt } from '../diagnose/input.js';
 import { printable, printableDeep } from '../diagnose/shell.js';
 import type { Diagnosis, SocketError } from '../types.js';
 import { checkExplainContext, toFailure, toSocketError, type ExplainContext } from './failure.js';
@@ -15,7 +15,7 @@ export type { ExplainContext } from './failure.js';
  * text a person reads (summary, details, remediation) has the control characters of host-supplied
  * names escaped, wherever the caller prints it; `evidence` keeps the names exactly as read.
  */
-export async function diagnoseFailure(failure: Failure): Promise<Diagnosis> {
+export async function diagnoseFailure(failure: Attempt): Promise<Diagnosis> {
   const d = diagnose(failure, gatherSnapshot(failure));
   return {
     ...d,

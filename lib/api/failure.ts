@@ -1,8 +1,8 @@
 // Turns what a caller has in hand — a Node error from net/http/dgram, or this library's SocketError —
-// plus the context it knows, into the Failure that diagnose reasons about.
+// plus the context it knows, into the Attempt that diagnose reasons about.
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
-import type { Failure } from '../diagnose/input.js';
+import type { Attempt } from '../diagnose/input.js';
 import type { Protocol, SocketError } from '../types.js';
 
 /** What the error itself may lack: the destination of a connect, the protocol, the operation. */
@@ -125,12 +125,12 @@ export function toSocketError(err: unknown): SocketError {
 }
 
 /**
- * Builds the Failure from an error and its context. Node reports a failed `server.listen()` with
+ * Builds the Attempt from an error and its context. Node reports a failed `server.listen()` with
  * syscall 'listen' (the bind happens inside), and a failed `net.connect({ localAddress })` with
  * syscall 'bind' and the *source* as address: a 'bind' error is a connect's bind step when the
  * context says the operation was a connect or names a localAddress.
  */
-export function toFailure(error: SocketError, context: ExplainContext = {}): Failure {
+export function toFailure(error: SocketError, context: ExplainContext = {}): Attempt {
   const protocol = context.protocol ?? 'tcp';
   const options = context.options ?? {};
   const syscall = error.syscall;
@@ -152,7 +152,7 @@ export function toFailure(error: SocketError, context: ExplainContext = {}): Fai
       (context.localAddress !== undefined || destinationGiven));
 
   if (connectish) {
-    const failure: Failure = { operation: 'connect', protocol, error, options };
+    const failure: Attempt = { operation: 'connect', protocol, error, options };
     const remoteHost = syscall === 'connect' ? (error.address ?? context.host) : context.host;
     const remotePort = syscall === 'connect' ? (error.port ?? context.port) : context.port;
     if (remoteHost !== undefined && remotePort !== undefined)
@@ -169,7 +169,7 @@ export function toFailure(error: SocketError, context: ExplainContext = {}): Fai
   }
 
   const operation = context.operation ?? (syscall === 'listen' ? 'listen' : 'bind');
-  const failure: Failure = { operation, protocol, error, options };
+  const failure: Attempt = { operation, protocol, error, options };
   const host = error.address ?? context.host;
   const port = error.port ?? context.port;
   if (host !== undefined) failure.local = { host, port: port ?? 0 };

@@ -4,7 +4,7 @@
 // is recorded, so the diagnosis says what it could not check.
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
-import type { Failure, HostSnapshot } from '../diagnose/input.js';
+import type { Attempt, HostSnapshot } from '../diagnose/input.js';
 import {
   findPortHolders,
   listSockets,
@@ -32,7 +32,7 @@ function readPrivileges(): HostSnapshot['privileges'] {
 }
 
 /** Is the address bindable now? A bind to port 0 of the same address, closed at once. */
-function probeBind(failure: Failure): HostSnapshot['rebind'] {
+function probeBind(failure: Attempt): HostSnapshot['rebind'] {
   const local = failure.local;
   if (!local) return undefined;
   let addr: SockAddr;
@@ -55,7 +55,7 @@ function probeBind(failure: Failure): HostSnapshot['rebind'] {
 }
 
 /** How many distinct local ports of the ephemeral range are bound (for bind(…, 0) EADDRINUSE). */
-function readBoundPorts(failure: Failure, snapshot: HostSnapshot): HostSnapshot['boundPorts'] {
+function readBoundPorts(failure: Attempt, snapshot: HostSnapshot): HostSnapshot['boundPorts'] {
   const range = snapshot.sysctls?.ipLocalPortRange;
   if (!range) return undefined;
   const [lo, hi] = range;
@@ -80,7 +80,7 @@ function readBoundPorts(failure: Failure, snapshot: HostSnapshot): HostSnapshot[
   return { inUse: ports.size, poolSize };
 }
 
-export function gatherSnapshot(failure: Failure): HostSnapshot {
+export function gatherSnapshot(failure: Attempt): HostSnapshot {
   const snapshot: HostSnapshot = { platform: process.platform, kernel: release(), unavailable: [] };
   if (process.platform !== 'linux') return snapshot;
 

@@ -1,7 +1,7 @@
 // preflight's bind checks: each bind target bound for real with its options and closed at once,
 // with the warnings a passed bind can still deserve (it waited for its address, it bound only
 // thanks to freebind).
-import type { Failure } from '../diagnose/input.js';
+import type { Attempt } from '../diagnose/input.js';
 import { readAddresses } from '../host/index.js';
 import { formatTarget, parseTarget, type ParsedHost } from '../sys/index.js';
 import type { Diagnosis, PreflightCheck, Protocol } from '../types.js';
@@ -23,7 +23,7 @@ export async function invalid(
   kind: 'bind' | 'connect',
   target: string,
   reason: string,
-  failure: Omit<Failure, 'error' | 'invalid'>,
+  failure: Omit<Attempt, 'error' | 'invalid'>,
 ) {
   return checkFailed(kind, target, await diagnoseFailure({ ...failure, error: null, invalid: reason }));
 }

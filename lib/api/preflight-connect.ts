@@ -2,7 +2,7 @@
 // would, the route looked up, the source-port pool toward it counted, and with `probe` a real connect.
 import { lookup } from 'node:dns/promises';
 import { constants as osConstants } from 'node:os';
-import type { Failure } from '../diagnose/input.js';
+import type { Attempt } from '../diagnose/input.js';
 import { lookupRoute, readPortUsage } from '../host/index.js';
 import {
   closeSocket,
@@ -41,8 +41,8 @@ interface ConnectPlan {
 }
 
 /** The failure a connect would meet, predicted from the host's state rather than from a syscall. */
-function predicted(plan: ConnectPlan, error: SocketError): Failure {
-  const failure: Failure = {
+function predicted(plan: ConnectPlan, error: SocketError): Attempt {
+  const failure: Attempt = {
     operation: 'connect',
     protocol: plan.protocol,
     error,
@@ -93,7 +93,7 @@ async function planConnect(
   let port: number;
   let label: string;
   let extra: Partial<ConnectTarget> = {};
-  const given = (h: string, p: number): Omit<Failure, 'error' | 'invalid'> => ({
+  const given = (h: string, p: number): Omit<Attempt, 'error' | 'invalid'> => ({
     operation: 'connect',
     protocol: extra.protocol ?? 'tcp',
     remote: { host: h, port: p },
@@ -142,7 +142,7 @@ async function planConnect(
       remote = parsed.value;
     } catch (e) {
       const error = toSocketError(e);
-      const failure: Failure = {
+      const failure: Attempt = {
         ...given(host, port),
         error: error.syscall ? error : invalidInputError(String(e)),
       };

@@ -4,7 +4,7 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { constants as osConstants } from 'node:os';
-import type { Failure } from '../diagnose/input.js';
+import type { Attempt } from '../diagnose/input.js';
 import {
   closeSocket,
   formatHost,
@@ -116,12 +116,12 @@ async function resolveHost(
   }
 }
 
-function failureOf(plan: ConnectPlan | undefined, opts: ConnectOptions): Omit<Failure, 'error'> {
-  const options: Failure['options'] = {};
+function failureOf(plan: ConnectPlan | undefined, opts: ConnectOptions): Omit<Attempt, 'error'> {
+  const options: Attempt['options'] = {};
   if (opts.freebind !== undefined) options.freebind = opts.freebind;
   if (plan !== undefined) options.bindAddressNoPort = plan.bindAddressNoPort;
   else if (opts.bindAddressNoPort !== undefined) options.bindAddressNoPort = opts.bindAddressNoPort;
-  const failure: Omit<Failure, 'error'> = {
+  const failure: Omit<Attempt, 'error'> = {
     operation: 'connect',
     protocol: 'tcp',
     remote: plan
@@ -157,7 +157,7 @@ function prepare(plan: ConnectPlan): Result<number> {
  * Hands the prepared descriptor to a net.Socket and lets Node (libuv) make the non-blocking connect:
  * its 'connect' event is the completion, its 'error' the failure, and Node closes the fd on failure.
  */
-function connectOn(fd: number, plan: ConnectPlan, failure: Omit<Failure, 'error'>): Promise<ConnectResult> {
+function connectOn(fd: number, plan: ConnectPlan, failure: Omit<Attempt, 'error'>): Promise<ConnectResult> {
   return new Promise((resolve, reject) => {
     let socket: net.Socket;
     try {

@@ -5,7 +5,7 @@ import type { Ip } from '../model/ip.js';
 import type { SocketOptions } from '../sys/options.js';
 import type { Address, Family, PortUsage, Protocol, SocketError } from '../types.js';
 
-export interface FailureEndpoint {
+export interface AttemptEndpoint {
   host: string;
   port: number;
   family?: Family;
@@ -20,16 +20,21 @@ export interface FailureEndpoint {
   ip?: Ip;
 }
 
-export interface Failure {
+/**
+ * What was attempted and how it failed — the operation, its endpoints, the options, the error (null
+ * when no syscall was made) — as the diagnosis reasons about it. (Not to be confused with the api's
+ * `Failed`, a result carrying its Diagnosis.)
+ */
+export interface Attempt {
   /** What the caller was doing; a connect with a localAddress can fail at its bind step. */
   operation: 'bind' | 'listen' | 'connect';
   protocol: Protocol;
   /** The failed syscall; null when none was made (invalid input, unsupported platform). */
   error: SocketError | null;
   /** The local end: the address being bound, or the localAddress of an outbound connection. */
-  local?: FailureEndpoint;
+  local?: AttemptEndpoint;
   /** The destination of a connect. */
-  remote?: FailureEndpoint;
+  remote?: AttemptEndpoint;
   /**
    * The socket options that were set, by their name in the one option table (lib/sys/options.ts,
    * where each is documented). reuseAddress is recorded even when off; ipv6Only unset means the

@@ -4,7 +4,8 @@ import { endianness } from 'node:os';
 import type { NativeBinding } from '../binding.js';
 import type { Result } from '../types.js';
 import { formatIpBytes } from '../sys/ip-text.js';
-import { errnoFailure, hostBinding, type Failed } from './failure.js';
+import { errnoResult, type ErrorResult } from '../sys/errors.js';
+import { hostBinding } from './failure.js';
 import { bareAddress, nameOf, prepare, type Prepared } from './socket-query.js';
 import type { SocketCounts, SocketEntry, SocketList, SocketQuery, SocketSource } from './types.js';
 
@@ -152,7 +153,11 @@ function forEachLine(path: string, line: (text: string) => boolean): void {
 }
 
 /** Walks the matching lines of /proc/net; false from `visit` stops. Returns an errno failure or null. */
-export function walkProc(b: NativeBinding, p: Prepared, visit: (line: ProcLine) => boolean): Failed | null {
+export function walkProc(
+  b: NativeBinding,
+  p: Prepared,
+  visit: (line: ProcLine) => boolean,
+): ErrorResult | null {
   const q = p.native;
   const dport = q.dst?.port ? q.dst.port.toString(16).toUpperCase().padStart(4, '0') : undefined;
   const sport = q.src?.port ? q.src.port.toString(16).toUpperCase().padStart(4, '0') : undefined;
@@ -191,7 +196,7 @@ export function walkProc(b: NativeBinding, p: Prepared, visit: (line: ProcLine) 
       // tcp6 missing beside a readable tcp: no IPv6 in this kernel. Anything else missing means
       // /proc/net is hidden: a failure, never "no sockets".
       if (code === 'ENOENT' && f.family === 6 && existsSync(f.path.slice(0, -1))) continue;
-      return errnoFailure('open', -((e as NodeJS.ErrnoException).errno ?? 5), f.path);
+      return errnoResult('open', -((e as NodeJS.ErrnoException).errno ?? 5), { detail: f.path });
     }
     if (stopped) return null;
   }

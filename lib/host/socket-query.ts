@@ -3,7 +3,8 @@
 import { isIP } from 'node:net';
 import type { NativeBinding, NativeSocketQuery } from '../binding.js';
 import type { Family, Result } from '../types.js';
-import { invalidInput, type Failed } from './failure.js';
+import { type ErrorResult } from '../sys/errors.js';
+import { invalidInput } from './failure.js';
 import type { SocketQuery } from './types.js';
 
 // ss names UDP's two states this way; the kernel numbers them as TCP_CLOSE and TCP_ESTABLISHED.
@@ -55,7 +56,7 @@ function checkPort(port: number | undefined, what: string): void {
   if (typeof port !== 'number') throw new TypeError(`${what} port must be a number`);
 }
 
-export function prepare(b: NativeBinding, q: SocketQuery): Prepared | Failed {
+export function prepare(b: NativeBinding, q: SocketQuery): Prepared | ErrorResult {
   const protocol = q.protocol ?? 'tcp';
   if (protocol !== 'tcp' && protocol !== 'udp') throw new TypeError(`protocol must be 'tcp' or 'udp'`);
   const c = b.constants;
@@ -93,7 +94,7 @@ export function prepare(b: NativeBinding, q: SocketQuery): Prepared | Failed {
  * The /proc/net answer when sock_diag was refused; when /proc/net fails too, its failure with both
  * reasons in the message, so a report says why neither could be read.
  */
-export function bothRefused<T>(diag: Failed, proc: Result<T>): Result<T> {
+export function bothRefused<T>(diag: ErrorResult, proc: Result<T>): Result<T> {
   if (proc.ok) return proc;
   const message = `sock_diag refused (${diag.error.code}) and /proc/net unreadable (${proc.error.message})`;
   return { ok: false, error: { ...proc.error, message } };

@@ -2,7 +2,8 @@
 import type { NativeBinding, NativeSocketEntry } from '../binding.js';
 import type { Family, Result } from '../types.js';
 import { formatIpBytes } from '../sys/ip-text.js';
-import { errnoFailure, hostBinding, type Failed } from './failure.js';
+import { errnoResult, type ErrorResult } from '../sys/errors.js';
+import { hostBinding } from './failure.js';
 import { hexToBytes, walkProc } from './proc-net.js';
 import { bothRefused, nameOf, prepare, REFUSED, type Prepared } from './socket-query.js';
 import type { RemoteGroup, RemoteTally, SocketQuery, SocketSource } from './types.js';
@@ -52,7 +53,7 @@ function tallyProc(
   b: NativeBinding,
   p: Prepared,
   skip: (port: number) => boolean,
-): Map<string, Group> | Failed {
+): Map<string, Group> | ErrorResult {
   // Grouped on the line's own hex text; only one address per group is ever decoded.
   const byHex = new Map<string, Group>();
   const failed = walkProc(b, p, (line) => {
@@ -104,7 +105,7 @@ export function tallyByRemote(
   const raw = b.socketList(p.native, TALLY_LIST_LIMIT + 1);
   let note: string;
   if (typeof raw === 'number') {
-    const failed = errnoFailure('sock_diag', raw);
+    const failed = errnoResult('sock_diag', raw);
     if (!REFUSED.has(failed.error.code)) return failed;
     note = `sock_diag refused (${failed.error.code}); read /proc/net instead`;
   } else if (raw.length <= TALLY_LIST_LIMIT) {
@@ -114,10 +115,10 @@ export function tallyByRemote(
   }
   const walked = tallyProc(b, p, skipLocalPort);
   if (!(walked instanceof Map)) {
-    if (typeof raw === 'number') return bothRefused(errnoFailure('sock_diag', raw), walked);
+    if (typeof raw === 'number') return bothRefused(errnoResult('sock_diag', raw), walked);
     // /proc/net is closed to us but sock_diag is not: list the whole table, exact if costly.
     const all = b.socketList(p.native, 0x7fffffff);
-    if (typeof all === 'number') return errnoFailure('sock_diag', all);
+    if (typeof all === 'number') return errnoResult('sock_diag', all);
     const why = `/proc/net unreadable (${walked.error.code}); listed every socket by sock_diag`;
     return { ok: true, value: finishTally(p, tallyList(all, p, skipLocalPort), 'sock_diag', why) };
   }

@@ -1,7 +1,8 @@
 // The socket table, counted or listed with the filtering done in the kernel (sock_diag, as ss does);
 // /proc/net (proc-net.ts) only when sock_diag is refused. The grouping by remote end is socket-tally.ts.
 import type { Result } from '../types.js';
-import { errnoFailure, hostBinding } from './failure.js';
+import { errnoResult } from '../sys/errors.js';
+import { hostBinding } from './failure.js';
 import { countFromProc, listFromProc } from './proc-net.js';
 import { bothRefused, nameOf, prepare, REFUSED } from './socket-query.js';
 import type { SocketCounts, SocketEntry, SocketList, SocketQuery } from './types.js';
@@ -21,7 +22,7 @@ export function countSockets(q: SocketQuery = {}): Result<SocketCounts> {
   if ('ok' in p) return p;
   const counts = load.binding.socketCounts(p.native);
   if (typeof counts === 'number') {
-    const failed = errnoFailure('sock_diag', counts);
+    const failed = errnoResult('sock_diag', counts);
     if (!REFUSED.has(failed.error.code)) return failed;
     return bothRefused(
       failed,
@@ -49,7 +50,7 @@ export function listSockets(q: SocketQuery = {}, limit = 1000): Result<SocketLis
   if ('ok' in p) return p;
   const raw = b.socketList(p.native, limit + 1);
   if (typeof raw === 'number') {
-    const failed = errnoFailure('sock_diag', raw);
+    const failed = errnoResult('sock_diag', raw);
     if (!REFUSED.has(failed.error.code)) return failed;
     return bothRefused(
       failed,

@@ -20,11 +20,13 @@ export {
   type Target,
 } from './address.js';
 export {
-  failure,
+  errnoResult,
+  invalidInputError,
   isUnsupported,
   socketError,
   unsupportedError,
   UNSUPPORTED_SYSCALL,
+  type ErrorResult,
   type ErrorTarget,
 } from './errors.js';
 export { requireFamily, requireFd } from './checks.js';

@@ -6,7 +6,7 @@
 import { constants as osConstants } from 'node:os';
 import type { NativeBinding } from '../binding.js';
 import type { Family, Result } from '../types.js';
-import { failure, native } from './errors.js';
+import { errnoResult, native } from './errors.js';
 import { requireFamily, requireFd } from './checks.js';
 
 type Level = 'SOL_SOCKET' | 'IPPROTO_IP' | 'IPPROTO_IPV6';
@@ -234,7 +234,7 @@ export function setOption<K extends OptionName>(
   if (!n.ok) return n;
   const rc = s.set(n.binding, fd, family, value);
   const detail = s.detail?.(value) ?? s.constantFor?.(family) ?? s.constant;
-  return rc < 0 ? failure('setsockopt', rc, { detail }) : { ok: true, value: undefined };
+  return rc < 0 ? errnoResult('setsockopt', rc, { detail }) : { ok: true, value: undefined };
 }
 
 /** getsockopt(2) of option `name` from the table. */
@@ -246,7 +246,7 @@ export function getOption<K extends OptionName>(fd: number, family: Family, name
   if (!n.ok) return n;
   const got = s.get(n.binding, fd, family);
   if (typeof got === 'number') {
-    return failure('getsockopt', got, { detail: s.constantFor?.(family) ?? s.constant });
+    return errnoResult('getsockopt', got, { detail: s.constantFor?.(family) ?? s.constant });
   }
   return { ok: true, value: got.value };
 }

@@ -6,7 +6,7 @@ import type { NativeBinding, NativeSockAddr } from '../binding.js';
 import type { Family, Protocol, Result, SocketError } from '../types.js';
 import type { SockAddr } from './address.js';
 import { requireFamily, requireFd, requireSockAddr } from './checks.js';
-import { failure, native, socketError, type ErrorTarget } from './errors.js';
+import { errnoResult, native, socketError, type ErrorTarget } from './errors.js';
 
 function toNative(b: NativeBinding, addr: SockAddr): NativeSockAddr {
   return {
@@ -48,7 +48,7 @@ export function newSocket(family: Family, protocol: Protocol): Result<number> {
     family === 4 ? c.AF_INET : c.AF_INET6,
     protocol === 'tcp' ? c.SOCK_STREAM : c.SOCK_DGRAM,
   );
-  return fd < 0 ? failure('socket', fd) : { ok: true, value: fd };
+  return fd < 0 ? errnoResult('socket', fd) : { ok: true, value: fd };
 }
 
 /**
@@ -61,7 +61,7 @@ export function bind(fd: number, addr: SockAddr): Result<void> {
   const n = native();
   if (!n.ok) return n;
   const rc = n.binding.bind(fd, toNative(n.binding, addr));
-  return rc < 0 ? failure('bind', rc, target(addr)) : { ok: true, value: undefined };
+  return rc < 0 ? errnoResult('bind', rc, target(addr)) : { ok: true, value: undefined };
 }
 
 /**
@@ -77,7 +77,7 @@ export function listen(fd: number, backlog = 511): Result<void> {
   const rc = n.binding.listen(fd, backlog);
   if (rc >= 0) return { ok: true, value: undefined };
   const local = localAddress(fd);
-  return failure('listen', rc, local.ok ? target(local.value) : undefined);
+  return errnoResult('listen', rc, local.ok ? target(local.value) : undefined);
 }
 
 /**
@@ -92,7 +92,7 @@ export function connect(fd: number, addr: SockAddr): Result<'connected' | 'in-pr
   const rc = n.binding.connect(fd, toNative(n.binding, addr));
   if (rc === 0) return { ok: true, value: 'connected' };
   if (rc === -osConstants.errno.EINPROGRESS) return { ok: true, value: 'in-progress' };
-  return failure('connect', rc, target(addr));
+  return errnoResult('connect', rc, target(addr));
 }
 
 /**
@@ -108,7 +108,7 @@ export function pendingError(
   const n = native();
   if (!n.ok) return n;
   const rc = n.binding.socketError(fd);
-  if (rc < 0) return failure('getsockopt', rc, { detail: 'SO_ERROR' });
+  if (rc < 0) return errnoResult('getsockopt', rc, { detail: 'SO_ERROR' });
   if (rc === 0) return { ok: true, value: null };
   const { syscall = 'connect', ...where } = context;
   return { ok: true, value: socketError(syscall, rc, where) };
@@ -121,7 +121,7 @@ export function localAddress(fd: number): Result<SockAddr> {
   if (!n.ok) return n;
   const addr = n.binding.getsockname(fd);
   return typeof addr === 'number'
-    ? failure('getsockname', addr)
+    ? errnoResult('getsockname', addr)
     : { ok: true, value: fromNative(n.binding, addr) };
 }
 
@@ -132,7 +132,7 @@ export function remoteAddress(fd: number): Result<SockAddr> {
   if (!n.ok) return n;
   const addr = n.binding.getpeername(fd);
   return typeof addr === 'number'
-    ? failure('getpeername', addr)
+    ? errnoResult('getpeername', addr)
     : { ok: true, value: fromNative(n.binding, addr) };
 }
 
@@ -142,5 +142,5 @@ export function closeSocket(fd: number): Result<void> {
   const n = native();
   if (!n.ok) return n;
   const rc = n.binding.close(fd);
-  return rc < 0 ? failure('close', rc) : { ok: true, value: undefined };
+  return rc < 0 ? errnoResult('close', rc) : { ok: true, value: undefined };
 }
