@@ -73,6 +73,16 @@ export interface BindOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Internal, never exported from the package: a bind target the CLI has already parsed, carried on a
+ * BindOptions object under this symbol — the parsed host, and the text to label the check with —
+ * so preflight does not parse it again.
+ */
+export const PARSED_TARGET = Symbol('safebind.parsedTarget');
+
+/** BindOptions with the CLI's parse attached; see PARSED_TARGET. */
+export type ParsedBindOptions = BindOptions & { [PARSED_TARGET]?: { host: ParsedHost; label?: string } };
+
 /** BindOptions checked and parsed, with the defaults applied. */
 export interface BindPlan {
   host: ParsedHost;

@@ -5,7 +5,7 @@ import type { Attempt } from '../diagnose/input.js';
 import { readAddresses } from '../host/index.js';
 import { formatTarget, parseTarget, type ParsedHost } from '../sys/index.js';
 import type { Diagnosis, PreflightCheck, Protocol } from '../types.js';
-import { checkBindOptions, type BindOptions } from './bind-options.js';
+import { checkBindOptions, PARSED_TARGET, type BindOptions, type ParsedBindOptions } from './bind-options.js';
 import { diagnoseFailure } from './explain.js';
 import { bindPlan } from './safe-bind.js';
 import { AbortError } from './abort-error.js';
@@ -65,10 +65,13 @@ export async function checkBind(
     if (typeof target !== 'object' || target === null)
       throw new TypeError('preflight(): bind targets are strings or BindOptions');
     opts = target;
+    const pre = (target as ParsedBindOptions)[PARSED_TARGET];
+    parsedHost = pre?.host;
     label =
-      typeof target.host === 'string' && typeof target.port === 'number'
+      pre?.label ??
+      (typeof target.host === 'string' && typeof target.port === 'number'
         ? labelOf(target.host, target.port, target.protocol)
-        : String(target.host);
+        : String(target.host));
   }
   const remaining = Math.max(0, deadline - Date.now());
   const started = Date.now();
