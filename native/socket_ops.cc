@@ -1,6 +1,6 @@
-// One system call per function, errno saved on the next line. socket(7), ip(7), ipv6(7), bind(2),
-// listen(2), connect(2), getsockname(2), getpeername(2), close(2), unshare(2), if_nametoindex(3),
-// if_nameindex(3).
+// One system call per function, its -1 turned into -errno by syscall_result (sys.h). socket(7),
+// ip(7), ipv6(7), bind(2), listen(2), connect(2), getsockname(2), getpeername(2), close(2),
+// unshare(2), if_nametoindex(3), if_nameindex(3).
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
@@ -56,38 +56,33 @@ int from_sockaddr(const sockaddr_storage& storage, SockAddr* out) {
 }
 
 int sys_socket(int family, int type) {
-  int fd = socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  return fd < 0 ? -errno : fd;
+  return syscall_result(socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
 }
 
 int sys_close(int fd) {
-  int rc = close(fd);
-  return rc < 0 ? -errno : 0;
+  return syscall_result(close(fd));
 }
 
 int sys_set_int(int fd, int level, int name, int value) {
-  int rc = setsockopt(fd, level, name, &value, sizeof(value));
-  return rc < 0 ? -errno : 0;
+  return syscall_result(setsockopt(fd, level, name, &value, sizeof(value)));
 }
 
 int sys_get_int(int fd, int level, int name, int* value) {
   socklen_t len = sizeof(*value);
   *value = 0;
-  int rc = getsockopt(fd, level, name, value, &len);
-  return rc < 0 ? -errno : 0;
+  return syscall_result(getsockopt(fd, level, name, value, &len));
 }
 
 int sys_set_linger(int fd, bool on, int seconds) {
   linger value{on ? 1 : 0, seconds};
-  int rc = setsockopt(fd, SOL_SOCKET, SO_LINGER, &value, sizeof(value));
-  return rc < 0 ? -errno : 0;
+  return syscall_result(setsockopt(fd, SOL_SOCKET, SO_LINGER, &value, sizeof(value)));
 }
 
 int sys_get_linger(int fd, bool* on, int* seconds) {
   linger value{0, 0};
   socklen_t len = sizeof(value);
-  int rc = getsockopt(fd, SOL_SOCKET, SO_LINGER, &value, &len);
-  if (rc < 0) return -errno;
+  int rc = syscall_result(getsockopt(fd, SOL_SOCKET, SO_LINGER, &value, &len));
+  if (rc < 0) return rc;
   *on = value.l_onoff != 0;
   *seconds = value.l_linger;
   return 0;
@@ -97,15 +92,14 @@ int sys_set_device(int fd, const std::string& name) {
   // An empty name with length 0 removes the binding, as socket(7) describes. The kernel cuts a
   // longer name to IFNAMSIZ - 1 bytes and would bind whichever interface has that prefix.
   if (name.size() >= IFNAMSIZ) return -ENODEV;
-  int rc = setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name.c_str(), name.size());
-  return rc < 0 ? -errno : 0;
+  return syscall_result(setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name.c_str(), name.size()));
 }
 
 int sys_get_device(int fd, std::string* name) {
   char buf[IFNAMSIZ] = {0};
   socklen_t len = sizeof(buf);
-  int rc = getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, buf, &len);
-  if (rc < 0) return -errno;
+  int rc = syscall_result(getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, buf, &len));
+  if (rc < 0) return rc;
   name->assign(buf, strnlen(buf, len));
   return 0;
 }
@@ -113,15 +107,14 @@ int sys_get_device(int fd, std::string* name) {
 int sys_set_local_port_range(int fd, uint16_t lo, uint16_t hi) {
   // The kernel packs the range into one u32: low port in the low 16 bits, high port in the high 16.
   uint32_t value = static_cast<uint32_t>(lo) | (static_cast<uint32_t>(hi) << 16);
-  int rc = setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &value, sizeof(value));
-  return rc < 0 ? -errno : 0;
+  return syscall_result(setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &value, sizeof(value)));
 }
 
 int sys_get_local_port_range(int fd, uint16_t* lo, uint16_t* hi) {
   uint32_t value = 0;
   socklen_t len = sizeof(value);
-  int rc = getsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &value, &len);
-  if (rc < 0) return -errno;
+  int rc = syscall_result(getsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &value, &len));
+  if (rc < 0) return rc;
   *lo = static_cast<uint16_t>(value & 0xffff);
   *hi = static_cast<uint16_t>(value >> 16);
   return 0;
@@ -132,13 +125,11 @@ int sys_bind(int fd, const SockAddr& addr) {
   socklen_t len = 0;
   int prc = to_sockaddr(addr, &storage, &len);
   if (prc < 0) return prc;
-  int rc = bind(fd, reinterpret_cast<sockaddr*>(&storage), len);
-  return rc < 0 ? -errno : 0;
+  return syscall_result(bind(fd, reinterpret_cast<sockaddr*>(&storage), len));
 }
 
 int sys_listen(int fd, int backlog) {
-  int rc = listen(fd, backlog);
-  return rc < 0 ? -errno : 0;
+  return syscall_result(listen(fd, backlog));
 }
 
 int sys_connect(int fd, const SockAddr& addr) {
@@ -146,8 +137,7 @@ int sys_connect(int fd, const SockAddr& addr) {
   socklen_t len = 0;
   int prc = to_sockaddr(addr, &storage, &len);
   if (prc < 0) return prc;
-  int rc = connect(fd, reinterpret_cast<sockaddr*>(&storage), len);
-  return rc < 0 ? -errno : 0;
+  return syscall_result(connect(fd, reinterpret_cast<sockaddr*>(&storage), len));
 }
 
 int sys_socket_error(int fd, int* error) {
@@ -158,8 +148,8 @@ int sys_getsockname(int fd, SockAddr* out) {
   sockaddr_storage storage;
   socklen_t len = sizeof(storage);
   memset(&storage, 0, sizeof(storage));
-  int rc = getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &len);
-  if (rc < 0) return -errno;
+  int rc = syscall_result(getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &len));
+  if (rc < 0) return rc;
   return from_sockaddr(storage, out);
 }
 
@@ -167,14 +157,13 @@ int sys_getpeername(int fd, SockAddr* out) {
   sockaddr_storage storage;
   socklen_t len = sizeof(storage);
   memset(&storage, 0, sizeof(storage));
-  int rc = getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &len);
-  if (rc < 0) return -errno;
+  int rc = syscall_result(getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &len));
+  if (rc < 0) return rc;
   return from_sockaddr(storage, out);
 }
 
 int sys_unshare_net() {
-  int rc = unshare(CLONE_NEWNET);
-  return rc < 0 ? -errno : 0;
+  return syscall_result(unshare(CLONE_NEWNET));
 }
 
 int sys_if_nametoindex(const std::string& name) {

@@ -4,6 +4,7 @@
 // ipv6(7), bind(2), listen(2), connect(2), getsockname(2), rtnetlink(7), sock_diag(7), netlink(7).
 #pragma once
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -25,6 +26,14 @@
 #endif
 
 namespace safebind {
+
+// socket2's `syscall!`: the one place a system call's -1 becomes -errno. errno is read inside,
+// right after the call returned, before anything else can change it; any other return (0, an fd, a
+// length) passes through. Every syscall of socket_ops.cc goes through it; the churn engine should
+// too.
+inline int syscall_result(int rc) {
+  return rc == -1 ? -errno : rc;
+}
 
 // A socket address as the binding passes it in and out: family, printable address, port, scope id.
 struct SockAddr {

@@ -1,8 +1,18 @@
 // Checks the options of safeBind and safeListen as they arrive: a wrong type throws a TypeError (a
 // bug in the caller); a bad value from configuration (an unparseable address, port 70000, an
 // impossible interface name) becomes the reason of an `invalid-address` failure. No socket is made here.
-import type { Failure } from '../diagnose/input.js';
-import { interfaceNameProblem, parseHost, parsePort, quoteValue, type ParsedHost } from '../sys/index.js';
+import type { Attempt } from '../diagnose/input.js';
+import {
+  interfaceNameProblem,
+  parseHost,
+  parsePort,
+  quoteValue,
+  SOCKET_OPTIONS,
+  type OptionName,
+  type Parsed,
+  type ParsedHost,
+  type SocketOptions,
+} from '../sys/index.js';
 import type { Protocol } from '../types.js';
 import { requireSignal } from './abort-error.js';
 
@@ -63,25 +73,41 @@ export interface BindOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Internal, never exported from the package: a bind target the CLI has already parsed, carried on a
+ * BindOptions object under this symbol — the parsed host, and the text to label the check with —
+ * so preflight does not parse it again.
+ */
+export const PARSED_TARGET = Symbol('safebind.parsedTarget');
+
+/** BindOptions with the CLI's parse attached; see PARSED_TARGET. */
+export type ParsedBindOptions = BindOptions & { [PARSED_TARGET]?: { host: ParsedHost; label?: string } };
+
 /** BindOptions checked and parsed, with the defaults applied. */
 export interface BindPlan {
   host: ParsedHost;
   port: number;
   protocol: Protocol;
-  freebind: boolean;
-  reuseAddress: boolean;
-  reusePort: boolean;
-  ipv6Only: boolean | undefined;
-  device: string | undefined;
+  /** The options set on the socket, by their name in the option table (lib/sys/options.ts). */
+  socketOptions: SocketOptions;
   waitForAddress: number;
   signal: AbortSignal | undefined;
-  /** The socket options as the diagnosis records them. */
-  options: Failure['options'];
+  /** The socket options as the diagnosis records them (reuseAddress always, as it has a default). */
+  options: Attempt['options'];
 }
+
+/** The socket options BindOptions exposes: names of the option table, checked by its types. */
+const BIND_SOCKET_OPTIONS = [
+  'freebind',
+  'reuseAddress',
+  'reusePort',
+  'ipv6Only',
+  'device',
+] as const satisfies readonly (keyof BindOptions & OptionName)[];
 
 export type Checked =
   | { ok: true; plan: BindPlan }
-  | { ok: false; reason: string; failure: Omit<Failure, 'error' | 'invalid'> };
+  | { ok: false; reason: string; failure: Omit<Attempt, 'error' | 'invalid'> };
 
 function optionalType(value: unknown, type: 'boolean' | 'string' | 'number', name: string, where: string) {
   if (value !== undefined && typeof value !== type) {
@@ -107,9 +133,15 @@ export function deviceNameProblem(name: string): string | undefined {
 
 /**
  * Checks and parses BindOptions. `forced` is the protocol a server imposes (safeListen on a
- * net.Server is TCP, on a dgram.Socket UDP).
+ * net.Server is TCP, on a dgram.Socket UDP). `parsedHost` is `host` already parsed at the edge (a
+ * preflight target): it is used as is, not parsed again.
  */
-export function checkBindOptions(opts: unknown, where: string, forced?: Protocol): Checked {
+export function checkBindOptions(
+  opts: unknown,
+  where: string,
+  forced?: Protocol,
+  parsedHost?: ParsedHost,
+): Checked {
   if (typeof opts !== 'object' || opts === null) throw new TypeError(`${where} takes { host, port, … }`);
   const o = opts as Record<string, unknown>;
   if (typeof o.host !== 'string') {
@@ -121,10 +153,9 @@ export function checkBindOptions(opts: unknown, where: string, forced?: Protocol
   if (o.protocol !== undefined && o.protocol !== 'tcp' && o.protocol !== 'udp') {
     throw new TypeError(`${where}: protocol must be 'tcp' or 'udp', got ${String(o.protocol)}`);
   }
-  for (const name of ['freebind', 'reuseAddress', 'reusePort', 'ipv6Only'] as const) {
-    optionalType(o[name], 'boolean', name, where);
+  for (const name of BIND_SOCKET_OPTIONS) {
+    optionalType(o[name], SOCKET_OPTIONS[name].type as 'boolean' | 'string', name, where);
   }
-  optionalType(o.device, 'string', 'device', where);
   requireDuration(o.waitForAddress, 'waitForAddress', where);
   requireSignal(o.signal, where);
   if (forced !== undefined && o.protocol !== undefined && o.protocol !== forced) {
@@ -132,16 +163,23 @@ export function checkBindOptions(opts: unknown, where: string, forced?: Protocol
   }
 
   const protocol: Protocol = forced ?? (o.protocol as Protocol | undefined) ?? 'tcp';
-  const options: Failure['options'] = {};
-  const reuseAddress = (o.reuseAddress as boolean | undefined) ?? protocol === 'tcp';
-  if (o.freebind !== undefined) options.freebind = o.freebind as boolean;
-  options.reuseAddress = reuseAddress;
-  if (o.reusePort !== undefined) options.reusePort = o.reusePort as boolean;
-  if (o.ipv6Only !== undefined) options.ipv6Only = o.ipv6Only as boolean;
-  if (o.device !== undefined) options.device = o.device as string;
+  const asked = o as Pick<BindOptions, (typeof BIND_SOCKET_OPTIONS)[number]>;
+  const reuseAddress = asked.reuseAddress ?? protocol === 'tcp';
+  const options: Attempt['options'] = {};
+  for (const name of BIND_SOCKET_OPTIONS) {
+    const value = name === 'reuseAddress' ? reuseAddress : asked[name];
+    if (value !== undefined) options[name] = value as never;
+  }
+  // Set on the socket: what was asked for, where "off" is the kernel's default and needs no call.
+  const socketOptions: SocketOptions = {};
+  if (reuseAddress) socketOptions.reuseAddress = true;
+  if (asked.reusePort === true) socketOptions.reusePort = true;
+  if (asked.ipv6Only !== undefined) socketOptions.ipv6Only = asked.ipv6Only;
+  if (asked.freebind === true) socketOptions.freebind = true;
+  if (asked.device !== undefined) socketOptions.device = asked.device;
   const given = { operation: 'bind' as const, protocol, local: { host: o.host, port: o.port }, options };
 
-  const host = parseHost(o.host);
+  const host: Parsed<ParsedHost> = parsedHost ? { ok: true, value: parsedHost } : parseHost(o.host);
   if (!host.ok) return { ok: false, reason: host.reason, failure: given };
   const port = parsePort(o.port);
   if (!port.ok) return { ok: false, reason: port.reason, failure: given };
@@ -155,11 +193,7 @@ export function checkBindOptions(opts: unknown, where: string, forced?: Protocol
       host: host.value,
       port: port.value,
       protocol,
-      freebind: o.freebind === true,
-      reuseAddress,
-      reusePort: o.reusePort === true,
-      ipv6Only: o.ipv6Only as boolean | undefined,
-      device,
+      socketOptions,
       waitForAddress: (o.waitForAddress as number | undefined) ?? 0,
       signal: o.signal as AbortSignal | undefined,
       options,
@@ -167,14 +201,15 @@ export function checkBindOptions(opts: unknown, where: string, forced?: Protocol
   };
 }
 
-/** The Failure of a bind made with this plan (the diagnosis's view of what was attempted). */
-export function bindFailure(plan: BindPlan, operation: 'bind' | 'listen' = 'bind'): Omit<Failure, 'error'> {
-  const local: NonNullable<Failure['local']> = {
+/** The Attempt of a bind made with this plan (the diagnosis's view of what was attempted). */
+export function bindFailure(plan: BindPlan, operation: 'bind' | 'listen' = 'bind'): Omit<Attempt, 'error'> {
+  const local: NonNullable<Attempt['local']> = {
     host: plan.host.address,
     port: plan.port,
     family: plan.host.family,
   };
   if (plan.host.scopeId !== undefined) local.scopeId = plan.host.scopeId;
   if (plan.host.interface !== undefined) local.interface = plan.host.interface;
+  local.ip = plan.host.ip;
   return { operation, protocol: plan.protocol, local, options: plan.options };
 }

@@ -2,7 +2,7 @@
 // from Node's errors (net, http, dgram) — with the evidence read from this host at the moment of
 // the call.
 import { diagnose } from '../diagnose/index.js';
-import type { Failure } from '../diagnose/input.js';
+import type { Attempt } from '../diagnose/input.js';
 import { printable, printableDeep } from '../diagnose/shell.js';
 import type { Diagnosis, SocketError } from '../types.js';
 import { checkExplainContext, toFailure, toSocketError, type ExplainContext } from './failure.js';
@@ -18,7 +18,7 @@ export type { ExplainContext } from './failure.js';
  * local interface, makes the kernel ask the link who has it, so the neighbour table the snapshot
  * reads holds the owner if one answers. Costs up to a second when nobody does.
  */
-async function askTheLink(failure: Failure): Promise<void> {
+async function askTheLink(failure: Attempt): Promise<void> {
   if (failure.operation === 'connect' || failure.error?.code !== 'EADDRNOTAVAIL') return;
   const host = failure.local?.host;
   if (host === undefined) return;
@@ -39,7 +39,7 @@ async function askTheLink(failure: Failure): Promise<void> {
  * names escaped, wherever the caller prints it; `evidence` keeps the names exactly as read.
  */
 export async function diagnoseFailure(
-  failure: Failure,
+  failure: Attempt,
   { probe = false }: { probe?: boolean } = {},
 ): Promise<Diagnosis> {
   if (probe) await askTheLink(failure);

@@ -1,8 +1,7 @@
 // The failed result every api call resolves with — the SocketError as it happened plus its diagnosis
 // — and the SocketError that stands for input rejected before any system call was made.
-import { constants as osConstants } from 'node:os';
-import type { Failure } from '../diagnose/input.js';
-import { UNSUPPORTED_SYSCALL } from '../sys/index.js';
+import type { Attempt } from '../diagnose/input.js';
+import { invalidInputError } from '../sys/index.js';
 import type { Diagnosis, SocketError } from '../types.js';
 import { diagnoseFailure } from './explain.js';
 
@@ -19,22 +18,12 @@ export interface Failed {
   diagnosis: Diagnosis;
 }
 
-/**
- * The error of input that names no usable address or port. No syscall was made, so `syscall` is
- * 'safebind' (as for an unsupported platform) and the diagnosis cause is `invalid-address`.
- */
-export function invalidInputError(reason: string): SocketError {
-  return {
-    syscall: UNSUPPORTED_SYSCALL,
-    errno: osConstants.errno.EINVAL,
-    code: 'EINVAL',
-    message: `${UNSUPPORTED_SYSCALL} EINVAL ${reason}`,
-  };
-}
+// The one constructor of that error lives in lib/sys; re-exported for the api's callers.
+export { invalidInputError } from '../sys/index.js';
 
 /** Diagnoses the failure (reading the host now) and packs it with the error the caller sees. */
 export async function failedWith(
-  failure: Failure,
+  failure: Attempt,
   error: SocketError,
   how: { probe?: boolean } = {},
 ): Promise<Failed> {
@@ -44,7 +33,7 @@ export async function failedWith(
 /** A failure of input rejected before any syscall: cause `invalid-address`. */
 export async function invalidInput(
   reason: string,
-  failure: Omit<Failure, 'error' | 'invalid'>,
+  failure: Omit<Attempt, 'error' | 'invalid'>,
 ): Promise<Failed> {
   return failedWith({ ...failure, error: null, invalid: reason }, invalidInputError(reason));
 }

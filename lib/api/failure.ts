@@ -1,8 +1,8 @@
 // Turns what a caller has in hand — a Node error from net/http/dgram, or this library's SocketError —
-// plus the context it knows, into the Failure that diagnose reasons about.
+// plus the context it knows, into the Attempt that diagnose reasons about.
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
-import type { Failure } from '../diagnose/input.js';
+import type { Attempt } from '../diagnose/input.js';
 import { isLookupSyscall } from '../diagnose/lookup.js';
 import type { Protocol, SocketError } from '../types.js';
 
@@ -27,7 +27,20 @@ export interface ExplainContext {
    */
   operation?: 'bind' | 'listen' | 'connect';
   /** Socket options that were in force, as the diagnosis weighs them (`freebind`, `device`, …). */
-  options?: Failure['options'];
+  options?: {
+    /** IP_FREEBIND (IPPROTO_IP) / IPV6_FREEBIND (IPPROTO_IPV6) was set: the address need not be local. */
+    freebind?: boolean;
+    /** SO_REUSEADDR (SOL_SOCKET) was set: TIME_WAIT holders of the port do not block the bind. */
+    reuseAddress?: boolean;
+    /** SO_REUSEPORT (SOL_SOCKET) was set. */
+    reusePort?: boolean;
+    /** IPV6_V6ONLY (IPPROTO_IPV6) as set; unset means the system default (net.ipv6.bindv6only). */
+    ipv6Only?: boolean;
+    /** SO_BINDTODEVICE (SOL_SOCKET): the interface the socket was bound to. */
+    device?: string;
+    /** IP_BIND_ADDRESS_NO_PORT (IPPROTO_IP) was set on the source of a connect. */
+    bindAddressNoPort?: boolean;
+  };
 }
 
 /**
@@ -117,12 +130,12 @@ export function toSocketError(err: unknown): SocketError {
 }
 
 /**
- * Builds the Failure from an error and its context. Node reports a failed `server.listen()` with
+ * Builds the Attempt from an error and its context. Node reports a failed `server.listen()` with
  * syscall 'listen' (the bind happens inside), and a failed `net.connect({ localAddress })` with
  * syscall 'bind' and the *source* as address: a 'bind' error is a connect's bind step when the
  * context says the operation was a connect or names a localAddress.
  */
-export function toFailure(error: SocketError, context: ExplainContext = {}): Failure {
+export function toFailure(error: SocketError, context: ExplainContext = {}): Attempt {
   const protocol = context.protocol ?? 'tcp';
   const options = context.options ?? {};
   const syscall = error.syscall;
@@ -147,7 +160,7 @@ export function toFailure(error: SocketError, context: ExplainContext = {}): Fai
       (context.localAddress !== undefined || destinationGiven));
 
   if (connectish) {
-    const failure: Failure = { operation: 'connect', protocol, error, options };
+    const failure: Attempt = { operation: 'connect', protocol, error, options };
     const fromError = syscall === 'connect' || lookup;
     const remoteHost = fromError ? (error.address ?? context.host) : context.host;
     const remotePort = fromError ? (error.port ?? context.port) : context.port;
@@ -165,7 +178,7 @@ export function toFailure(error: SocketError, context: ExplainContext = {}): Fai
   }
 
   const operation = context.operation ?? (syscall === 'listen' ? 'listen' : 'bind');
-  const failure: Failure = { operation, protocol, error, options };
+  const failure: Attempt = { operation, protocol, error, options };
   const host = error.address ?? context.host;
   const port = error.port ?? context.port;
   if (host !== undefined) failure.local = { host, port: port ?? 0 };

@@ -4,7 +4,7 @@
 // is recorded, so the diagnosis says what it could not check.
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
-import type { Failure, HostSnapshot } from '../diagnose/input.js';
+import type { Attempt, HostSnapshot } from '../diagnose/input.js';
 import {
   findPortHolders,
   readNeighbours,
@@ -16,7 +16,8 @@ import {
   readResolverConfig,
 } from '../host/index.js';
 import { isNameFailure } from '../diagnose/lookup.js';
-import { bind, closeSocket, openSocket, parseHost } from '../sys/index.js';
+import { formatIp } from '../model/index.js';
+import { closeSocket, openSocket, parseHost, sockAddr, type SockAddr } from '../sys/index.js';
 
 /** CAP_NET_BIND_SERVICE is bit 10 of the capability sets (linux/capability.h). */
 const CAP_NET_BIND_SERVICE_BIT = 10n;
@@ -34,28 +35,30 @@ function readPrivileges(): HostSnapshot['privileges'] {
 }
 
 /** Is the address bindable now? A bind to port 0 of the same address, closed at once. */
-function probeBind(failure: Failure): HostSnapshot['rebind'] {
+function probeBind(failure: Attempt): HostSnapshot['rebind'] {
   const local = failure.local;
   if (!local) return undefined;
-  const parsed = parseHost(local.host);
-  if (!parsed.ok) return undefined;
-  const opened = openSocket(parsed.value.family, failure.protocol);
-  if (!opened.ok) return { ok: false, code: opened.error.code };
-  try {
-    const bound = bind(opened.value, {
-      address: parsed.value.address,
-      port: 0,
-      family: parsed.value.family,
-      scopeId: local.scopeId ?? parsed.value.scopeId,
-    });
-    return bound.ok ? { ok: true } : { ok: false, code: bound.error.code };
-  } finally {
-    closeSocket(opened.value);
+  let addr: SockAddr;
+  if (local.ip !== undefined) {
+    // Parsed where it entered: its bytes are printed, not parsed again.
+    addr = { address: formatIp(local.ip), port: 0, family: local.ip.family };
+    if (local.scopeId !== undefined) addr.scopeId = local.scopeId;
+  } else {
+    const parsed = parseHost(local.host);
+    if (!parsed.ok) return undefined;
+    addr = {
+      ...sockAddr(parsed.value, 0),
+      ...(local.scopeId !== undefined ? { scopeId: local.scopeId } : {}),
+    };
   }
+  const opened = openSocket({ family: addr.family, protocol: failure.protocol, bind: addr });
+  if (!opened.ok) return { ok: false, code: opened.error.code };
+  closeSocket(opened.value);
+  return { ok: true };
 }
 
 /** How many distinct local ports of the ephemeral range are bound (for bind(…, 0) EADDRINUSE). */
-function readBoundPorts(failure: Failure, snapshot: HostSnapshot): HostSnapshot['boundPorts'] {
+function readBoundPorts(failure: Attempt, snapshot: HostSnapshot): HostSnapshot['boundPorts'] {
   const range = snapshot.sysctls?.ipLocalPortRange;
   if (!range) return undefined;
   const [lo, hi] = range;
@@ -80,7 +83,7 @@ function readBoundPorts(failure: Failure, snapshot: HostSnapshot): HostSnapshot[
   return { inUse: ports.size, poolSize };
 }
 
-export function gatherSnapshot(failure: Failure): HostSnapshot {
+export function gatherSnapshot(failure: Attempt): HostSnapshot {
   const snapshot: HostSnapshot = { platform: process.platform, kernel: release(), unavailable: [] };
   if (process.platform !== 'linux') return snapshot;
 

@@ -2,19 +2,7 @@
 // `server.listen({ fd })` or dgram `bind({ fd })` — or the failure with its diagnosis. Optionally
 // waits for the address to become bindable.
 import { constants as osConstants } from 'node:os';
-import {
-  bind,
-  closeSocket,
-  formatHost,
-  localAddress,
-  openSocket,
-  setDevice,
-  setFreebind,
-  setIpv6Only,
-  setReuseAddress,
-  setReusePort,
-  sockAddr,
-} from '../sys/index.js';
+import { closeSocket, formatHost, localAddress, openSocket, sockAddr } from '../sys/index.js';
 import type { Family, Protocol, Result, SocketError } from '../types.js';
 import { readAddresses } from '../host/index.js';
 import { AbortError } from './abort-error.js';
@@ -111,24 +99,14 @@ function boundSocket(fd: number, plan: BindPlan, port: number): BoundSocket {
 
 /** Sets each option the plan asks for, then binds; nothing is left open when a step fails. */
 export function bindOnce(plan: BindPlan): Result<BoundSocket> {
-  const opened = openSocket(plan.host.family, plan.protocol);
+  const opened = openSocket({
+    family: plan.host.family,
+    protocol: plan.protocol,
+    options: plan.socketOptions,
+    bind: sockAddr(plan.host, plan.port),
+  });
   if (!opened.ok) return opened;
   const fd = opened.value;
-  const steps: Array<() => Result<void>> = [];
-  if (plan.reuseAddress) steps.push(() => setReuseAddress(fd, true));
-  if (plan.reusePort) steps.push(() => setReusePort(fd, true));
-  const { ipv6Only, device } = plan;
-  if (ipv6Only !== undefined && plan.host.family === 6) steps.push(() => setIpv6Only(fd, ipv6Only));
-  if (plan.freebind) steps.push(() => setFreebind(fd, plan.host.family, true));
-  if (device !== undefined) steps.push(() => setDevice(fd, device));
-  steps.push(() => bind(fd, sockAddr(plan.host, plan.port)));
-  for (const step of steps) {
-    const done = step();
-    if (!done.ok) {
-      closeSocket(fd);
-      return done;
-    }
-  }
   let port = plan.port;
   if (port === 0) {
     const local = localAddress(fd);
@@ -204,15 +182,6 @@ export async function bindPlan(
  */
 export async function safeBind(opts: BindOptions): Promise<BindResult> {
   return checkAndBind(opts, {});
-}
-
-/**
- * safeBind for a check (preflight): the same options, causes and waiting, but the socket is closed
- * the moment the bind succeeds, so concurrent checks of one target never see each other. `onWait`
- * is called when the first attempt failed and the wait for the address begins.
- */
-export function bindAndClose(opts: BindOptions, onWait?: () => void, probe = false): Promise<BindResult> {
-  return checkAndBind(opts, { closeAtOnce: true, probe, ...(onWait ? { onWait } : {}) });
 }
 
 async function checkAndBind(

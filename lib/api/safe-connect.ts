@@ -4,9 +4,8 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { constants as osConstants } from 'node:os';
-import type { Failure } from '../diagnose/input.js';
+import type { Attempt } from '../diagnose/input.js';
 import {
-  bind,
   closeSocket,
   formatHost,
   openSocket,
@@ -14,11 +13,10 @@ import {
   parseDestinationPort,
   parseHost,
   parsePort,
-  setBindAddressNoPort,
-  setFreebind,
   socketError,
   sockAddr,
   type ParsedHost,
+  type SocketOptions,
 } from '../sys/index.js';
 import type { Result, SocketError } from '../types.js';
 import { AbortError, requireSignal } from './abort-error.js';
@@ -95,7 +93,8 @@ function requireType(value: unknown, type: 'string' | 'number' | 'boolean', name
 }
 
 function unspecified(family: 4 | 6): ParsedHost {
-  return { address: family === 4 ? '0.0.0.0' : '::', family, linkLocal: false };
+  const address = family === 4 ? '0.0.0.0' : '::';
+  return { address, family, linkLocal: false, ip: { family, bytes: new Uint8Array(family === 4 ? 4 : 16) } };
 }
 
 /** The destination as an IP address: a literal as is, a host name through dns.lookup. */
@@ -117,12 +116,12 @@ async function resolveHost(
   }
 }
 
-function failureOf(plan: ConnectPlan | undefined, opts: ConnectOptions): Omit<Failure, 'error'> {
-  const options: Failure['options'] = {};
+function failureOf(plan: ConnectPlan | undefined, opts: ConnectOptions): Omit<Attempt, 'error'> {
+  const options: Attempt['options'] = {};
   if (opts.freebind !== undefined) options.freebind = opts.freebind;
   if (plan !== undefined) options.bindAddressNoPort = plan.bindAddressNoPort;
   else if (opts.bindAddressNoPort !== undefined) options.bindAddressNoPort = opts.bindAddressNoPort;
-  const failure: Omit<Failure, 'error'> = {
+  const failure: Omit<Attempt, 'error'> = {
     operation: 'connect',
     protocol: 'tcp',
     remote: plan
@@ -142,31 +141,23 @@ function failureOf(plan: ConnectPlan | undefined, opts: ConnectOptions): Omit<Fa
 /** Opens the socket, sets its options and binds the source; the fd is closed on any failure. */
 function prepare(plan: ConnectPlan): Result<number> {
   const family = plan.remote.family;
-  const opened = openSocket(family, 'tcp');
-  if (!opened.ok) return opened;
-  const fd = opened.value;
-  const steps: Array<() => Result<void>> = [];
-  if (plan.freebind) steps.push(() => setFreebind(fd, family, true));
-  if (plan.local !== undefined || plan.localPort > 0) {
-    if (plan.bindAddressNoPort && plan.localPort === 0) steps.push(() => setBindAddressNoPort(fd, true));
-    const source = plan.local ?? unspecified(family);
-    steps.push(() => bind(fd, sockAddr(source, plan.localPort)));
-  }
-  for (const step of steps) {
-    const done = step();
-    if (!done.ok) {
-      closeSocket(fd);
-      return done;
-    }
-  }
-  return { ok: true, value: fd };
+  const options: SocketOptions = {};
+  if (plan.freebind) options.freebind = true;
+  const binds = plan.local !== undefined || plan.localPort > 0;
+  if (binds && plan.bindAddressNoPort && plan.localPort === 0) options.bindAddressNoPort = true;
+  return openSocket({
+    family,
+    protocol: 'tcp',
+    options,
+    ...(binds ? { bind: sockAddr(plan.local ?? unspecified(family), plan.localPort) } : {}),
+  });
 }
 
 /**
  * Hands the prepared descriptor to a net.Socket and lets Node (libuv) make the non-blocking connect:
  * its 'connect' event is the completion, its 'error' the failure, and Node closes the fd on failure.
  */
-function connectOn(fd: number, plan: ConnectPlan, failure: Omit<Failure, 'error'>): Promise<ConnectResult> {
+function connectOn(fd: number, plan: ConnectPlan, failure: Omit<Attempt, 'error'>): Promise<ConnectResult> {
   return new Promise((resolve, reject) => {
     let socket: net.Socket;
     try {

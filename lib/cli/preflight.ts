@@ -5,6 +5,7 @@
 // The command's definition is in commands.ts; this module is loaded only when the command runs.
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import yoctoSpinner from 'yocto-spinner';
+import { PARSED_TARGET, type ParsedBindOptions } from '../api/bind-options.js';
 import { preflight, type PreflightSpec } from '../api/preflight.js';
 import {
   parseDestination,
@@ -14,6 +15,7 @@ import {
   parseTarget,
   PORT_ZERO_DESTINATION,
   quoteValue,
+  type Target,
 } from '../sys/address.js';
 import type { PreflightReport } from '../types.js';
 import { coloursFor, formatPreflightReport, plural } from './format/index.js';
@@ -46,7 +48,7 @@ export function waitSeconds(text: string): number {
 }
 
 /** Checks one target written as text; a bind target must be an address, a connect one may be a name. */
-function checkTargetText(kind: 'bind' | 'connect', text: string, where: string): void {
+function checkTargetText(kind: 'bind' | 'connect', text: string, where: string): Target {
   const parsed = parseTarget(text);
   if (!parsed.ok) throw new UsageError(`${where}: ${parsed.reason}`);
   if (kind === 'bind' && parsed.value.kind === 'name') {
@@ -54,6 +56,7 @@ function checkTargetText(kind: 'bind' | 'connect', text: string, where: string):
   }
   if (kind === 'connect' && parsed.value.port === 0)
     throw new UsageError(`${where}: ${PORT_ZERO_DESTINATION}`);
+  return parsed.value;
 }
 
 /** A target of the config file as an object: `{ "host": "10.0.0.50", "port": 8080, … }`. */
@@ -164,12 +167,24 @@ export function readConfig(file: string): ConfigTargets {
 export function preflightOptions(f: PreflightFlags): PreflightSpec {
   // The flag's value is repeated in the reason: cut it short here, the reason quotes it again.
   const shown = (t: string) => (t.length > 64 ? `${t.slice(0, 64)}…` : t);
-  for (const t of f.bind) checkTargetText('bind', t, `--bind ${shown(t)}`);
+  // Parsed here once: the parsed --bind targets go down to the bind as they are.
+  const parsedBind = new Map<string, Target>();
+  for (const t of f.bind) parsedBind.set(t, checkTargetText('bind', t, `--bind ${shown(t)}`));
   for (const t of f.connect) checkTargetText('connect', t, `--connect ${shown(t)}`);
   const config = f.config !== undefined ? readConfig(f.config) : { bind: [], connect: [] };
   const protocol = f.udp ? 'udp' : undefined;
   const bind: BindTarget[] = [...f.bind, ...config.bind].map((t) => {
-    if (typeof t === 'string' && !f.udp && !f.freebind) return t;
+    const parsed = typeof t === 'string' ? parsedBind.get(t) : undefined;
+    const plain = typeof t === 'string' && !f.udp && !f.freebind;
+    if (parsed?.kind === 'address') {
+      const target: ParsedBindOptions = { host: parsed.host, port: parsed.port };
+      // A plain target keeps the text it was written as for its label, as a string target would.
+      target[PARSED_TARGET] = plain ? { host: parsed.address, label: t as string } : { host: parsed.address };
+      if (protocol !== undefined) target.protocol = protocol;
+      if (f.freebind) target.freebind = true;
+      return target;
+    }
+    if (plain) return t;
     const base: Record<string, unknown> =
       typeof t === 'string' ? targetObject(t) : { ...t, port: Number((t as { port: unknown }).port) };
     if (protocol !== undefined) base.protocol = protocol;

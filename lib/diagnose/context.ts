@@ -2,7 +2,7 @@
 // failed, the endpoints as parsed addresses, and which host addresses match the local one.
 import type { NetSysctls } from '../host/types.js';
 import type { Address, Family, SocketError } from '../types.js';
-import type { Failure, FailureEndpoint, HostSnapshot } from './input.js';
+import type { Attempt, AttemptEndpoint, HostSnapshot } from './input.js';
 import {
   containingSubnet,
   formatIp,
@@ -41,7 +41,7 @@ export interface Endpoint {
 export type Step = 'bind' | 'connect' | 'other';
 
 export interface Context {
-  failure: Failure;
+  failure: Attempt;
   host: HostSnapshot;
   error: SocketError | null;
   code: string;
@@ -56,7 +56,7 @@ export interface Context {
   remote: Endpoint | undefined;
 }
 
-function stepOf(failure: Failure, error: SocketError | null): Step {
+function stepOf(failure: Attempt, error: SocketError | null): Step {
   const syscall = error?.syscall ?? '';
   if (syscall === 'bind' || syscall === 'listen') return 'bind';
   if (syscall === 'connect') return 'connect';
@@ -68,11 +68,12 @@ function interfaceByIndex(addresses: readonly Address[], ifindex: number): strin
   return addresses.find((entry) => entry.ifindex === ifindex)?.interface;
 }
 
-type GivenEndpoint = Omit<FailureEndpoint, 'port'> & { port?: number | undefined };
+type GivenEndpoint = Omit<AttemptEndpoint, 'port'> & { port?: number | undefined };
 
 function endpoint(given: GivenEndpoint, hostIps: readonly HostIp[], addresses: readonly Address[]): Endpoint {
-  const ip = parseIp(given.host);
-  const host = splitZone(given.host).host;
+  // Text is parsed only when the endpoint arrived as text (explain() of a Node error).
+  const ip = given.ip ?? parseIp(given.host);
+  const host = given.ip !== undefined ? given.host : splitZone(given.host).host;
   const zoneText = given.interface ?? ip?.zone;
   const index = zoneIndex(zoneText);
   const scopeId = given.scopeId ?? index;
@@ -109,7 +110,7 @@ function endpoint(given: GivenEndpoint, hostIps: readonly HostIp[], addresses: r
   };
 }
 
-export function buildContext(failure: Failure, host: HostSnapshot): Context {
+export function buildContext(failure: Attempt, host: HostSnapshot): Context {
   const error = failure.error;
   const step = stepOf(failure, error);
   const addresses = host.addresses ?? [];

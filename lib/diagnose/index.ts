@@ -6,14 +6,14 @@ import { causes } from './causes/index.js';
 import { buildContext } from './context.js';
 import { decide } from './decide.js';
 import { addHostNotes } from './host-notes.js';
-import type { Failure, HostSnapshot } from './input.js';
+import type { Attempt, HostSnapshot } from './input.js';
 
 /** Explains a failed bind, listen or connect from the facts read on the host right after it. */
-export function diagnose(failure: Failure, host: HostSnapshot): Diagnosis {
+export function diagnose(failure: Attempt, host: HostSnapshot): Diagnosis {
   const ctx = buildContext(failure, host);
   const verdict = decide(ctx);
   return addHostNotes(causes[verdict.cause](ctx, verdict), ctx);
 }
 
 export { EXHAUSTION_THRESHOLD } from './source-pool.js';
-export type { Failure, FailureEndpoint, HostSnapshot } from './input.js';
+export type { Attempt, AttemptEndpoint, HostSnapshot } from './input.js';

@@ -1,9 +1,11 @@
 // What diagnose decides from: the failure as it happened, and a snapshot of the host read right
 // after it. Both are plain data so the diagnose layer stays pure and is unit-tested with literals.
 import type { Neighbour, NetSysctls, PortHolder, ResolverConfig, RouteLookup } from '../host/types.js';
+import type { Ip } from '../model/ip.js';
+import type { SocketOptions } from '../sys/options.js';
 import type { Address, Family, PortUsage, Protocol, SocketError } from '../types.js';
 
-export interface FailureEndpoint {
+export interface AttemptEndpoint {
   host: string;
   port: number;
   family?: Family;
@@ -11,32 +13,34 @@ export interface FailureEndpoint {
   scopeId?: number;
   /** The interface named after '%' in fe80::1%eth0. */
   interface?: string;
+  /**
+   * The address as parsed where it entered (lib/model bytes, no zone): given, the diagnosis uses it
+   * and never parses `host` again. Absent when the endpoint arrived as text (a Node error's address).
+   */
+  ip?: Ip;
 }
 
-export interface Failure {
+/**
+ * What was attempted and how it failed — the operation, its endpoints, the options, the error (null
+ * when no syscall was made) — as the diagnosis reasons about it. (Not to be confused with the api's
+ * `Failed`, a result carrying its Diagnosis.)
+ */
+export interface Attempt {
   /** What the caller was doing; a connect with a localAddress can fail at its bind step. */
   operation: 'bind' | 'listen' | 'connect';
   protocol: Protocol;
   /** The failed syscall; null when none was made (invalid input, unsupported platform). */
   error: SocketError | null;
   /** The local end: the address being bound, or the localAddress of an outbound connection. */
-  local?: FailureEndpoint;
+  local?: AttemptEndpoint;
   /** The destination of a connect. */
-  remote?: FailureEndpoint;
-  options: {
-    /** IP_FREEBIND (IPPROTO_IP) / IPV6_FREEBIND (IPPROTO_IPV6) was set: the address need not be local. */
-    freebind?: boolean;
-    /** SO_REUSEADDR (SOL_SOCKET) was set: TIME_WAIT holders of the port do not block the bind. */
-    reuseAddress?: boolean;
-    /** SO_REUSEPORT (SOL_SOCKET) was set. */
-    reusePort?: boolean;
-    /** IPV6_V6ONLY (IPPROTO_IPV6) as set; unset means the system default (net.ipv6.bindv6only). */
-    ipv6Only?: boolean;
-    /** SO_BINDTODEVICE (SOL_SOCKET): the interface the socket was bound to. */
-    device?: string;
-    /** IP_BIND_ADDRESS_NO_PORT (IPPROTO_IP) was set on the source of a connect. */
-    bindAddressNoPort?: boolean;
-  };
+  remote?: AttemptEndpoint;
+  /**
+   * The socket options that were set, by their name in the one option table (lib/sys/options.ts,
+   * where each is documented). reuseAddress is recorded even when off; ipv6Only unset means the
+   * system default (net.ipv6.bindv6only).
+   */
+  options: SocketOptions;
   /** Why the input is not a usable address or port, when it is not. */
   invalid?: string;
 }

@@ -1,6 +1,7 @@
 // Interface addresses with the flags bind() depends on (tentative, dadfailed, …), from rtnetlink.
 import type { Address, Result } from '../types.js';
-import { errnoFailure, hostBinding } from './failure.js';
+import { errnoResult } from '../sys/errors.js';
+import { hostBinding } from './failure.js';
 
 // The link flags worth showing beside an address: whether the link can carry it at all.
 const LINK_FLAG_NAMES = ['up', 'running', 'lower-up', 'loopback', 'pointopoint'];
@@ -16,7 +17,7 @@ export function readAddresses(): Result<Address[]> {
   if (!load.ok) return load;
   const b = load.binding;
   const raw = b.addresses();
-  if (typeof raw === 'number') return errnoFailure('RTM_GETADDR', raw);
+  if (typeof raw === 'number') return errnoResult('RTM_GETADDR', raw);
   const { addressFlags, linkFlags, scopes } = b.constants;
   const AF_INET6 = b.constants.AF_INET6;
   const out: Address[] = [];

@@ -2,7 +2,9 @@
 // `ephemeral-ports-exhausted`, and the busiest destinations for `doctor`.
 import type { PortUsage, Protocol, Result } from '../types.js';
 import { invalidInput } from './failure.js';
-import { bareAddress, countSockets, listSockets, tallyByRemote } from './sockets.js';
+import { bareAddress } from './socket-query.js';
+import { countSockets, listSockets } from './sockets.js';
+import { tallyByRemote } from './socket-tally.js';
 import { readPortRange, readReservedPorts, reservedInRange } from './sysctls.js';
 
 export interface PortUsageQuery {

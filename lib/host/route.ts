@@ -3,7 +3,7 @@
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import { loadBinding } from '../binding.js';
-import { bareAddress } from './sockets.js';
+import { bareAddress } from './socket-query.js';
 import type { RouteLookup } from './types.js';
 
 function failed(destination: string, errno: number): RouteLookup {

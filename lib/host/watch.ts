@@ -1,7 +1,8 @@
 // Tells when interface addresses change (added, removed, DAD finished, carrier back), so a caller
 // waiting for an address to become bindable re-checks on the event instead of polling.
 import type { Result } from '../types.js';
-import { errnoFailure, hostBinding } from './failure.js';
+import { errnoResult } from '../sys/errors.js';
+import { hostBinding } from './failure.js';
 
 export interface AddressWatch {
   /** Stops watching and closes the netlink socket. Safe to call more than once. */
@@ -19,6 +20,6 @@ export function watchAddresses(onChange: () => void): Result<AddressWatch> {
   const load = hostBinding();
   if (!load.ok) return load;
   const handle = load.binding.watchAddresses(onChange);
-  if (typeof handle === 'number') return errnoFailure('netlink', handle);
+  if (typeof handle === 'number') return errnoResult('netlink', handle);
   return { ok: true, value: { close: () => handle.close() } };
 }

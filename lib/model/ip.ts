@@ -17,7 +17,8 @@ function parseV4Bytes(text: string): Uint8Array | undefined {
   if (parts.length !== 4) return undefined;
   const bytes = new Uint8Array(4);
   for (const [i, part] of parts.entries()) {
-    if (!/^\d{1,3}$/.test(part)) return undefined;
+    // No leading zeros: inet_pton refuses them (is '010' octal?), and the kernel never prints them.
+    if (!/^(?:0|[1-9]\d{0,2})$/.test(part)) return undefined;
     const value = Number(part);
     if (value > 255) return undefined;
     bytes[i] = value;

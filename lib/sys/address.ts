@@ -1,8 +1,9 @@
 // Parsing of addresses, ports and HOST:PORT targets as they arrive from configuration. A bad value is
 // a `{ ok: false, reason }` a person can act on, never an exception; only a wrong *type* (a number
 // where a string belongs) throws a TypeError, because that is a bug in the caller, not bad input.
-import { isIP, SocketAddress } from 'node:net';
+import { isIP } from 'node:net';
 import { loadBinding } from '../binding.js';
+import { formatIp, isLinkLocalV6, mappedV4, parseIp, type Ip } from '../model/ip.js';
 import type { Family } from '../types.js';
 
 /** The outcome of parsing: the value, or why the input is not usable (cause `invalid-address`). */
@@ -24,6 +25,8 @@ export interface ParsedHost {
   mapped?: string;
   /** fe80::/10: the kernel refuses to bind it (EINVAL) without a scope id. */
   linkLocal: boolean;
+  /** The address as bytes (lib/model), without its scope: what the diagnosis compares. */
+  ip: Ip;
 }
 
 /** A HOST:PORT target. Connect targets may name a host; bind targets need `kind: 'address'`. */
@@ -127,11 +130,6 @@ export function isHostName(text: string): boolean {
   return !/^\d+$/.test(labels[labels.length - 1] ?? '');
 }
 
-function isLinkLocal(canonical: string): boolean {
-  const first = canonical.startsWith(':') ? 0 : parseInt(canonical.split(':')[0] ?? '0', 16);
-  return (first & 0xffc0) === 0xfe80;
-}
-
 function interfacesHint(): string {
   const load = loadBinding();
   if (!load.ok) return '';
@@ -187,20 +185,21 @@ export function parseHost(input: string): Parsed<ParsedHost> {
   const percent = text.indexOf('%');
   const bare = percent < 0 ? text : text.slice(0, percent);
   const zone = percent < 0 ? undefined : text.slice(percent + 1);
-  const family = isIP(bare);
-  if (family === 0) return { ok: false, reason: notAnAddress(bare) };
-  if (family === 4) {
+  // The one parse of the address (lib/model); text with spaces or brackets left inside is no address.
+  const ip = bare.trim() === bare && !bare.includes('[') ? parseIp(bare) : undefined;
+  if (ip === undefined) return { ok: false, reason: notAnAddress(bare) };
+  if (ip.family === 4) {
     if (zone !== undefined) {
       return {
         ok: false,
         reason: `${quoteValue(input)}: a scope (%${zone}) applies only to IPv6 addresses`,
       };
     }
-    return { ok: true, value: { address: bare, family: 4, linkLocal: false } };
+    return { ok: true, value: { address: bare, family: 4, linkLocal: false, ip } };
   }
-  const address = new SocketAddress({ address: bare, family: 'ipv6' }).address;
-  const value: ParsedHost = { address, family: 6, linkLocal: isLinkLocal(address) };
-  if (address.startsWith('::ffff:') && isIP(address.slice(7)) === 4) value.mapped = address.slice(7);
+  const value: ParsedHost = { address: formatIp(ip), family: 6, linkLocal: isLinkLocalV6(ip), ip };
+  const mapped = mappedV4(ip);
+  if (mapped !== undefined) value.mapped = formatIp(mapped);
   if (zone !== undefined) {
     const scope = resolveScope(zone, input);
     if (!scope.ok) return scope;
@@ -275,8 +274,11 @@ export function parseTarget(input: string): Parsed<Target> {
   }
   const port = parsePort(portText);
   if (!port.ok) return { ok: false, reason: `${quoted}: ${port.reason}` };
-  if (isIP(host.split('%')[0] ?? '') !== 0 || input.startsWith('[')) {
-    const parsed = parseHost(host);
+  // Parsed once: an unscoped, unbracketed host that is no address goes on to be read as a name.
+  const bracketed = input.startsWith('[');
+  const scoped = host.includes('%');
+  const parsed = bracketed || !scoped || isIP(host.split('%')[0] ?? '') !== 0 ? parseHost(host) : undefined;
+  if (parsed !== undefined && (parsed.ok || bracketed || scoped)) {
     if (!parsed.ok) return { ok: false, reason: parsed.reason };
     if (input.startsWith('[') && parsed.value.family === 4) {
       return { ok: false, reason: `${quoted}: brackets are for IPv6 addresses; write ${host}:${port.value}` };

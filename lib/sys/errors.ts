@@ -3,7 +3,7 @@
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import { loadBinding, type NativeBinding } from '../binding.js';
-import type { Result, SocketError } from '../types.js';
+import type { SocketError } from '../types.js';
 
 /**
  * The `syscall` of the failure returned when the addon is not available (not Linux, or no build could
@@ -52,9 +52,26 @@ function errnoCode(errno: number): string {
   }
 }
 
-/** A failed Result for a negative return. */
-export function failure<T>(syscall: string, rc: number, target?: ErrorTarget): Result<T> {
+/** The failed side of every Result: a SocketError and nothing else (no diagnosis yet). */
+export type ErrorResult = { ok: false; error: SocketError };
+
+/** The failed Result for a negative return of the addon (socket2's `syscall!` on the JS side). */
+export function errnoResult(syscall: string, rc: number, target?: ErrorTarget): ErrorResult {
   return { ok: false, error: socketError(syscall, rc, target) };
+}
+
+/**
+ * The old name of errnoResult, kept only for lib/api/churn until it moves to lib/bench.
+ * @deprecated use errnoResult
+ */
+export const failure = errnoResult;
+
+/**
+ * The error of input that names no usable address or port: no syscall was made, so `syscall` is
+ * 'safebind' (as for an unsupported platform) and the diagnosis cause is `invalid-address`.
+ */
+export function invalidInputError(reason: string): SocketError {
+  return socketError(UNSUPPORTED_SYSCALL, osConstants.errno.EINVAL, { detail: reason });
 }
 
 /** The failure every call returns when the addon is not loaded; `reason` says why (loader's words). */

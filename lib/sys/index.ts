@@ -20,18 +20,22 @@ export {
   type Target,
 } from './address.js';
 export {
-  failure,
+  errnoResult,
+  invalidInputError,
   isUnsupported,
   socketError,
   unsupportedError,
   UNSUPPORTED_SYSCALL,
+  type ErrorResult,
   type ErrorTarget,
 } from './errors.js';
+export { requireFamily, requireFd } from './checks.js';
 export { interfaceIndex, interfaceList, interfaceName } from './interfaces.js';
 export {
   bindAddressNoPort,
   device,
   freebind,
+  getOption,
   ipv6Only,
   linger,
   localPortRange,
@@ -43,20 +47,25 @@ export {
   setIpv6Only,
   setLinger,
   setLocalPortRange,
+  setOption,
   setReuseAddress,
   setReusePort,
   setTransparent,
+  SOCKET_OPTIONS,
   transparent,
+  type OptionName,
+  type OptionValue,
+  type OptionSpec,
+  type SocketOptions,
 } from './options.js';
+export { openSocket, type SocketSpec } from './recipe.js';
 export {
   bind,
   closeSocket,
   connect,
   listen,
   localAddress,
-  openSocket,
+  newSocket,
   pendingError,
   remoteAddress,
-  requireFamily,
-  requireFd,
 } from './socket.js';

@@ -1,7 +1,7 @@
 // Interface names and indexes of the calling thread's network namespace: what a `%eth0` scope or a
 // SO_BINDTODEVICE name refers to. if_nametoindex(3), if_nameindex(3).
 import type { Result } from '../types.js';
-import { failure, native } from './errors.js';
+import { errnoResult, native } from './errors.js';
 
 /** if_nametoindex(3): the index of the interface; a failure with ENODEV when there is none. */
 export function interfaceIndex(name: string): Result<number> {
@@ -10,7 +10,7 @@ export function interfaceIndex(name: string): Result<number> {
   const n = native();
   if (!n.ok) return n;
   const rc = n.binding.ifNameToIndex(name);
-  return rc < 0 ? failure('if_nametoindex', rc, { detail: name }) : { ok: true, value: rc };
+  return rc < 0 ? errnoResult('if_nametoindex', rc, { detail: name }) : { ok: true, value: rc };
 }
 
 /** if_indextoname(3): the name of the interface; a failure with ENXIO when no interface has the index. */
@@ -22,7 +22,7 @@ export function interfaceName(index: number): Result<string> {
   if (!n.ok) return n;
   const rc = n.binding.ifIndexToName(index);
   return typeof rc === 'number'
-    ? failure('if_indextoname', rc, { detail: String(index) })
+    ? errnoResult('if_indextoname', rc, { detail: String(index) })
     : { ok: true, value: rc };
 }
 
@@ -31,5 +31,5 @@ export function interfaceList(): Result<Array<{ index: number; name: string }>> 
   const n = native();
   if (!n.ok) return n;
   const rc = n.binding.interfaces();
-  return typeof rc === 'number' ? failure('if_nameindex', rc) : { ok: true, value: rc };
+  return typeof rc === 'number' ? errnoResult('if_nameindex', rc) : { ok: true, value: rc };
 }

@@ -1,43 +1,12 @@
-// Typed socket operations: open, bind, listen, non-blocking connect, SO_ERROR, getsockname,
+// Typed socket operations: socket(2), bind, listen, non-blocking connect, SO_ERROR, getsockname,
 // getpeername, close. One addon call each, errno returned as a failed Result. Descriptors are
 // SOCK_CLOEXEC | SOCK_NONBLOCK, ready for `server.listen({ fd })`, `net.Socket({ fd })`, dgram `bind({ fd })`.
-import { isIP } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import type { NativeBinding, NativeSockAddr } from '../binding.js';
 import type { Family, Protocol, Result, SocketError } from '../types.js';
 import type { SockAddr } from './address.js';
-import { failure, native, socketError, type ErrorTarget } from './errors.js';
-
-/** Throws a TypeError unless `fd` can be a descriptor: a wrong type is a bug, not a runtime failure. */
-export function requireFd(fd: unknown): asserts fd is number {
-  if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
-    throw new TypeError(`safebind: fd must be a non-negative integer, got ${String(fd)}`);
-  }
-}
-
-/** Throws a TypeError unless `family` is 4 or 6. */
-export function requireFamily(family: unknown): asserts family is Family {
-  if (family !== 4 && family !== 6)
-    throw new TypeError(`safebind: family must be 4 or 6, got ${String(family)}`);
-}
-
-function requireSockAddr(addr: SockAddr): void {
-  if (typeof addr !== 'object' || addr === null)
-    throw new TypeError('safebind: expected { address, port, family }');
-  requireFamily(addr.family);
-  if (typeof addr.address !== 'string' || isIP(addr.address) !== addr.family) {
-    // The addon would answer EINVAL, indistinguishable from the kernel's: refuse it here instead.
-    throw new TypeError(
-      `safebind: ${JSON.stringify(addr.address)} is not an IPv${addr.family} address; parse it with parseHost() first`,
-    );
-  }
-  if (!Number.isInteger(addr.port) || addr.port < 0 || addr.port > 65535) {
-    throw new TypeError(`safebind: port must be an integer 0-65535, got ${String(addr.port)}`);
-  }
-  if (addr.scopeId !== undefined && (!Number.isInteger(addr.scopeId) || addr.scopeId < 0)) {
-    throw new TypeError(`safebind: scopeId must be a non-negative integer, got ${String(addr.scopeId)}`);
-  }
-}
+import { requireFamily, requireFd, requireSockAddr } from './checks.js';
+import { errnoResult, native, socketError, type ErrorTarget } from './errors.js';
 
 function toNative(b: NativeBinding, addr: SockAddr): NativeSockAddr {
   return {
@@ -63,11 +32,11 @@ function target(addr: SockAddr): ErrorTarget {
 }
 
 /**
- * socket(2): a new TCP (SOCK_STREAM) or UDP (SOCK_DGRAM) socket of the family, always
+ * socket(2) alone: a new TCP (SOCK_STREAM) or UDP (SOCK_DGRAM) socket of the family, always
  * SOCK_CLOEXEC | SOCK_NONBLOCK. The caller owns the descriptor: close it with closeSocket(), or hand
- * it to Node, which then owns it.
+ * it to Node, which then owns it. Use openSocket() (recipe.ts) for a socket with options or a bind.
  */
-export function openSocket(family: Family, protocol: Protocol): Result<number> {
+export function newSocket(family: Family, protocol: Protocol): Result<number> {
   requireFamily(family);
   if (protocol !== 'tcp' && protocol !== 'udp') {
     throw new TypeError(`safebind: protocol must be 'tcp' or 'udp', got ${String(protocol)}`);
@@ -79,7 +48,7 @@ export function openSocket(family: Family, protocol: Protocol): Result<number> {
     family === 4 ? c.AF_INET : c.AF_INET6,
     protocol === 'tcp' ? c.SOCK_STREAM : c.SOCK_DGRAM,
   );
-  return fd < 0 ? failure('socket', fd) : { ok: true, value: fd };
+  return fd < 0 ? errnoResult('socket', fd) : { ok: true, value: fd };
 }
 
 /**
@@ -92,7 +61,7 @@ export function bind(fd: number, addr: SockAddr): Result<void> {
   const n = native();
   if (!n.ok) return n;
   const rc = n.binding.bind(fd, toNative(n.binding, addr));
-  return rc < 0 ? failure('bind', rc, target(addr)) : { ok: true, value: undefined };
+  return rc < 0 ? errnoResult('bind', rc, target(addr)) : { ok: true, value: undefined };
 }
 
 /**
@@ -108,7 +77,7 @@ export function listen(fd: number, backlog = 511): Result<void> {
   const rc = n.binding.listen(fd, backlog);
   if (rc >= 0) return { ok: true, value: undefined };
   const local = localAddress(fd);
-  return failure('listen', rc, local.ok ? target(local.value) : undefined);
+  return errnoResult('listen', rc, local.ok ? target(local.value) : undefined);
 }
 
 /**
@@ -123,7 +92,7 @@ export function connect(fd: number, addr: SockAddr): Result<'connected' | 'in-pr
   const rc = n.binding.connect(fd, toNative(n.binding, addr));
   if (rc === 0) return { ok: true, value: 'connected' };
   if (rc === -osConstants.errno.EINPROGRESS) return { ok: true, value: 'in-progress' };
-  return failure('connect', rc, target(addr));
+  return errnoResult('connect', rc, target(addr));
 }
 
 /**
@@ -139,7 +108,7 @@ export function pendingError(
   const n = native();
   if (!n.ok) return n;
   const rc = n.binding.socketError(fd);
-  if (rc < 0) return failure('getsockopt', rc, { detail: 'SO_ERROR' });
+  if (rc < 0) return errnoResult('getsockopt', rc, { detail: 'SO_ERROR' });
   if (rc === 0) return { ok: true, value: null };
   const { syscall = 'connect', ...where } = context;
   return { ok: true, value: socketError(syscall, rc, where) };
@@ -152,7 +121,7 @@ export function localAddress(fd: number): Result<SockAddr> {
   if (!n.ok) return n;
   const addr = n.binding.getsockname(fd);
   return typeof addr === 'number'
-    ? failure('getsockname', addr)
+    ? errnoResult('getsockname', addr)
     : { ok: true, value: fromNative(n.binding, addr) };
 }
 
@@ -163,7 +132,7 @@ export function remoteAddress(fd: number): Result<SockAddr> {
   if (!n.ok) return n;
   const addr = n.binding.getpeername(fd);
   return typeof addr === 'number'
-    ? failure('getpeername', addr)
+    ? errnoResult('getpeername', addr)
     : { ok: true, value: fromNative(n.binding, addr) };
 }
 
@@ -173,5 +142,5 @@ export function closeSocket(fd: number): Result<void> {
   const n = native();
   if (!n.ok) return n;
   const rc = n.binding.close(fd);
-  return rc < 0 ? failure('close', rc) : { ok: true, value: undefined };
+  return rc < 0 ? errnoResult('close', rc) : { ok: true, value: undefined };
 }

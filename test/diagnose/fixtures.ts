@@ -1,5 +1,5 @@
 // Plain-object builders for diagnose tests: a host snapshot and failures as lib/api would record them.
-import type { Failure, HostSnapshot } from '../../lib/diagnose/index.js';
+import type { Attempt, HostSnapshot } from '../../lib/diagnose/index.js';
 import type { NetSysctls, PortHolder } from '../../lib/host/types.js';
 import type { Address, Protocol, SocketError } from '../../lib/types.js';
 
@@ -92,9 +92,9 @@ export function bindFailure(
   host: string,
   port: number,
   code: string,
-  options: Failure['options'] = {},
+  options: Attempt['options'] = {},
   protocol: Protocol = 'tcp',
-): Failure {
+): Attempt {
   return {
     operation: 'bind',
     protocol,
@@ -108,8 +108,8 @@ export function connectFailure(
   host: string,
   port: number,
   code: string,
-  extra: { localAddress?: string; protocol?: Protocol; syscall?: string; options?: Failure['options'] } = {},
-): Failure {
+  extra: { localAddress?: string; protocol?: Protocol; syscall?: string; options?: Attempt['options'] } = {},
+): Attempt {
   const syscall = extra.syscall ?? 'connect';
   return {
     operation: 'connect',

@@ -4,14 +4,14 @@
 import net from 'node:net';
 import { describe, expect } from 'vitest';
 import { explain } from '../../lib/index.js';
-import { bind, closeSocket, openSocket } from '../../lib/sys/index.js';
+import { bind, closeSocket, newSocket } from '../../lib/sys/index.js';
 import type { SocketError } from '../../lib/types.js';
 import { netnsIt, vethToPeerOwning } from '../helpers/netns.js';
 import { commands, dgramBindError, ipFlags, listenError, options, sleep, vethPair } from './helpers.js';
 
 /** A bind through lib/sys that must fail; returns its SocketError. */
 function sysBindError(family: 4 | 6, address: string, port: number, scopeId?: number): SocketError {
-  const fd = openSocket(family, 'tcp');
+  const fd = newSocket(family, 'tcp');
   if (!fd.ok) throw new Error(fd.error.message);
   try {
     const r = bind(fd.value, { address, port, family, ...(scopeId !== undefined ? { scopeId } : {}) });
@@ -144,7 +144,7 @@ describe('explain() on address causes, against the real kernel', () => {
       const end = Date.now() + 4000;
       let bound = false;
       while (!bound && Date.now() < end) {
-        const fd = openSocket(6, 'tcp');
+        const fd = newSocket(6, 'tcp');
         if (!fd.ok) throw new Error(fd.error.message);
         bound = bind(fd.value, { address: 'fd00:9::21', port: 8080, family: 6 }).ok;
         closeSocket(fd.value);

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, onTestFinished } from 'vitest';
 import { explain } from '../../lib/index.js';
 import type { PortHolder } from '../../lib/host/types.js';
-import { bind, closeSocket, listen as sysListen, openSocket } from '../../lib/sys/index.js';
+import { bind, closeSocket, listen as sysListen, newSocket } from '../../lib/sys/index.js';
 import type { Diagnosis, SocketError } from '../../lib/types.js';
 import { netnsIt } from '../helpers/netns.js';
 import { unmet } from '../helpers/prerequisite.js';
@@ -17,7 +17,7 @@ import { commands, dgramBindError, listenError, options } from './helpers.js';
 
 /** Opens a TCP socket closed when the test ends. */
 function tcpSocket(): number {
-  const fd = openSocket(4, 'tcp');
+  const fd = newSocket(4, 'tcp');
   if (!fd.ok) throw new Error(fd.error.message);
   onTestFinished(() => {
     closeSocket(fd.value);

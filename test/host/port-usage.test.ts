@@ -3,7 +3,8 @@
 import type net from 'node:net';
 import { describe, expect, onTestFinished } from 'vitest';
 import { readPortUsage, topDestinations } from '../../lib/host/port-usage.js';
-import { countSockets, countSocketsFromProc, listSockets } from '../../lib/host/sockets.js';
+import { countSocketsFromProc } from '../../lib/host/proc-net.js';
+import { countSockets, listSockets } from '../../lib/host/sockets.js';
 import { netnsIt } from '../helpers/netns.js';
 import { connect, listen, settle, ssCounts, timeWaits } from './tables.js';
 

@@ -2,6 +2,7 @@
 // else fails with the exact reason a person reads. Scopes are resolved against the interfaces of a
 // private namespace, so the lists in the reasons are known.
 import { describe, expect, it } from 'vitest';
+import { parseIp, type Ip } from '../../lib/model/index.js';
 import { formatHost, formatTarget, parseHost, parsePort, parseTarget } from '../../lib/sys/index.js';
 import { netnsIt } from '../helpers/netns.js';
 
@@ -18,7 +19,7 @@ describe('parseHost', () => {
     ['fec0::1', { address: 'fec0::1', family: 6, linkLocal: false }],
     ['::', { address: '::', family: 6, linkLocal: false }],
   ])('reads %s', (input, expected) => {
-    expect(parseHost(input)).toEqual({ ok: true, value: expected });
+    expect(parseHost(input)).toEqual({ ok: true, value: { ...expected, ip: parseIp(expected.address) } });
   });
 
   it.each([
@@ -61,11 +62,25 @@ describe('parseHost', () => {
     const index = link?.ifindex;
     expect(parseHost('fe80::1%sbeth0')).toEqual({
       ok: true,
-      value: { address: 'fe80::1', family: 6, scopeId: index, interface: 'sbeth0', linkLocal: true },
+      value: {
+        address: 'fe80::1',
+        family: 6,
+        scopeId: index,
+        interface: 'sbeth0',
+        linkLocal: true,
+        ip: parseIp('fe80::1'),
+      },
     });
     expect(parseHost(`fe80::1%${index}`)).toEqual({
       ok: true,
-      value: { address: 'fe80::1', family: 6, scopeId: index, interface: 'sbeth0', linkLocal: true },
+      value: {
+        address: 'fe80::1',
+        family: 6,
+        scopeId: index,
+        interface: 'sbeth0',
+        linkLocal: true,
+        ip: parseIp('fe80::1'),
+      },
     });
     expect(parseHost('fe80::1%lo')).toMatchObject({ ok: true, value: { scopeId: 1, interface: 'lo' } });
   });
@@ -122,7 +137,7 @@ describe('parseTarget', () => {
         kind: 'address',
         host: '10.0.0.50',
         port: 8080,
-        address: { address: '10.0.0.50', family: 4, linkLocal: false },
+        address: { address: '10.0.0.50', family: 4, linkLocal: false, ip: parseIp('10.0.0.50') },
       },
     });
     expect(parseTarget('[fd00::1]:443')).toEqual({
@@ -131,7 +146,7 @@ describe('parseTarget', () => {
         kind: 'address',
         host: 'fd00::1',
         port: 443,
-        address: { address: 'fd00::1', family: 6, linkLocal: false },
+        address: { address: 'fd00::1', family: 6, linkLocal: false, ip: parseIp('fd00::1') },
       },
     });
     expect(parseTarget('[::ffff:10.0.0.1]:80')).toMatchObject({
@@ -158,7 +173,14 @@ describe('parseTarget', () => {
         kind: 'address',
         host: 'fe80::1%lo',
         port: 80,
-        address: { address: 'fe80::1', family: 6, scopeId: 1, interface: 'lo', linkLocal: true },
+        address: {
+          address: 'fe80::1',
+          family: 6,
+          scopeId: 1,
+          interface: 'lo',
+          linkLocal: true,
+          ip: parseIp('fe80::1'),
+        },
       },
     });
     expect(parseTarget('[fe80::1%eth0]:80')).toEqual({
@@ -199,12 +221,15 @@ describe('parseTarget', () => {
 
 describe('formatting', () => {
   it('writes hosts and targets the way parseTarget reads them back', () => {
+    const v6 = parseIp('fe80::1') as Ip;
     expect(formatTarget('10.0.0.50', 8080)).toBe('10.0.0.50:8080');
     expect(formatTarget('fd00::1', 443)).toBe('[fd00::1]:443');
     expect(formatTarget('fe80::1%eth0', 80)).toBe('[fe80::1%eth0]:80');
     expect(
-      formatHost({ address: 'fe80::1', family: 6, scopeId: 2, interface: 'eth0', linkLocal: true }),
+      formatHost({ address: 'fe80::1', family: 6, scopeId: 2, interface: 'eth0', linkLocal: true, ip: v6 }),
     ).toBe('fe80::1%eth0');
-    expect(formatHost({ address: 'fe80::1', family: 6, scopeId: 2, linkLocal: true })).toBe('fe80::1%2');
+    expect(formatHost({ address: 'fe80::1', family: 6, scopeId: 2, linkLocal: true, ip: v6 })).toBe(
+      'fe80::1%2',
+    );
   });
 });

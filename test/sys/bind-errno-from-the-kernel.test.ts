@@ -7,7 +7,7 @@ import {
   closeSocket,
   listen,
   localAddress,
-  openSocket,
+  newSocket,
   parseHost,
   setDevice,
   setFreebind,
@@ -20,7 +20,7 @@ import { netnsIt, type Netns } from '../helpers/netns.js';
 
 const open: number[] = [];
 function socket(family: Family, protocol: Protocol = 'tcp'): number {
-  const r = openSocket(family, protocol);
+  const r = newSocket(family, protocol);
   if (!r.ok) throw new Error(r.error.message);
   open.push(r.value);
   return r.value;

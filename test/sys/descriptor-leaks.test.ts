@@ -9,7 +9,7 @@ import {
   connect,
   listen,
   localAddress,
-  openSocket,
+  newSocket,
   parseHost,
   parseTarget,
   pendingError,
@@ -25,7 +25,7 @@ function openDescriptors(): number {
 }
 
 function mustOpen(family: 4 | 6, protocol: 'tcp' | 'udp' = 'tcp'): number {
-  const r = openSocket(family, protocol);
+  const r = newSocket(family, protocol);
   if (!r.ok) throw new Error(r.error.message);
   return r.value;
 }

@@ -10,7 +10,7 @@ import type { Family, Result } from '../../lib/types.js';
 import {
   bind,
   localAddress,
-  openSocket,
+  newSocket,
   setBindAddressNoPort,
   setFreebind,
   setIpv6Only,
@@ -63,7 +63,7 @@ const cases = [
 
 describe.each(cases)('hand-off of an IPv$family descriptor', ({ family, address, attach, url }) => {
   netnsIt('an HTTP server listens on a freebind fd and answers once the address is attached', async (ns) => {
-    const fd = value(openSocket(family, 'tcp'));
+    const fd = value(newSocket(family, 'tcp'));
     value(setFreebind(fd, family, true));
     value(bind(fd, { address, port: 8080, family }));
 
@@ -83,7 +83,7 @@ describe.each(cases)('hand-off of an IPv$family descriptor', ({ family, address,
 
   netnsIt('a dgram socket bound to the fd receives a datagram', async () => {
     const loopback = family === 4 ? '127.0.0.1' : '::1';
-    const fd = value(openSocket(family, 'udp'));
+    const fd = value(newSocket(family, 'udp'));
     value(bind(fd, { address: loopback, port: 0, family }));
     const port = value(localAddress(fd)).port;
 
@@ -118,7 +118,7 @@ describe.each(cases)('hand-off of an IPv$family descriptor', ({ family, address,
       await once(server, 'listening');
       const { port } = server.address() as net.AddressInfo;
 
-      const fd = value(openSocket(family, 'tcp'));
+      const fd = value(newSocket(family, 'tcp'));
       value(setBindAddressNoPort(fd, true));
       if (family === 6) value(setIpv6Only(fd, true));
       value(bind(fd, { address: source, port: 0, family }));

@@ -8,7 +8,7 @@ import {
   bind,
   closeSocket,
   isUnsupported,
-  openSocket,
+  newSocket,
   socketError,
   unsupportedError,
 } from '../../lib/sys/index.js';
@@ -16,7 +16,7 @@ import type { Family } from '../../lib/types.js';
 import { netnsIt } from '../helpers/netns.js';
 
 function ours(family: Family, protocol: 'tcp' | 'udp', address: string, port: number) {
-  const fd = openSocket(family, protocol);
+  const fd = newSocket(family, protocol);
   if (!fd.ok) throw new Error(fd.error.message);
   const r = bind(fd.value, { address, port, family });
   closeSocket(fd.value);

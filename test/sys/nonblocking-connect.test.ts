@@ -9,7 +9,7 @@ import {
   connect,
   listen,
   localAddress,
-  openSocket,
+  newSocket,
   pendingError,
   remoteAddress,
   type SockAddr,
@@ -22,7 +22,7 @@ function value<T>(r: Result<T>): T {
   return r.value;
 }
 function socket(family: Family): number {
-  const fd = value(openSocket(family, 'tcp'));
+  const fd = value(newSocket(family, 'tcp'));
   open.push(fd);
   return fd;
 }
@@ -42,7 +42,7 @@ function listener(family: Family): SockAddr {
 
 /** A port that nothing listens on: bound once to learn a free port, then closed. */
 function closedPort(family: Family): SockAddr {
-  const fd = value(openSocket(family, 'tcp'));
+  const fd = value(newSocket(family, 'tcp'));
   value(bind(fd, { address: loopback[family], port: 0, family }));
   const addr = value(localAddress(fd));
   value(closeSocket(fd));
