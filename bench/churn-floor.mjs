@@ -8,12 +8,11 @@
 // the same rounds, so a change to the node loop is measured side by side with what it replaces.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import net from 'node:net';
-import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { log } from 'node:console';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bareConnectLoop } from './bare-loop.mjs';
 import { enterPrivateNetns } from './netns.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -66,23 +65,7 @@ function safebind(mode, linger0, bin = cli) {
 }
 
 function floorNode(linger0) {
-  return new Promise((resolve) => {
-    let n = 0;
-    const t0 = performance.now();
-    const end = t0 + seconds * 1000;
-    const one = () => {
-      if (performance.now() >= end) return resolve(n / ((performance.now() - t0) / 1000));
-      const s = net.connect({ host: '127.0.0.1', port });
-      s.once('connect', () => {
-        n++;
-        if (linger0) s.resetAndDestroy();
-        else s.destroy();
-        one();
-      });
-      s.once('error', () => one());
-    };
-    one();
-  });
+  return bareConnectLoop(port, seconds, linger0);
 }
 
 // The same bare loop in a fresh process of its own, as the C loop and the CLI runs are: the loop in

@@ -5,12 +5,11 @@
 //   node bench/churn-node-ab.mjs [SECONDS=2] [ROUNDS=5]      (needs the addon built)
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import net from 'node:net';
-import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { log } from 'node:console';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bareConnectLoop } from './bare-loop.mjs';
 import { enterPrivateNetns } from './netns.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -39,23 +38,7 @@ if (id < 0) throw new Error(`churnListen failed: ${id}`);
 const port = addon.churnListenerStats(id).port;
 
 function bare(linger0) {
-  return new Promise((resolve) => {
-    let n = 0;
-    const t0 = performance.now();
-    const end = t0 + seconds * 1000;
-    const one = () => {
-      if (performance.now() >= end) return resolve(n / ((performance.now() - t0) / 1000));
-      const s = net.connect({ host: '127.0.0.1', port });
-      s.once('connect', () => {
-        n++;
-        if (linger0) s.resetAndDestroy();
-        else s.destroy();
-        one();
-      });
-      s.once('error', () => one());
-    };
-    one();
-  });
+  return bareConnectLoop(port, seconds, linger0);
 }
 
 async function driver(linger0) {
