@@ -101,7 +101,7 @@ async function planConnect(
   });
   if (typeof target === 'string') {
     label = target;
-    const parsed = parseTarget(target);
+    const parsed = parseTarget(target, 'connect');
     if (!parsed.ok)
       return { ok: false, check: await invalid('connect', label, parsed.reason, given(target, 0)) };
     host = parsed.value.host;

@@ -49,7 +49,7 @@ export function waitSeconds(text: string): number {
 
 /** Checks one target written as text; a bind target must be an address, a connect one may be a name. */
 function checkTargetText(kind: 'bind' | 'connect', text: string, where: string): Target {
-  const parsed = parseTarget(text);
+  const parsed = parseTarget(text, kind);
   if (!parsed.ok) throw new UsageError(`${where}: ${parsed.reason}`);
   if (kind === 'bind' && parsed.value.kind === 'name') {
     throw new UsageError(`${where}: "${parsed.value.host}" is a host name; a bind needs an IP address`);
@@ -186,7 +186,7 @@ export function preflightOptions(f: PreflightFlags): PreflightSpec {
     }
     if (plain) return t;
     const base: Record<string, unknown> =
-      typeof t === 'string' ? targetObject(t) : { ...t, port: Number((t as { port: unknown }).port) };
+      typeof t === 'string' ? targetObject('bind', t) : { ...t, port: Number((t as { port: unknown }).port) };
     if (protocol !== undefined) base.protocol = protocol;
     if (f.freebind) base.freebind = true;
     return base as unknown as BindTarget;
@@ -194,7 +194,9 @@ export function preflightOptions(f: PreflightFlags): PreflightSpec {
   const connect: ConnectTarget[] = [...f.connect, ...config.connect].map((t) => {
     if (typeof t === 'string' && !f.udp) return t;
     const base: Record<string, unknown> =
-      typeof t === 'string' ? targetObject(t) : { ...t, port: Number((t as { port: unknown }).port) };
+      typeof t === 'string'
+        ? targetObject('connect', t)
+        : { ...t, port: Number((t as { port: unknown }).port) };
     if (protocol !== undefined) base.protocol = protocol;
     return base as unknown as ConnectTarget;
   });
@@ -210,8 +212,8 @@ export function preflightOptions(f: PreflightFlags): PreflightSpec {
 }
 
 /** 'host:port' / '[v6%if]:port' → { host, port }, for targets that need options added. */
-function targetObject(text: string): { host: string; port: number } {
-  const parsed = parseTarget(text);
+function targetObject(kind: 'bind' | 'connect', text: string): { host: string; port: number } {
+  const parsed = parseTarget(text, kind);
   if (!parsed.ok) throw new UsageError(parsed.reason);
   return { host: parsed.value.host, port: parsed.value.port };
 }

@@ -233,9 +233,10 @@ export function parsePort(input: number | string): Parsed<number> {
  * Parses `10.0.0.50:8080`, `[fd00::1]:443`, `[fe80::1%eth0]:80` or `host.name:80`. IPv6 needs
  * brackets: `::1:80` is refused as ambiguous rather than guessed. A name is returned as
  * `kind: 'name'` (only connect targets may use one); a string of digits and dots that is not a
- * valid IPv4 address is refused, not taken for a name.
+ * valid IPv4 address is refused, not taken for a name. `use` says what the target is for, so that a
+ * reason tells a connect target what it needs (a host and a port), never the wildcard of a bind.
  */
-export function parseTarget(input: string): Parsed<Target> {
+export function parseTarget(input: string, use: 'bind' | 'connect' = 'bind'): Parsed<Target> {
   requireString(input, 'target');
   const blank = textProblem(input, 'target');
   if (blank) return { ok: false, reason: blank };
@@ -267,7 +268,10 @@ export function parseTarget(input: string): Parsed<Target> {
     if (host === '') {
       return {
         ok: false,
-        reason: `${quoted} has no host: write 0.0.0.0${input} or [::]${input} for every address`,
+        reason:
+          use === 'connect'
+            ? `${quoted} has no host: a connect target needs the host name or address to reach and a port, e.g. db.internal${input} or 10.0.0.7${input}`
+            : `${quoted} has no host: write 0.0.0.0${input} or [::]${input} for every address`,
       };
     }
     if (portText === '') return { ok: false, reason: `${quoted} has no port after ":"` };

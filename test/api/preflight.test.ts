@@ -50,6 +50,18 @@ describe('preflight', () => {
     },
   );
 
+  netnsIt('a connect target with no host is told what a connect needs, never bind wording', async () => {
+    const report = await preflight({ connect: [':5432'] });
+    expect(report.ok).toBe(false);
+    const diagnosis = report.checks[0]?.diagnosis;
+    expect(diagnosis?.cause).toBe('invalid-address');
+    expect(diagnosis?.summary).toContain(
+      'a connect target needs the host name or address to reach and a port',
+    );
+    expect(diagnosis?.summary).toContain('db.internal:5432 or 10.0.0.7:5432');
+    expect(JSON.stringify(diagnosis)).not.toMatch(/0\.0\.0\.0|\[::\]/);
+  });
+
   netnsIt('wait lets a bind target appear, and the check warns that it had to wait', async (ns) => {
     const attach = delay(200).then(() => ns.run('ip addr add 10.42.0.1/24 dev lo'));
     const report = await preflight({ bind: ['10.42.0.1:8080'], wait: 5_000 });

@@ -102,6 +102,16 @@ describe('safebind given bad input', () => {
     120_000,
   );
 
+  netnsIt('--connect :5432 says what a connect target needs, not the wildcard of a bind', async () => {
+    const run = await runCli(['preflight', '--connect', ':5432'], { NO_COLOR: '1' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(
+      'safebind: --connect :5432: ":5432" has no host: a connect target needs the host name or address to reach and a port, e.g. db.internal:5432 or 10.0.0.7:5432\n',
+    );
+    const bind = await runCli(['preflight', '--bind', ':5432'], { NO_COLOR: '1' });
+    expect(bind.stderr).toContain('write 0.0.0.0:5432 or [::]:5432 for every address');
+  });
+
   netnsIt('a mistyped option gives one safebind: line with the suggestion', async () => {
     const run = await runCli(['preflight', '--wiat', '3'], { NO_COLOR: '1' });
     expect(run.status).toBe(2);
