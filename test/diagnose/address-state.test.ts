@@ -125,14 +125,28 @@ describe('address-dad-failed', () => {
     expect(diagnosis.summary).toBe(
       'Cannot bind [fd00::50]:443: fd00::50 failed duplicate address detection on eth0, another host on the link already uses it',
     );
+    expect(diagnosis.remediation.map((r) => r.title)).toEqual([
+      'Find the other host that uses fd00::50 on eth0: its MAC address may be in the neighbour table, or ask the link with ndisc6 (if it is missing, it is in the ndisc6 package: apt-get install ndisc6 on Debian and Ubuntu)',
+      'Or give this host another address on eth0',
+      'Once the other host no longer uses fd00::50, remove it and add it again, so that the kernel checks the link once more',
+    ]);
     expect(diagnosis.remediation[0]?.commands).toEqual([
-      'ndisc6 fd00::50 eth0',
       'ip -6 neigh show fd00::50 dev eth0',
+      'ndisc6 fd00::50 eth0',
     ]);
     expect(diagnosis.remediation[0]?.warning).toMatch(/nodad/);
     expect(diagnosis.remediation[1]?.commands).toEqual([
       'ip addr del fd00::50/64 dev eth0',
       'ip addr add <another address>/64 dev eth0',
+    ]);
+  });
+
+  it('the commands to find the other host quote an interface name the shell would read', () => {
+    const addresses = [{ ...addr('a$(id)', 'fd00::50', 64), flags: ['up', 'dadfailed', 'tentative'] }];
+    const diagnosis = diagnose(bindFailure('fd00::50', 443, 'EADDRNOTAVAIL'), snapshot({ addresses }));
+    expect(diagnosis.remediation[0]?.commands).toEqual([
+      "ip -6 neigh show fd00::50 dev 'a$(id)'",
+      "ndisc6 fd00::50 'a$(id)'",
     ]);
   });
 

@@ -28,10 +28,10 @@ export function addressDadFailed(ctx: Context): Diagnosis {
     evidence,
     remediation: [
       {
-        title: `Find the other host that owns ${address} on ${iface}`,
+        title: `Find the other host that uses ${address} on ${iface}: its MAC address may be in the neighbour table, or ask the link with ndisc6 (if it is missing, it is in the ndisc6 package: apt-get install ndisc6 on Debian and Ubuntu)`,
         commands: [
-          `ndisc6 ${shellArg(address)} ${shellArg(iface)}`,
           `ip -6 neigh show ${shellArg(address)} dev ${shellArg(iface)}`,
+          `ndisc6 ${shellArg(address)} ${shellArg(iface)}`,
         ],
         warning:
           'Do not get past this with nodad or accept_dad=0: two hosts answering for one address both lose traffic.',
@@ -43,7 +43,10 @@ export function addressDadFailed(ctx: Context): Diagnosis {
           ipAddrCommand('add', '<another address>', prefixLength, iface),
         ],
       },
-      { title: `Once the other host has let ${address} go, run DAD again`, commands: readd },
+      {
+        title: `Once the other host no longer uses ${address}, remove it and add it again, so that the kernel checks the link once more`,
+        commands: readd,
+      },
     ],
   };
 }
