@@ -167,3 +167,17 @@ export function isConnectBindError(err: object): boolean {
   const frame = e['stack'].split('\n').find((line) => line.trimStart().startsWith('at '));
   return frame !== undefined && /\bat internalConnect \(node:net:/.test(frame);
 }
+
+/**
+ * Whether a Node 'bind' error was made by dgram's Socket#bind. dgram gives no protocol and the same
+ * fields as a TCP bind; only where Node built it tells them apart: `exceptionWithHostPort` is called
+ * in the lookup callback of dgram.js's bind, so the stack's first frame is in `node:dgram` (Node 20:
+ * `at node:dgram:373:20`). Without a stack (`Error.stackTraceLimit = 0`, a rebuilt error) it says no,
+ * and the caller's `{ protocol }` or the holders on the port decide.
+ */
+export function isDgramBindError(err: object): boolean {
+  const e = err as Record<string, unknown>;
+  if (e['syscall'] !== 'bind' || typeof e['stack'] !== 'string') return false;
+  const frame = e['stack'].split('\n').find((line) => line.trimStart().startsWith('at '));
+  return frame !== undefined && /\(?node:dgram:\d+:\d+\)?\s*$/.test(frame);
+}

@@ -6,7 +6,8 @@ import type { Attempt } from '../diagnose/input.js';
 import { printable, printableDeep } from '../diagnose/shell.js';
 import type { Diagnosis, SocketError } from '../types.js';
 import { checkExplainContext, toFailure, toSocketError, type ExplainContext } from './failure.js';
-import { explainChain, isConnectBindError } from './error-chain.js';
+import { explainChain, isConnectBindError, isDgramBindError } from './error-chain.js';
+import { formatEndpoint } from '../diagnose/text.js';
 import { gatherSnapshot } from './gather.js';
 import { probeNeighbour, readAddresses } from '../host/index.js';
 import { findContainingSubnet, formatIp, mappedV4, parseIp } from '../model/index.js';
@@ -84,22 +85,67 @@ async function explainOne(err: object, given: ExplainContext | undefined): Promi
   // Which step failed, when the error does not say: net's bind of a localAddress, or a code only a
   // connect gives (an AggregateError carries one and no syscall).
   const connectStep = isConnectBindError(err) || (error.syscall === '' && CONNECT_ONLY_CODES.has(error.code));
-  const context =
+  const asked =
     given?.operation === undefined && connectStep ? { ...given, operation: 'connect' as const } : given;
+  // dgram's own bind error is told apart by where Node made it (isDgramBindError): it is UDP.
+  const context =
+    asked?.protocol === undefined && !connectStep && isDgramBindError(err)
+      ? { ...asked, protocol: 'udp' as const }
+      : asked;
   const diagnosis = await diagnoseFailure(toFailure(error, context));
-  // A dgram bind error looks exactly like a TCP one and names no protocol: when no TCP socket holds
-  // the port and the caller did not say, the holder is most likely a UDP socket.
-  if (
-    context?.protocol === undefined &&
-    error.syscall === 'bind' &&
-    diagnosis.cause === 'port-in-use' &&
-    isEmptyList(diagnosis.evidence['holders'])
-  ) {
+  // Otherwise a bind error names no protocol: when the caller did not say either, the holders of the
+  // port under TCP and under UDP are both read. One protocol with holders decides; both with
+  // holders is said as such, never settled for TCP in silence.
+  if (context?.protocol === undefined && error.syscall === 'bind' && diagnosis.cause === 'port-in-use') {
     const udp = await diagnoseFailure(toFailure(error, { ...context, protocol: 'udp' }));
-    const held = udp.evidence['holders'];
-    if (Array.isArray(held) && held.length > 0) return udp;
+    const tcpHeld = hasHolders(diagnosis);
+    const udpHeld = udp.cause === 'port-in-use' && hasHolders(udp);
+    if (udpHeld && !tcpHeld) return udp;
+    if (udpHeld && tcpHeld) return eitherProtocol(diagnosis, udp);
   }
   return diagnosis;
+}
+
+/** Port-in-use under TCP and under UDP, the error naming neither: both, said as undecided. */
+function eitherProtocol(tcp: Diagnosis, udp: Diagnosis): Diagnosis {
+  const address = typeof tcp.evidence['address'] === 'string' ? tcp.evidence['address'] : '';
+  const port = typeof tcp.evidence['port'] === 'number' ? tcp.evidence['port'] : 0;
+  const shown = address === '' ? `port ${port}` : formatEndpoint(address, port);
+  const holders = [tcp.evidence['holders'], udp.evidence['holders']].flatMap((h) =>
+    Array.isArray(h) ? h : [],
+  );
+  const indent = (lines: string[]) => lines.map((line) => `  ${line}`);
+  const labelled = (label: string, d: Diagnosis) =>
+    d.remediation.map((r) => ({ ...r, title: `${label}: ${r.title}` }));
+  return {
+    ...tcp,
+    summary: `Cannot bind ${shown}: port ${port} is taken by TCP and by UDP sockets, and the error does not say which protocol the bind was for`,
+    details: [
+      "The error names no protocol and no context gave one ({ protocol: 'tcp' | 'udp' }): a bind error of dgram and one of net look alike, so the holders under both protocols are listed.",
+      'If the bind was TCP:',
+      ...indent(tcp.details),
+      'If the bind was UDP:',
+      ...indent(udp.details),
+    ],
+    evidence: {
+      ...tcp.evidence,
+      protocol: undefined,
+      protocolGiven: false,
+      holders,
+      tcp: tcp.evidence,
+      udp: udp.evidence,
+    },
+    remediation: [
+      { title: "Pass the protocol to explain(err, { protocol: 'udp' }) (or 'tcp') for one answer" },
+      ...labelled('If the bind was TCP', tcp),
+      ...labelled('If the bind was UDP', udp),
+    ],
+  };
+}
+
+function hasHolders(d: Diagnosis): boolean {
+  const held = d.evidence['holders'];
+  return Array.isArray(held) && held.length > 0;
 }
 
 /** Codes that only a connect gives: with no syscall named, the failure was still a connect. */
@@ -110,7 +156,3 @@ const CONNECT_ONLY_CODES = new Set([
   'EHOSTUNREACH',
   'ECONNRESET',
 ]);
-
-function isEmptyList(value: unknown): boolean {
-  return Array.isArray(value) && value.length === 0;
-}

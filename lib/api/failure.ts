@@ -17,8 +17,9 @@ export interface ExplainContext {
   /** The source port of an outbound connection, when one was asked for. */
   localPort?: number;
   /**
-   * 'tcp' or 'udp'; the diagnosis assumes TCP when unset, but a bind EADDRINUSE that no TCP socket
-   * explains is then checked against UDP holders too.
+   * 'tcp' or 'udp'. When unset, a dgram bind error is taken for UDP by where Node made it (its
+   * stack's first frame is in `node:dgram`); any other bind EADDRINUSE is checked against the TCP
+   * and the UDP holders of the port: one protocol with holders decides, both are listed as such.
    */
   protocol?: Protocol;
   /**

@@ -1,6 +1,7 @@
 // explain() takes Node's own errors as they come from http and dgram, not only net and SocketError,
 // and throws a TypeError for something that is not an error at all.
 import dgram from 'node:dgram';
+import net from 'node:net';
 import http from 'node:http';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { explain } from '../../lib/index.js';
@@ -65,6 +66,55 @@ describe('explain() on errors from http and dgram', () => {
         ]);
         expect(d.evidence['protocol']).toBe('udp');
       }
+    },
+  );
+
+  netnsIt(
+    'a dgram bind on a port a TCP listener and a UDP socket share blames the UDP holder only, without { protocol }',
+    async () => {
+      const tcp = net.createServer();
+      await new Promise<void>((ok) => tcp.listen(5003, '127.0.0.1', ok));
+      const udp = dgram.createSocket('udp4');
+      await new Promise<void>((ok) => udp.bind(5003, '127.0.0.1', ok));
+      onTestFinished(() => {
+        tcp.close();
+        udp.close();
+      });
+      const err = await dgramBindError('udp4', 5003, '127.0.0.1');
+      expect(err).toMatchObject({ code: 'EADDRINUSE', syscall: 'bind', port: 5003 });
+
+      // Node's dgram made the error (its first stack frame is in node:dgram): it is UDP.
+      const d = await explain(err);
+      expect(d.cause).toBe('port-in-use');
+      expect(d.evidence['protocol']).toBe('udp');
+      expect(d.evidence['holders']).toEqual([
+        expect.objectContaining({ protocol: 'udp', local: '127.0.0.1', localPort: 5003, pid: process.pid }),
+      ]);
+      expect(d.summary).not.toMatch(/listens on/);
+
+      // The same fields with no stack to tell: both protocols hold the port, and the diagnosis says so.
+      const bare = {
+        code: err.code,
+        errno: err.errno,
+        syscall: err.syscall,
+        address: err.address,
+        port: err.port,
+        message: err.message,
+      };
+      const both = await explain(bare);
+      expect(both.cause).toBe('port-in-use');
+      expect(both.summary).toBe(
+        'Cannot bind 127.0.0.1:5003: port 5003 is taken by TCP and by UDP sockets, and the error does not say which protocol the bind was for',
+      );
+      expect(both.evidence).toMatchObject({ protocolGiven: false });
+      expect((both.evidence['holders'] as PortHolder[]).map((h) => [h.protocol, h.state])).toEqual([
+        ['tcp', 'LISTEN'],
+        ['udp', expect.any(String)],
+      ]);
+      expect(both.details).toContain('If the bind was UDP:');
+
+      // The caller's word still decides.
+      expect((await explain(bare, { protocol: 'tcp' })).evidence['protocol']).toBe('tcp');
     },
   );
 
