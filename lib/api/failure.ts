@@ -179,7 +179,16 @@ export function toFailure(error: SocketError, context: ExplainContext = {}): Att
   }
 
   const operation = context.operation ?? (syscall === 'listen' ? 'listen' : 'bind');
-  const failure: Attempt = { operation, protocol, error, options };
+  // Node reports the bind inside net.Server#listen as syscall 'listen', and that bind is libuv's own
+  // (uv__tcp_bind), which sets SO_REUSEADDR on every TCP socket it binds (docs/kernel-facts.md): the
+  // option was on, whatever the caller's context left unsaid.
+  const nodeListen = syscall === 'listen' && protocol === 'tcp' && options.reuseAddress === undefined;
+  const failure: Attempt = {
+    operation,
+    protocol,
+    error,
+    options: nodeListen ? { ...options, reuseAddress: true } : options,
+  };
   const host = error.address ?? context.host;
   const port = error.port ?? context.port;
   if (host !== undefined) failure.local = { host, port: port ?? 0 };

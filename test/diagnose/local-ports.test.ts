@@ -22,6 +22,19 @@ describe('port-in-use', () => {
     expect(diagnosis.details.some((line) => line.includes('Node (libuv) sets SO_REUSEADDR'))).toBe(true);
   });
 
+  it('TIME_WAIT-only holders of a bind that had reuseAddress do not suggest it again', () => {
+    const holders = [holder('TIME_WAIT', { local: '10.0.0.10', remote: '10.0.0.9', remotePort: 40001 })];
+    const failure = bindFailure('10.0.0.10', 8080, 'EADDRINUSE', { reuseAddress: true });
+    const diagnosis = diagnose(failure, snapshot({ holders }));
+    expect(diagnosis.cause).toBe('port-in-use');
+    expect(diagnosis.summary).toBe(
+      'Cannot bind 10.0.0.10:8080: port 8080 is held only by 1 TIME_WAIT socket of connections bound without SO_REUSEADDR, which block even a bind with it',
+    );
+    expect(diagnosis.evidence).toMatchObject({ reuseAddress: true, timeWait: 1 });
+    expect(diagnosis.remediation.some((remedy) => remedy.option === 'reuseAddress: true')).toBe(false);
+    expect(diagnosis.remediation[0]?.title).toMatch(/^Wait: TIME_WAIT ends 60 s/);
+  });
+
   it('a visible listener is named with its pid, the ss command and kill, and reusePort comes with its conditions', () => {
     const holders = [holder('LISTEN', { pid: 4321, command: 'nginx', uid: 0 })];
     const diagnosis = diagnose(bindFailure('10.0.0.10', 8080, 'EADDRINUSE'), snapshot({ holders }));

@@ -156,6 +156,39 @@ describe('explain() on port causes, against the real kernel', () => {
   );
 
   netnsIt(
+    "server.listen() on a port a connection holds records reuseAddress: true, Node's own, and does not suggest it",
+    async (ns) => {
+      // A client socket bound to 127.0.0.1:7300 without SO_REUSEADDR, connected to a listener: it
+      // blocks even a bind with SO_REUSEADDR, which is what net.Server#listen does (libuv sets it).
+      const peer = net.createServer();
+      await new Promise<void>((ok) => peer.listen(7301, '127.0.0.1', ok));
+      onTestFinished(() => {
+        peer.close();
+      });
+      const fd = tcpSocket();
+      const { connect: sysConnect } = await import('../../lib/sys/index.js');
+      expect(bind(fd, { address: '127.0.0.1', port: 7300, family: 4 }).ok).toBe(true);
+      expect(sysConnect(fd, { address: '127.0.0.1', port: 7301, family: 4 }).ok).toBe(true);
+      await new Promise<void>((ok) => peer.once('connection', () => ok()));
+      expect(ns.sh("ss -Htan 'sport = :7300'")).toMatch(/^ESTAB/);
+
+      const err = await listenError(net.createServer(), 7300, '127.0.0.1');
+      expect(err).toMatchObject({ code: 'EADDRINUSE', syscall: 'listen', port: 7300 });
+
+      const d = await explain(err);
+      expect(d.cause).toBe('port-in-use');
+      expect(d.evidence).toMatchObject({ reuseAddress: true, listening: 0 });
+      expect(d.evidence['holders']).toEqual([
+        expect.objectContaining({ state: 'ESTABLISHED', local: '127.0.0.1', localPort: 7300 }),
+      ]);
+      expect(options(d)).not.toContain('reuseAddress: true');
+      expect(d.remediation.map((r) => r.title).join('\n')).not.toMatch(/Set SO_REUSEADDR/);
+      // What the caller says still wins.
+      expect((await explain(err, { options: { reuseAddress: false } })).evidence['reuseAddress']).toBe(false);
+    },
+  );
+
+  netnsIt(
     'listening on port 80 as uid 65534 explains port-privileged from inside that process',
     async (_ns, ctx) => {
       const esbuild = await import('esbuild').catch(() => undefined);

@@ -139,7 +139,12 @@ function holderDetails(ctx: Context, port: number, h: Holders): string[] {
       'sock_diag does not show whether another socket set SO_REUSEADDR or SO_REUSEPORT (nor the flag a TIME_WAIT kept): where that decides, the holder is listed as possible, not certain.',
     );
   const tcp = ctx.failure.protocol === 'tcp';
-  if (h.onlyTimeWait && tcp) {
+  if (h.onlyTimeWait && tcp && ctx.failure.options.reuseAddress === true) {
+    details.push(
+      `Only TIME_WAIT sockets hold it: connections on port ${port} closed in the last 60 s. This bind had SO_REUSEADDR (Node's listen sets it), ` +
+        'and a TIME_WAIT yields to it only when its own socket had SO_REUSEADDR too: these come from connections bound without it.',
+    );
+  } else if (h.onlyTimeWait && tcp) {
     details.push(
       `Only TIME_WAIT sockets hold it: connections on port ${port} closed in the last 60 s. They block a bind without SO_REUSEADDR, ` +
         'not one with it. Node (libuv) sets SO_REUSEADDR on every TCP server bind, which is why a plain server.listen() does not hit this.',
@@ -163,7 +168,8 @@ function holderDetails(ctx: Context, port: number, h: Holders): string[] {
 function holderRemedies(ctx: Context, port: number, h: Holders): Remediation[] {
   const tcp = ctx.failure.protocol === 'tcp';
   const remediation: Remediation[] = [];
-  if ((h.onlyTimeWait || h.noListener) && tcp) {
+  const reuseAddressSet = ctx.failure.options.reuseAddress === true;
+  if ((h.onlyTimeWait || h.noListener) && tcp && !reuseAddressSet) {
     remediation.push({
       title: h.onlyTimeWait
         ? 'Set SO_REUSEADDR so TIME_WAIT sockets do not block the bind (what Node/libuv does for every TCP server)'
@@ -172,6 +178,11 @@ function holderRemedies(ctx: Context, port: number, h: Holders): Remediation[] {
     });
     if (h.onlyTimeWait)
       remediation.push({ title: 'Or wait: TIME_WAIT ends 60 s after the connection closed' });
+  } else if (h.onlyTimeWait && tcp) {
+    remediation.push({
+      title:
+        'Wait: TIME_WAIT ends 60 s after the connection closed (this bind already had SO_REUSEADDR; the connections were bound without it)',
+    });
   }
   const ssList = tcp ? `ss -ltnp 'sport = :${port}'` : `ss -lunp 'sport = :${port}'`;
   const ssAll = tcp ? `ss -tanp 'sport = :${port}'` : `ss -uanp 'sport = :${port}'`;
@@ -209,6 +220,9 @@ function holderRemedies(ctx: Context, port: number, h: Holders): Remediation[] {
 
 function summaryOf(ctx: Context, port: number, shown: string, h: Holders): string {
   const first = h.owners.find((holder) => holder.state === 'LISTEN') ?? h.owners[0];
+  if (h.onlyTimeWait && ctx.failure.protocol === 'tcp' && ctx.failure.options.reuseAddress === true) {
+    return `Cannot bind ${shown}: port ${port} is held only by ${plural(h.timeWait.length, 'TIME_WAIT socket')} of connections bound without SO_REUSEADDR, which block even a bind with it`;
+  }
   if (h.onlyTimeWait && ctx.failure.protocol === 'tcp') {
     return `Port ${port} is held only by ${plural(h.timeWait.length, 'TIME_WAIT socket')} from recently closed connections: bind ${shown} with reuseAddress: true`;
   }
