@@ -1,0 +1,40 @@
+// Proves a vitest run really ran every test file and passed, with nothing skipped. vitest 4 exits 0,
+// printing nothing more, when a fork worker dies of a signal (a SIGSEGV in the addon, a SIGTERM from
+// outside): measured 2026-12-01 with vitest 4.0.14. Its exit code alone cannot be trusted, so CI
+// compares the JSON report with the files `vitest list --filesOnly --json` says the run includes.
+//
+//   node .ci/vitest-complete.mjs REPORT.json LIST.json
+import { existsSync, readFileSync } from 'node:fs';
+import console from 'node:console';
+import process from 'node:process';
+
+const [reportPath, listPath] = process.argv.slice(2);
+const problems = [];
+if (!reportPath || !listPath) {
+  console.error('usage: node .ci/vitest-complete.mjs REPORT.json LIST.json');
+  process.exit(2);
+}
+const listed = new Set(JSON.parse(readFileSync(listPath, 'utf8')).map((entry) => entry.file));
+if (!existsSync(reportPath)) {
+  problems.push('vitest wrote no JSON report: the run ended before its reporters finished');
+} else {
+  const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+  const ran = new Set(report.testResults.map((result) => result.name));
+  const missing = [...listed].filter((file) => !ran.has(file));
+  if (listed.size === 0) problems.push('vitest listed no test file');
+  if (missing.length > 0) problems.push(`test files that never reported: ${missing.join(', ')}`);
+  if (report.success !== true) problems.push('the report says the run did not succeed');
+  if (report.numFailedTests > 0 || report.numFailedTestSuites > 0)
+    problems.push(`${report.numFailedTests} failed tests, ${report.numFailedTestSuites} failed files`);
+  if (report.numPendingTests > 0 || report.numTodoTests > 0)
+    problems.push(`${report.numPendingTests} skipped and ${report.numTodoTests} todo tests`);
+  if (problems.length === 0) {
+    console.log(
+      `vitest: ${ran.size} of ${listed.size} files reported, ${report.numPassedTests} passed, 0 failed, 0 skipped`,
+    );
+  }
+}
+if (problems.length > 0) {
+  for (const problem of problems) console.error(`vitest run incomplete: ${problem}`);
+  process.exit(1);
+}
