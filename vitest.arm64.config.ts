@@ -11,6 +11,7 @@ import { defineConfig } from 'vitest/config';
 const QEMU_CANNOT = [
   // setsockopt/getsockopt SOL_IP 24, 19 and 51: ENOPROTOOPT from qemu.
   'IP_BIND_ADDRESS_NO_PORT',
+  'bindAddressNoPort reads back', // the option table's round trip of IP_BIND_ADDRESS_NO_PORT
   'IP_TRANSPARENT',
   'IP_LOCAL_PORT_RANGE',
   'exchanges data from the source address bound natively', // sets IP_BIND_ADDRESS_NO_PORT
@@ -22,6 +23,9 @@ const QEMU_CANNOT = [
   'countSockets toward one destination equals ss -Htan dst',
   // Not a qemu refusal: 2000 iterations of every reader take longer than 3 minutes emulated.
   '2000 iterations of each reader',
+  // Not a qemu refusal: its 'api' workers run the built package (dist/), which the arm64 copy of the
+  // tree does not build, and 320 worker terminations take minutes emulated.
+  'workers terminated at random instants',
 ];
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -35,6 +39,9 @@ export default defineConfig({
       'test/host/**/*.test.ts',
       'test/native/**/*.test.ts',
     ],
+    // Needs the CLI built (tsup: its rollup has no arm64-under-qemu binary here) and fills 201,000
+    // sockets, which takes far too long emulated; the x64 runs cover it.
+    exclude: ['test/host/top-destinations-at-scale.test.ts'],
     testNamePattern: new RegExp(`^(?!.*(${QEMU_CANNOT.map(escape).join('|')}))`),
     testTimeout: 180_000,
     hookTimeout: 180_000,
