@@ -7,12 +7,11 @@
 // SAFEBIND_BASELINE_DIST=dir adds `--mode node` from a dist built elsewhere (an older commit), in
 // the same rounds, so a change to the node loop is measured side by side with what it replaces.
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import process from 'node:process';
 import { log } from 'node:console';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bareConnectLoop } from './bare-loop.mjs';
+import { bareConnectLoop, startAddonListener } from './bare-loop.mjs';
 import { enterPrivateNetns } from './netns.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,13 +30,7 @@ execFileSync('cc', [
 ]);
 
 // The shared listener: the addon's listener thread, the same one `bench churn` starts for itself.
-const addon = createRequire(import.meta.url)(join(here, '..', 'build', 'Release', 'safebind.node'));
-const id = addon.churnListen(
-  { family: addon.constants.AF_INET, address: '127.0.0.1', port: 0, scopeId: 0 },
-  65535,
-);
-if (id < 0) throw new Error(`churnListen failed: ${id}`);
-const port = addon.churnListenerStats(id).port;
+const { addon, id, port } = startAddonListener();
 const cli = join(here, '..', 'dist', 'cli', 'main.js');
 const baselineDist = process.env.SAFEBIND_BASELINE_DIST;
 const baselineCli = baselineDist ? join(baselineDist, 'cli', 'main.js') : undefined;

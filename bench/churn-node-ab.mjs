@@ -4,12 +4,11 @@
 // against one listener thread of the addon. Prints each round and the median ratio driver / bare.
 //   node bench/churn-node-ab.mjs [SECONDS=2] [ROUNDS=5]      (needs the addon built)
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import process from 'node:process';
 import { log } from 'node:console';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { bareConnectLoop } from './bare-loop.mjs';
+import { bareConnectLoop, startAddonListener } from './bare-loop.mjs';
 import { enterPrivateNetns } from './netns.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,13 +28,7 @@ execFileSync('npx', [
   '--log-level=warning',
 ]);
 const { startNodeDriver } = await import(pathToFileURL(bundle).href);
-const addon = createRequire(import.meta.url)(join(here, '..', 'build', 'Release', 'safebind.node'));
-const id = addon.churnListen(
-  { family: addon.constants.AF_INET, address: '127.0.0.1', port: 0, scopeId: 0 },
-  65535,
-);
-if (id < 0) throw new Error(`churnListen failed: ${id}`);
-const port = addon.churnListenerStats(id).port;
+const { addon, id, port } = startAddonListener();
 
 function bare(linger0) {
   return bareConnectLoop(port, seconds, linger0);
