@@ -11,7 +11,12 @@ import type stream from 'node:stream';
 import tls from 'node:tls';
 import type { Agent as UndiciAgent, Dispatcher } from 'undici';
 import { asError, connectThroughPool } from './pool-connect.js';
-import { checkSourcePoolTypes, parseSourcePool, type SourcePool, type SourcePoolOptions } from './source-pool.js';
+import {
+  checkSourcePoolTypes,
+  parseSourcePool,
+  type SourcePool,
+  type SourcePoolOptions,
+} from './source-pool.js';
 
 /** The pool options every safebind/agent constructor takes, beside its own. */
 export type SourceOptions = SourcePoolOptions;
@@ -82,7 +87,12 @@ class SourceHttpsAgent extends https.Agent {
       family: familyOf(args),
     }).then(
       (socket) => {
-        const { host: _host, port: _port, path: _path, ...rest } = args as tls.ConnectionOptions & ConnectArgs;
+        const {
+          host: _host,
+          port: _port,
+          path: _path,
+          ...rest
+        } = args as tls.ConnectionOptions & ConnectArgs;
         callback(null, tls.connect({ ...(rest as tls.ConnectionOptions), socket }));
       },
       (e: unknown) => callback(asError(e), undefined as unknown as stream.Duplex),
@@ -137,7 +147,13 @@ function loadUndici(): UndiciModule {
  */
 export function createDispatcher(options: DispatcherOptions = {}): Dispatcher {
   const pool = poolFrom(options, 'createDispatcher()');
-  const { sources: _s, bindAddressNoPort: _b, localPortRange: _r, connect: tlsOptions, ...agentOptions } = options;
+  const {
+    sources: _s,
+    bindAddressNoPort: _b,
+    localPortRange: _r,
+    connect: tlsOptions,
+    ...agentOptions
+  } = options;
   const { timeout, ...tlsRest } = tlsOptions ?? {};
   const { Agent } = loadUndici();
   const connector = (

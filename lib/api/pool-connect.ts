@@ -44,11 +44,13 @@ export class SourceConnectError extends Error {
 async function resolve(host: string, family: 4 | 6 | undefined): Promise<ParsedHost> {
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
   const destination = parseDestination(bare);
-  if (!destination.ok) throw new TypeError(`safebind/agent: cannot connect to '${host}': ${destination.reason}`);
+  if (!destination.ok)
+    throw new TypeError(`safebind/agent: cannot connect to '${host}': ${destination.reason}`);
   if (destination.value.kind === 'address') return destination.value.address;
   const found = await lookup(destination.value.host, { family: family ?? 0 });
   const parsed = parseHost(found.address);
-  if (!parsed.ok) throw new TypeError(`safebind/agent: ${host} resolved to ${found.address}: ${parsed.reason}`);
+  if (!parsed.ok)
+    throw new TypeError(`safebind/agent: ${host} resolved to ${found.address}: ${parsed.reason}`);
   return parsed.value;
 }
 

@@ -27,7 +27,9 @@ export function localPortRangeSlice(index: number, count: number): Result<PortRa
   if (slice === undefined)
     return {
       ok: false,
-      error: invalidInputError(`ip_local_port_range ${range[0]}-${range[1]} has fewer ports than ${count} slices`),
+      error: invalidInputError(
+        `ip_local_port_range ${range[0]}-${range[1]} has fewer ports than ${count} slices`,
+      ),
     };
   const probe = openSocket({ family: 4, protocol: 'tcp', options: { localPortRange: slice } });
   if (!probe.ok) return probe;

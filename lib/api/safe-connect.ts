@@ -171,7 +171,11 @@ function prepare(plan: ConnectPlan): Result<number> {
  * Hands the prepared descriptor to a net.Socket and lets Node (libuv) make the non-blocking connect
  * (connect-fd.ts); a failure is diagnosed. Node closes the fd on failure.
  */
-async function connectOn(fd: number, plan: ConnectPlan, failure: Omit<Attempt, 'error'>): Promise<ConnectResult> {
+async function connectOn(
+  fd: number,
+  plan: ConnectPlan,
+  failure: Omit<Attempt, 'error'>,
+): Promise<ConnectResult> {
   const done = await connectFd(fd, {
     host: formatHost(plan.remote),
     port: plan.port,

@@ -64,7 +64,9 @@ function tryNext(e: SocketError): boolean {
 }
 
 /** Parses the options once; a reason when a source is not an IP address or the range is wrong. */
-export function parseSourcePool(o: SourcePoolOptions): { ok: true; value: SourcePool } | { ok: false; reason: string } {
+export function parseSourcePool(
+  o: SourcePoolOptions,
+): { ok: true; value: SourcePool } | { ok: false; reason: string } {
   const sources: ParsedHost[] = [];
   for (const text of o.sources ?? []) {
     const parsed = parseHost(text);
@@ -75,7 +77,10 @@ export function parseSourcePool(o: SourcePoolOptions): { ok: true; value: Source
   if (r !== undefined) {
     const [lo, hi] = r;
     if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 1 || hi > 65535 || lo > hi)
-      return { ok: false, reason: `localPortRange must be [lo, hi] within 1-65535, lo ≤ hi; got [${String(lo)}, ${String(hi)}]` };
+      return {
+        ok: false,
+        reason: `localPortRange must be [lo, hi] within 1-65535, lo ≤ hi; got [${String(lo)}, ${String(hi)}]`,
+      };
   }
   return { ok: true, value: new SourcePool(sources, o.bindAddressNoPort ?? true, r) };
 }
@@ -137,7 +142,8 @@ export class SourcePool {
       remote: { host: formatHost(remote), port, family: remote.family, ip: remote.ip },
       options: source !== undefined && this.#noPort ? { bindAddressNoPort: true } : {},
     };
-    if (source !== undefined) attempt.local = { host: formatHost(source), port: 0, family: source.family, ip: source.ip };
+    if (source !== undefined)
+      attempt.local = { host: formatHost(source), port: 0, family: source.family, ip: source.ip };
     return attempt;
   }
 
@@ -163,12 +169,10 @@ export class SourcePool {
     how: { timeout?: number | undefined; signal?: AbortSignal | undefined } = {},
   ): Promise<SourceConnect> {
     const destination = formatTarget(formatHost(remote), port);
-    const order = this.#book
-      .order(destination)
-      .filter((i) => {
-        const s = this.#sources[i];
-        return s === undefined || s.family === remote.family;
-      });
+    const order = this.#book.order(destination).filter((i) => {
+      const s = this.#sources[i];
+      return s === undefined || s.family === remote.family;
+    });
     const tried: SourceFailure[] = [];
     let last: { error: SocketError; attempt: Attempt } | undefined;
     for (const i of order) {
@@ -176,7 +180,12 @@ export class SourcePool {
       const label = this.#book.sources[i] ?? '';
       const opened = this.#open(remote, source);
       const result = opened.ok
-        ? await connectFd(opened.value, { host: formatHost(remote), port, timeout: how.timeout, signal: how.signal })
+        ? await connectFd(opened.value, {
+            host: formatHost(remote),
+            port,
+            timeout: how.timeout,
+            signal: how.signal,
+          })
         : opened;
       if (result.ok) {
         const socket = result.value;

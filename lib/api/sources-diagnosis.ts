@@ -61,7 +61,11 @@ export async function diagnoseSources(pool: SourcePool, failure: Failure): Promi
       d.cause === 'ephemeral-ports-exhausted'
         ? `Every source address (${figures.length}) has run out of source ports toward ${formatTarget(host, port)}.`
         : d.summary,
-    details: [`Tried ${figures.length} source address${figures.length === 1 ? '' : 'es'}, each full:`, ...lines, ...d.details],
+    details: [
+      `Tried ${figures.length} source address${figures.length === 1 ? '' : 'es'}, each full:`,
+      ...lines,
+      ...d.details,
+    ],
     evidence: { ...d.evidence, sources: figures },
   };
 }
