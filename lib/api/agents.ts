@@ -87,12 +87,8 @@ class SourceHttpsAgent extends https.Agent {
       family: familyOf(args),
     }).then(
       (socket) => {
-        const {
-          host: _host,
-          port: _port,
-          path: _path,
-          ...rest
-        } = args as tls.ConnectionOptions & ConnectArgs;
+        // host stays: TLS checks the certificate against it; port and path mean nothing over a socket.
+        const { port: _port, path: _path, ...rest } = args as tls.ConnectionOptions & ConnectArgs;
         callback(null, tls.connect({ ...(rest as tls.ConnectionOptions), socket }));
       },
       (e: unknown) => callback(asError(e), undefined as unknown as stream.Duplex),

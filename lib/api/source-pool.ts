@@ -169,34 +169,48 @@ export class SourcePool {
     how: { timeout?: number | undefined; signal?: AbortSignal | undefined } = {},
   ): Promise<SourceConnect> {
     const destination = formatTarget(formatHost(remote), port);
-    const order = this.#book.order(destination).filter((i) => {
+    const ofFamily = (i: number) => {
       const s = this.#sources[i];
       return s === undefined || s.family === remote.family;
-    });
+    };
+    const candidates = this.#sources.filter((_, i) => ofFamily(i)).length;
     const tried: SourceFailure[] = [];
+    const triedIndex = new Set<number>();
     let last: { error: SocketError; attempt: Attempt } | undefined;
-    for (const i of order) {
+    for (
+      let i = this.#book.pick(destination, triedIndex, ofFamily);
+      i !== undefined;
+      i = this.#book.pick(destination, triedIndex, ofFamily)
+    ) {
+      triedIndex.add(i);
       const source = this.#sources[i];
       const label = this.#book.sources[i] ?? '';
       const opened = this.#open(remote, source);
-      const result = opened.ok
-        ? await connectFd(opened.value, {
-            host: formatHost(remote),
-            port,
-            timeout: how.timeout,
-            signal: how.signal,
-          })
-        : opened;
+      let result: Awaited<ReturnType<typeof connectFd>>;
+      try {
+        result = opened.ok
+          ? await connectFd(opened.value, {
+              host: formatHost(remote),
+              port,
+              timeout: how.timeout,
+              signal: how.signal,
+            })
+          : opened;
+      } catch (e) {
+        this.#book.failed(i, destination, false);
+        throw e;
+      }
       if (result.ok) {
         const socket = result.value;
-        this.#book.opened(i, destination);
-        socket.once('close', () => this.#book.closed(i, destination));
+        const index = i;
+        this.#book.opened(index, destination);
+        socket.once('close', () => this.#book.closed(index, destination));
         return { ok: true, socket, source: label };
       }
       const error = result.error;
       tried.push({ source: label, error });
       last = { error, attempt: this.#attempt(remote, port, source, error) };
-      if (outOfPorts(error)) this.#book.full(i, destination);
+      this.#book.failed(i, destination, outOfPorts(error));
       if (!tryNext(error)) break;
     }
     if (last === undefined) throw new TypeError(this.familyProblem(remote.family) ?? 'no source to try');
@@ -205,7 +219,7 @@ export class SourcePool {
       error: last.error,
       attempt: last.attempt,
       tried,
-      exhausted: tried.length === order.length && tried.every((t) => outOfPorts(t.error)),
+      exhausted: tried.length === candidates && tried.every((t) => outOfPorts(t.error)),
     };
   }
 }

@@ -16,10 +16,11 @@ export interface SourceTally {
 /** The book of live connections per (source, destination), and the pools found full. */
 export class SourceBook {
   readonly sources: readonly string[];
-  /** destination key → per source index: live count and the count at which it was found full. */
-  readonly #byDestination = new Map<string, { live: number[]; fullAt: (number | undefined)[] }>();
-  /** Where the scan for equal counts starts, per destination: ties go round, not always to the first. */
-  readonly #next = new Map<string, number>();
+  /** destination key → per source index: connects under way, live count, count at which it was full. */
+  readonly #byDestination = new Map<
+    string,
+    { pending: number[]; live: number[]; fullAt: (number | undefined)[]; next: number }
+  >();
 
   constructor(sources: readonly string[]) {
     if (sources.length === 0) throw new TypeError('SourceBook needs at least one source');
@@ -30,38 +31,73 @@ export class SourceBook {
     let e = this.#byDestination.get(destination);
     if (e === undefined) {
       e = {
+        pending: this.sources.map(() => 0),
         live: this.sources.map(() => 0),
         fullAt: this.sources.map(() => undefined),
+        next: 0,
       };
       this.#byDestination.set(destination, e);
     }
     return e;
   }
 
-  /**
-   * The sources to try toward `destination`, in order: those not known to be full, fewest live
-   * connections first (ties in turn). Sources found full come last: a port may have come free since,
-   * so they are still tried before the caller gives up, but only after every other.
-   */
-  order(destination: string): number[] {
-    const e = this.#entry(destination);
-    const n = this.sources.length;
-    const start = (this.#next.get(destination) ?? 0) % n;
-    this.#next.set(destination, start + 1);
-    const rotated = Array.from({ length: n }, (_, i) => (start + i) % n);
-    const full = (i: number) => {
-      const at = e.fullAt[i];
-      return at !== undefined && (e.live[i] ?? 0) >= at;
-    };
-    // Stable sort: equal counts keep the rotated order.
-    const usable = rotated.filter((i) => !full(i)).sort((a, b) => (e.live[a] ?? 0) - (e.live[b] ?? 0));
-    return [...usable, ...rotated.filter(full)];
+  #forget(destination: string): void {
+    const e = this.#byDestination.get(destination);
+    if (
+      e &&
+      e.live.every((x) => x === 0) &&
+      e.pending.every((x) => x === 0) &&
+      e.fullAt.every((x) => x === undefined)
+    )
+      this.#byDestination.delete(destination);
   }
 
-  /** A connection from source `index` toward `destination` is established. */
+  /**
+   * The source to try next toward `destination`, among those `allowed` and not yet `tried`: the one
+   * with the fewest connections (open or being opened) among those not known to be full, equal
+   * counts taken in turn. Sources found full come only after every other: a port may have come free
+   * since, so they are still tried before the caller gives up. Undefined when none is left. The pick
+   * is counted as a connect under way until {@link opened} or {@link failed}.
+   */
+  pick(destination: string, tried: ReadonlySet<number>, allowed: (index: number) => boolean = () => true) {
+    const e = this.#entry(destination);
+    const n = this.sources.length;
+    let best: number | undefined;
+    let bestKey = Infinity;
+    for (let k = 0; k < n; k++) {
+      const i = (e.next + k) % n;
+      if (tried.has(i) || !allowed(i)) continue;
+      const used = (e.live[i] ?? 0) + (e.pending[i] ?? 0);
+      const at = e.fullAt[i];
+      const full = at !== undefined && (e.live[i] ?? 0) >= at;
+      const key = (full ? n * 1e9 : 0) + used;
+      if (key < bestKey) {
+        best = i;
+        bestKey = key;
+      }
+    }
+    if (best === undefined) {
+      this.#forget(destination);
+      return undefined;
+    }
+    e.next = (best + 1) % n;
+    e.pending[best] = (e.pending[best] ?? 0) + 1;
+    return best;
+  }
+
+  /** The connect from `index` succeeded: a live connection until {@link closed}. */
   opened(index: number, destination: string): void {
     const e = this.#entry(destination);
+    e.pending[index] = Math.max(0, (e.pending[index] ?? 0) - 1);
     e.live[index] = (e.live[index] ?? 0) + 1;
+  }
+
+  /** The connect from `index` failed; `outOfPorts` marks its pool full at the current live count. */
+  failed(index: number, destination: string, outOfPorts: boolean): void {
+    const e = this.#entry(destination);
+    e.pending[index] = Math.max(0, (e.pending[index] ?? 0) - 1);
+    if (outOfPorts) e.fullAt[index] = e.live[index] ?? 0;
+    this.#forget(destination);
   }
 
   /** That connection closed: one fewer live, and a pool found full at a higher count is usable again. */
@@ -70,14 +106,7 @@ export class SourceBook {
     e.live[index] = Math.max(0, (e.live[index] ?? 0) - 1);
     const at = e.fullAt[index];
     if (at !== undefined && (e.live[index] ?? 0) < at) e.fullAt[index] = undefined;
-    if (e.live.every((x) => x === 0) && e.fullAt.every((x) => x === undefined))
-      this.#byDestination.delete(destination);
-  }
-
-  /** A connect from source `index` toward `destination` ran out of ports at the current live count. */
-  full(index: number, destination: string): void {
-    const e = this.#entry(destination);
-    e.fullAt[index] = e.live[index] ?? 0;
+    this.#forget(destination);
   }
 
   /** The book toward one destination, per source, in the order sources were given. */
