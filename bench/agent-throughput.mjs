@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { log } from 'node:console';
+import { performance } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import process from 'node:process';

@@ -11,6 +11,6 @@ export {
   type SourceOptions,
 } from './api/agents.js';
 export { SourceConnectError } from './api/pool-connect.js';
-export type { SourceFailure } from './api/source-pool.js';
+export type { SourceFailure, SourcePoolOptions } from './api/source-pool.js';
 export type { SourceFigures } from './api/sources-diagnosis.js';
 export { localPortRangeSlice, type PortRangeSlice } from './api/port-range-slice.js';

@@ -30,7 +30,13 @@ export interface HttpsAgentOptions extends https.AgentOptions, SourceOptions {}
  * may hold TLS options (ca, rejectUnauthorized, servername…) and `timeout`, as undici's own.
  */
 export type DispatcherOptions = Omit<UndiciAgent.Options, 'connect'> &
-  SourceOptions & { connect?: tls.ConnectionOptions & { timeout?: number | null } };
+  SourceOptions & {
+    /** TLS options for https origins (ca, rejectUnauthorized, servername…) and the connect timeout. */
+    connect?: tls.ConnectionOptions & {
+      /** Milliseconds to wait for a connection to be established; default 10,000, as undici. */
+      timeout?: number | null;
+    };
+  };
 
 function poolFrom(o: SourceOptions, who: string): SourcePool {
   if (typeof o !== 'object' || o === null) throw new TypeError(`${who} takes an options object`);

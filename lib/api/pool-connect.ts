@@ -16,13 +16,17 @@ import { diagnoseSources } from './sources-diagnosis.js';
  * `evidence.sources`, one entry per source, when every source was full) and each source tried.
  */
 export class SourceConnectError extends Error {
+  /** 'SourceConnectError'. */
   override name = 'SourceConnectError';
   /** 'EADDRNOTAVAIL', 'ECONNREFUSED', … */
   readonly code: string;
   /** Negative, as Node's errors carry it: -99. */
   readonly errno: number;
+  /** The failed system call: 'connect', 'bind', 'setsockopt'. */
   readonly syscall: string;
+  /** The destination address. */
   readonly address?: string;
+  /** The destination port. */
   readonly port?: number;
   /** Why it failed, read from the host right after. */
   readonly diagnosis: Diagnosis;

@@ -31,7 +31,9 @@ export interface SourcePoolOptions {
 
 /** One source tried and how it failed. */
 export interface SourceFailure {
+  /** The source address ('' for the route's own source when none was given). */
   source: string;
+  /** How its connect failed. */
   error: SocketError;
 }
 

@@ -17,7 +17,9 @@ export interface SourceFigures {
   code: string;
   /** Sockets toward the destination from this source, any state but LISTEN (TIME_WAIT included). */
   inUse?: number;
+  /** ip_local_port_range less the reserved ports in it. */
   poolSize?: number;
+  /** inUse / poolSize. */
   usage?: number;
   /** Connections this pool made from the source toward the destination and still open. */
   live: number;

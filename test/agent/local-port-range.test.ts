@@ -4,7 +4,6 @@
 // failure instead of crashing.
 import { execFileSync, spawnSync } from 'node:child_process';
 import http from 'node:http';
-import type net from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createAgent, localPortRangeSlice } from '../../lib/agent.js';
