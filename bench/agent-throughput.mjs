@@ -4,7 +4,7 @@
 // connection per request and with keep-alive, toward an http server in a child process on loopback.
 // The agent connects from two sources (127.0.0.2, 127.0.0.3) with IP_BIND_ADDRESS_NO_PORT.
 // Prints each round and the median ratio agent / plain per variant.
-//   node bench/agent-throughput.mjs [SECONDS=1.5] [ROUNDS=5] [CONCURRENCY=8]   (needs `npm run build:ts`)
+//   node bench/agent-throughput.mjs [SECONDS=1.5] [ROUNDS=5] [CONCURRENCY=8] [VARIANT]   (needs `npm run build:ts`)
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { log } from 'node:console';
@@ -20,6 +20,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.argv[2] ?? 1.5);
 const rounds = Number(process.argv[3] ?? 5);
 const concurrency = Number(process.argv[4] ?? 8);
+// An optional fifth argument keeps only the variants whose name contains it ('new connection').
+const only = process.argv[5];
 const PORT = 18080;
 const SOURCES = ['127.0.0.2', '127.0.0.3'];
 
@@ -100,7 +102,7 @@ log(
     .join(' ')}; ${rounds} rounds × ${seconds} s, concurrency ${concurrency}`,
 );
 const summary = [];
-for (const [name, v] of Object.entries(variants)) {
+for (const [name, v] of Object.entries(variants).filter(([n]) => only === undefined || n.includes(only))) {
   const ratios = [];
   const plainRates = [];
   const agentRates = [];

@@ -44,13 +44,23 @@ export class SourceConnectError extends Error {
   }
 }
 
+/** IP literals already parsed, so a busy client does not parse the same text per connection. */
+const literals = new Map<string, ParsedHost>();
+const MAX_LITERALS = 1024;
+
 /** A destination as http and undici hand it: '[::1]' or '::1', a name, an IP literal. */
 async function resolve(host: string, family: 4 | 6 | undefined): Promise<ParsedHost> {
+  const known = literals.get(host);
+  if (known !== undefined) return known;
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
   const destination = parseDestination(bare);
   if (!destination.ok)
     throw new TypeError(`safebind/agent: cannot connect to '${host}': ${destination.reason}`);
-  if (destination.value.kind === 'address') return destination.value.address;
+  if (destination.value.kind === 'address') {
+    if (literals.size >= MAX_LITERALS) literals.clear();
+    literals.set(host, destination.value.address);
+    return destination.value.address;
+  }
   const found = await lookup(destination.value.host, { family: family ?? 0 });
   const parsed = parseHost(found.address);
   if (!parsed.ok)
