@@ -29,8 +29,33 @@ export interface SourceFigures {
 
 type Failure = Extract<SourceConnect, { ok: false }>;
 
+/**
+ * When every pool is full, every request fails until a connection closes: a diagnosis (a few socket
+ * dumps, tens of milliseconds) per failed request would add load exactly when the host has least to
+ * spare. One diagnosis per pool and destination is shared by the failures of the following second.
+ */
+const FRESH_MS = 1000;
+const recent = new WeakMap<SourcePool, Map<string, { at: number; diagnosis: Promise<Diagnosis> }>>();
+
+/**
+ * The diagnosis of a failure over a pool of sources: read now, or shared with one made less than a
+ * second ago for the same pool, destination and error code.
+ */
+export function diagnoseSources(pool: SourcePool, failure: Failure): Promise<Diagnosis> {
+  const key = `${failure.attempt.remote?.host ?? ''} ${failure.attempt.remote?.port ?? 0} ${failure.error.code}`;
+  let byKey = recent.get(pool);
+  if (byKey === undefined) recent.set(pool, (byKey = new Map()));
+  const now = Date.now();
+  const known = byKey.get(key);
+  if (known !== undefined && now - known.at < FRESH_MS) return known.diagnosis;
+  for (const [k, v] of byKey) if (now - v.at >= FRESH_MS) byKey.delete(k);
+  const diagnosis = diagnoseNow(pool, failure);
+  byKey.set(key, { at: now, diagnosis });
+  return diagnosis;
+}
+
 /** Reads each source's pool toward the destination and adds it to the diagnosis of the last failure. */
-export async function diagnoseSources(pool: SourcePool, failure: Failure): Promise<Diagnosis> {
+async function diagnoseNow(pool: SourcePool, failure: Failure): Promise<Diagnosis> {
   const d = await diagnoseFailure(failure.attempt);
   if (!failure.exhausted) return d;
   const remote = failure.attempt.remote;

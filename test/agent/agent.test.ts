@@ -15,6 +15,7 @@ import { createAgent, createDispatcher, createHttpsAgent, SourceConnectError } f
 import { safeConnect } from '../../lib/api/safe-connect.js';
 import { netnsIt, type Netns } from '../helpers/netns.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { fdCount } from '../api/helpers.js';
 
 const SERVER = '10.77.0.1';
 const PORT = 8080;
@@ -264,4 +265,28 @@ describe('safebind/agent', () => {
     expect(full.diagnosis.cause).toBe('ephemeral-ports-exhausted');
     expect((full.diagnosis.evidence['sources'] as unknown[]).length).toBe(3);
   });
+
+  netnsIt(
+    'failures leave no descriptor open: every source full, retried, for safeConnect and the agent',
+    async (ns) => {
+      await setUp(ns);
+      const open: net.Socket[] = [];
+      onTestFinished(() => open.forEach((s) => s.destroy()));
+      for (let i = 0; i < POOL * SOURCES.length; i++) {
+        const r = await safeConnect({ host: SERVER, port: PORT, sources: SOURCES });
+        if (!r.ok) throw new Error(r.diagnosis.summary);
+        open.push(r.socket);
+      }
+      const agent = createAgent({ sources: SOURCES });
+      onTestFinished(() => agent.destroy());
+      await get(agent).catch(() => undefined);
+      const before = fdCount();
+      for (let i = 0; i < 5; i++) {
+        const r = await safeConnect({ host: SERVER, port: PORT, sources: SOURCES });
+        expect(r.ok).toBe(false);
+        await expect(get(agent)).rejects.toBeInstanceOf(SourceConnectError);
+      }
+      expect(fdCount()).toBe(before);
+    },
+  );
 });
