@@ -61,6 +61,21 @@ function familyOf(args: ConnectArgs): 4 | 6 | undefined {
 
 const agentPools = new WeakMap<http.Agent, SourcePool>();
 
+/**
+ * What net.createConnection(options) does with the socket options the Agent hands it (the Agent sets
+ * noDelay: true by default; keepAlive and timeout come from its options): the pool's socket gets the
+ * same, or requests would run with Nagle on.
+ */
+function likeNetConnect<S extends net.Socket>(
+  socket: S,
+  args: ConnectArgs & { noDelay?: boolean; keepAlive?: boolean; keepAliveInitialDelay?: number },
+): S {
+  if (args.noDelay !== false) socket.setNoDelay(true);
+  if (args.keepAlive === true) socket.setKeepAlive(true, args.keepAliveInitialDelay ?? 0);
+  if (typeof args.timeout === 'number' && args.timeout > 0) socket.setTimeout(args.timeout);
+  return socket;
+}
+
 /** An `http.Agent` whose connections leave from the pool of sources. */
 class SourceAgent extends http.Agent {
   constructor(pool: SourcePool, options: http.AgentOptions) {
@@ -73,7 +88,7 @@ class SourceAgent extends http.Agent {
     connectThroughPool(pool, args.host ?? args.hostname ?? 'localhost', portOf(args, 80), {
       family: familyOf(args),
     }).then(
-      (socket) => callback(null, socket),
+      (socket) => callback(null, likeNetConnect(socket, args)),
       (e: unknown) => callback(asError(e), undefined as unknown as stream.Duplex),
     );
     return undefined;
@@ -95,7 +110,10 @@ class SourceHttpsAgent extends https.Agent {
       (socket) => {
         // host stays: TLS checks the certificate against it; port and path mean nothing over a socket.
         const { port: _port, path: _path, ...rest } = args as tls.ConnectionOptions & ConnectArgs;
-        callback(null, tls.connect({ ...(rest as tls.ConnectionOptions), socket }));
+        callback(
+          null,
+          tls.connect({ ...(rest as tls.ConnectionOptions), socket: likeNetConnect(socket, args) }),
+        );
       },
       (e: unknown) => callback(asError(e), undefined as unknown as stream.Duplex),
     );
