@@ -86,6 +86,11 @@ describe('the packed tarball', () => {
       'dist/prometheus.cjs',
       'dist/prometheus.d.ts',
       'dist/prometheus.d.cts',
+      'dist/agent.js',
+      'dist/agent.cjs',
+      'dist/agent.d.ts',
+      'dist/agent.d.cts',
+      'dist/bench/capacity-entry.js',
       'dist/cli/main.js',
       prebuild,
       'binding.gyp',
@@ -129,6 +134,25 @@ describe('installed with --ignore-scripts into an empty project', () => {
     );
     expect(JSON.parse(imported)).toEqual(JSON.parse(required));
     expect(node(`console.log(require('safebind/package.json').version)`)).toBe(manifest.version);
+  });
+
+  it('safebind/agent loads through require and import without undici installed; createDispatcher says it needs it', () => {
+    // The app installs no undici: the optional peer is really absent here.
+    expect(existsSync(join(app, 'node_modules', 'undici'))).toBe(false);
+    const check = `
+      const agent = A.createAgent({ sources: ['127.0.0.1'], keepAlive: true });
+      let message = '';
+      try { A.createDispatcher({}); } catch (e) { message = e.message; }
+      console.log(JSON.stringify({ keepAlive: agent.keepAlive, message }));`;
+    const required = node(`const A = require('safebind/agent');` + check);
+    const imported = node(`const A = await import('safebind/agent');` + check, 'module');
+    for (const out of [required, imported]) {
+      expect(JSON.parse(out)).toEqual({
+        keepAlive: true,
+        message:
+          'createDispatcher() needs undici, an optional peer dependency of safebind: npm install undici',
+      });
+    }
   });
 
   it('npx safebind --version prints the package version', () => {
