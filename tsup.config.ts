@@ -19,6 +19,8 @@ export default defineConfig([
     entry: {
       index: 'lib/index.ts',
       prometheus: 'lib/prometheus.ts',
+      // safebind/register (issue 14): a side-effect entry, loaded by --import (ESM) or -r (CommonJS).
+      register: 'lib/register.ts',
       // The churn rehearsal's child runs this, not the CLI: the library needs no CLI build.
       'bench/rehearse-entry': 'lib/bench/rehearse-entry.ts',
     },
