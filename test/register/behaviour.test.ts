@@ -14,20 +14,23 @@ beforeAll(() => buildDist(), 120_000);
 const REFUSED = /^safebind: connection-refused \(ECONNREFUSED\) 127\.0\.0\.1:6399: /;
 
 describe('safebind/register never changes what the application sees', () => {
-  netnsIt('a handled refused connect: the same events in the same order, the same error, with and without the hook', async () => {
-    const without = await runApp([], 'unchanged.mjs', [6399]);
-    const withHook = await runApp(IMPORT, 'unchanged.mjs', [6399]);
-    expect(without.status, without.stderr).toBe(0);
-    expect(withHook.status, withHook.stderr).toBe(0);
-    expect(withHook.stdout).toBe(without.stdout);
-    const seen = JSON.parse(withHook.stdout) as { events: string[]; errorListeners: number };
-    expect(seen.events).toEqual(['(errorMonitor of the app)', 'error', 'close']);
-    // The hook's errorMonitor is not an 'error' listener: the application's is the only one.
-    expect(seen.errorListeners).toBe(1);
-    // And the hook did see it.
-    expect(blocks(withHook.stderr).length).toBeGreaterThanOrEqual(1);
-    expect(blocks(withHook.stderr)[0]).toMatch(REFUSED);
-  });
+  netnsIt(
+    'a handled refused connect: the same events in the same order, the same error, with and without the hook',
+    async () => {
+      const without = await runApp([], 'unchanged.mjs', [6399]);
+      const withHook = await runApp(IMPORT, 'unchanged.mjs', [6399]);
+      expect(without.status, without.stderr).toBe(0);
+      expect(withHook.status, withHook.stderr).toBe(0);
+      expect(withHook.stdout).toBe(without.stdout);
+      const seen = JSON.parse(withHook.stdout) as { events: string[]; errorListeners: number };
+      expect(seen.events).toEqual(['(errorMonitor of the app)', 'error', 'close']);
+      // The hook's errorMonitor is not an 'error' listener: the application's is the only one.
+      expect(seen.errorListeners).toBe(1);
+      // And the hook did see it.
+      expect(blocks(withHook.stderr).length).toBeGreaterThanOrEqual(1);
+      expect(blocks(withHook.stderr)[0]).toMatch(REFUSED);
+    },
+  );
 
   netnsIt('an unhandled refused connect still crashes with the same exit code and message', async () => {
     const without = await runApp([], 'crash-connect.mjs', [6399]);
@@ -55,40 +58,52 @@ describe('safebind/register never changes what the application sees', () => {
 });
 
 describe('SAFEBIND_EXPLAIN and the rate limit', () => {
-  netnsIt('json: one parseable line per report, the next one carrying the repeats of the window', async () => {
-    const run = await runApp(IMPORT, 'refused-repeat.mjs', [6399, 5, 400], {
-      SAFEBIND_EXPLAIN: 'json',
-      SAFEBIND_EXPLAIN_WINDOW_MS: '300',
-    });
-    expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout).toContain('done');
-    const lines = run.stderr.split('\n').filter((l) => l !== '');
-    expect(lines).toHaveLength(2);
-    const reports = lines.map((l) => JSON.parse(l) as { safebind: Diagnosis; target: string; repeats: number });
-    for (const r of reports) {
-      expect(r.safebind.cause).toBe('connection-refused');
-      expect(r.safebind.code).toBe('ECONNREFUSED');
-      expect(r.target).toBe('127.0.0.1:6399');
-    }
-    expect(reports.map((r) => r.repeats)).toEqual([0, 4]);
-  });
+  netnsIt(
+    'json: one parseable line per report, the next one carrying the repeats of the window',
+    async () => {
+      const run = await runApp(IMPORT, 'refused-repeat.mjs', [6399, 5, 400], {
+        SAFEBIND_EXPLAIN: 'json',
+        SAFEBIND_EXPLAIN_WINDOW_MS: '300',
+      });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toContain('done');
+      const lines = run.stderr.split('\n').filter((l) => l !== '');
+      expect(lines).toHaveLength(2);
+      const reports = lines.map(
+        (l) => JSON.parse(l) as { safebind: Diagnosis; target: string; repeats: number },
+      );
+      for (const r of reports) {
+        expect(r.safebind.cause).toBe('connection-refused');
+        expect(r.safebind.code).toBe('ECONNREFUSED');
+        expect(r.target).toBe('127.0.0.1:6399');
+      }
+      expect(reports.map((r) => r.repeats)).toEqual([0, 4]);
+    },
+  );
 
   netnsIt('text: one block for a burst, the next block says how many were left out', async () => {
-    const run = await runApp(IMPORT, 'refused-repeat.mjs', [6399, 5, 400], { SAFEBIND_EXPLAIN_WINDOW_MS: '300' });
+    const run = await runApp(IMPORT, 'refused-repeat.mjs', [6399, 5, 400], {
+      SAFEBIND_EXPLAIN_WINDOW_MS: '300',
+    });
     expect(run.status, run.stderr).toBe(0);
     const printed = blocks(run.stderr);
     expect(printed).toHaveLength(2);
     expect(printed[0]).toMatch(REFUSED);
     expect(printed[0]).not.toContain('repeats:');
     expect(printed[1]).toMatch(REFUSED);
-    expect(printed[1]).toContain('repeats: the same failure happened 4 more times since the last report of it');
+    expect(printed[1]).toContain(
+      'repeats: the same failure happened 4 more times since the last report of it',
+    );
   });
 
-  netnsIt('the default window is a minute: the failure after the pause is counted, not reported', async () => {
-    const run = await runApp(IMPORT, 'refused-repeat.mjs', [6399, 3, 400]);
-    expect(run.status, run.stderr).toBe(0);
-    expect(blocks(run.stderr)).toHaveLength(1);
-  });
+  netnsIt(
+    'the default window is a minute: the failure after the pause is counted, not reported',
+    async () => {
+      const run = await runApp(IMPORT, 'refused-repeat.mjs', [6399, 3, 400]);
+      expect(run.status, run.stderr).toBe(0);
+      expect(blocks(run.stderr)).toHaveLength(1);
+    },
+  );
 
   netnsIt('off: nothing printed, the application unchanged', async () => {
     const run = await runApp(IMPORT, 'refused-repeat.mjs', [6399, 2, 10], { SAFEBIND_EXPLAIN: 'off' });
@@ -99,7 +114,9 @@ describe('SAFEBIND_EXPLAIN and the rate limit', () => {
 
   netnsIt('a value it does not know is said once, and text is used', async () => {
     const run = await runApp(IMPORT, 'crash-connect.mjs', [6399], { SAFEBIND_EXPLAIN: 'yaml' });
-    expect(run.stderr.split('\n')[0]).toBe('safebind: SAFEBIND_EXPLAIN="yaml" is not text, json or off; explaining as text');
+    expect(run.stderr.split('\n')[0]).toBe(
+      'safebind: SAFEBIND_EXPLAIN="yaml" is not text, json or off; explaining as text',
+    );
     expect(blocks(run.stderr).filter((b) => REFUSED.test(b))).toHaveLength(1);
   });
 });

@@ -46,7 +46,9 @@ describe('node --import safebind/register explains real failures on stderr', () 
       expect(failed.every((code) => code === 'EADDRNOTAVAIL')).toBe(true);
       const printed = blocks(run.stderr);
       expect(printed).toHaveLength(1);
-      expect(printed[0]).toMatch(/^safebind: ephemeral-ports-exhausted \(EADDRNOTAVAIL\) 127\.0\.0\.1:7100: /);
+      expect(printed[0]).toMatch(
+        /^safebind: ephemeral-ports-exhausted \(EADDRNOTAVAIL\) 127\.0\.0\.1:7100: /,
+      );
       expect(printed[0]).toMatch(/\n {2}evidence\n/);
       expect(printed[0]).toMatch(/\n {2}fix\n {4}1\. /);
       expect(printed[0]).not.toMatch(/\n {4}2\. /); // the first fix only
@@ -75,37 +77,48 @@ describe('node --import safebind/register explains real failures on stderr', () 
   // pg connects with `new net.Socket().connect()`: Node publishes net.client.socket for that from
   // Node 22 on, and only for net.connect() on Node 20 (docs/kernel-facts.md), so on Node 20 a failure
   // pg handles goes unseen. That gap is asserted as it is, not hidden.
-  netnsIt('pg to a closed port, preloaded with -r: connection-refused (Node ≥ 22; unseen on Node 20)', async () => {
-    const run = await runApp(REQUIRE, 'pg-refused.mjs', [5439]);
-    expect(run.stdout).toContain('app caught ECONNREFUSED');
-    expect(run.status).toBe(0);
-    const printed = blocks(run.stderr);
-    if (nodeMajor < 22) {
-      expect(printed).toEqual([]);
-      return;
-    }
-    expect(printed).toHaveLength(1);
-    expect(printed[0]).toMatch(/^safebind: connection-refused \(ECONNREFUSED\) 127\.0\.0\.1:5439: /);
-  });
+  netnsIt(
+    'pg to a closed port, preloaded with -r: connection-refused (Node ≥ 22; unseen on Node 20)',
+    async () => {
+      const run = await runApp(REQUIRE, 'pg-refused.mjs', [5439]);
+      expect(run.stdout).toContain('app caught ECONNREFUSED');
+      expect(run.status).toBe(0);
+      const printed = blocks(run.stderr);
+      if (nodeMajor < 22) {
+        expect(printed).toEqual([]);
+        return;
+      }
+      expect(printed).toHaveLength(1);
+      expect(printed[0]).toMatch(/^safebind: connection-refused \(ECONNREFUSED\) 127\.0\.0\.1:5439: /);
+    },
+  );
 
-  netnsIt('pg to a closed port, unhandled, on every Node line: explained before the process dies', async () => {
-    const run = await runApp(REQUIRE, 'pg-refused.mjs', [5439, 'unhandled']);
-    expect(run.status).toBe(1);
-    const printed = blocks(run.stderr);
-    expect(printed).toHaveLength(1);
-    expect(printed[0]).toMatch(/^safebind: connection-refused \(ECONNREFUSED\) 127\.0\.0\.1:5439: /);
-  });
+  netnsIt(
+    'pg to a closed port, unhandled, on every Node line: explained before the process dies',
+    async () => {
+      const run = await runApp(REQUIRE, 'pg-refused.mjs', [5439, 'unhandled']);
+      expect(run.status).toBe(1);
+      const printed = blocks(run.stderr);
+      expect(printed).toHaveLength(1);
+      expect(printed[0]).toMatch(/^safebind: connection-refused \(ECONNREFUSED\) 127\.0\.0\.1:5439: /);
+    },
+  );
 
-  netnsIt('fetch and undici to a name under .invalid with no resolver, through NODE_OPTIONS: name-not-resolved', async () => {
-    const run = await runApp([], 'fetch-name.mjs', ['nothing.safebind.invalid'], {
-      NODE_OPTIONS: '--import safebind/register',
-    });
-    expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/fetch caught (EAI_AGAIN|ENOTFOUND)/);
-    expect(run.stdout).toMatch(/undici caught (EAI_AGAIN|ENOTFOUND)/);
-    const printed = blocks(run.stderr);
-    // Node's fetch and undici's fail the same way toward the same name: one report, the other counted.
-    expect(printed).toHaveLength(1);
-    expect(printed[0]).toMatch(/^safebind: name-not-resolved \((EAI_AGAIN|ENOTFOUND)\) nothing\.safebind\.invalid: /);
-  });
+  netnsIt(
+    'fetch and undici to a name under .invalid with no resolver, through NODE_OPTIONS: name-not-resolved',
+    async () => {
+      const run = await runApp([], 'fetch-name.mjs', ['nothing.safebind.invalid'], {
+        NODE_OPTIONS: '--import safebind/register',
+      });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/fetch caught (EAI_AGAIN|ENOTFOUND)/);
+      expect(run.stdout).toMatch(/undici caught (EAI_AGAIN|ENOTFOUND)/);
+      const printed = blocks(run.stderr);
+      // Node's fetch and undici's fail the same way toward the same name: one report, the other counted.
+      expect(printed).toHaveLength(1);
+      expect(printed[0]).toMatch(
+        /^safebind: name-not-resolved \((EAI_AGAIN|ENOTFOUND)\) nothing\.safebind\.invalid: /,
+      );
+    },
+  );
 });
