@@ -9,6 +9,7 @@ import { DEFAULT_WINDOW_MS, RateLimiter } from './watch/rate-limit.js';
 
 export type { ReportInfo } from './watch/hub.js';
 
+/** What {@link watchErrors} calls, and how often. */
 export interface WatchErrorsOptions {
   /**
    * Called with the diagnosis of a failure and the error as it was raised (the same object the

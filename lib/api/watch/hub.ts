@@ -14,7 +14,7 @@ import { findExplainable, type Explainable } from './explainable.js';
 import type { RateLimiter } from './rate-limit.js';
 import { observeFailures } from './sources.js';
 
-/** What a report says beside the diagnosis. */
+/** What a watchErrors report says beside the diagnosis: what failed, and how often since the last report. */
 export interface ReportInfo {
   /** What failed to be reached or bound: `10.0.0.50:8080`, `db.invalid`. */
   target: string;
