@@ -9,7 +9,9 @@
 // and off (its stop function) every slice of SLICE ms, in alternating order, so the machine's load
 // (2 cores shared with other work) falls on both alike. The figure is the ratio of the medians of
 // requests per second of the slices, on / off, and the median of the ratios of adjacent on/off
-// slices; the aim is ≥ 0.98×. A third variant, off again ("A/A"), is measured the same way: its ratio
+// slices; the aim is ≥ 0.98×. The process's CPU time per request (process.cpuUsage) is given beside
+// it: on a loaded machine it moves less than the rate does, since time spent waiting for a core is
+// not in it. A third variant, off again ("A/A"), is measured the same way: its ratio
 // to off is the noise floor of the run, so a figure below 1 can be told from the machine's noise.
 //
 //   npx tsup && node bench/register-overhead.mjs [SLICES=40] [SLICE_MS=500]
@@ -44,8 +46,9 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Requests for `ms`, CONCURRENCY at a time, through `agent`: requests per second. */
+/** Requests for `ms`, CONCURRENCY at a time, through `agent`: requests per second and CPU µs per request. */
 async function slice(agent, headers, ms) {
+  const cpu = process.cpuUsage();
   let count = 0;
   const end = performance.now() + ms;
   const worker = async () => {
@@ -57,7 +60,8 @@ async function slice(agent, headers, ms) {
   };
   const started = performance.now();
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return count / ((performance.now() - started) / 1000);
+  const used = process.cpuUsage(cpu);
+  return { rate: count / ((performance.now() - started) / 1000), cpuUs: (used.user + used.system) / count };
 }
 
 let printed = 0;
@@ -77,9 +81,9 @@ log(
   `Node ${process.version}, ${slices} slices of ${sliceMs} ms per variant, alternating; load average ${load()}`,
 );
 log(
-  '| client | off (req/s, median) | on (req/s, median) | on/off (medians) | on/off (median of adjacent pairs) | A/A: off again / off |',
+  '| client | off (req/s, median) | on (req/s, median) | rate on/off (medians) | rate on/off (median of adjacent pairs) | A/A rate: off again / off | CPU µs/request off | CPU µs/request on | CPU off/on | A/A CPU |',
 );
-log('| --- | ---: | ---: | ---: | ---: | ---: |');
+log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const mode of ['keep-alive', 'close']) {
   const agent = new Agent({ connections: CONCURRENCY, pipelining: 1 });
   const headers = mode === 'close' ? { connection: 'close' } : {};
@@ -97,12 +101,14 @@ for (const mode of ['keep-alive', 'close']) {
       stop?.();
     }
   }
-  const { off, on, again } = rates;
+  const rate = (v) => rates[v].map((r) => r.rate);
+  const cpu = (v) => median(rates[v].map((r) => r.cpuUs));
+  const [off, on, again] = [rate('off'), rate('on'), rate('again')];
   const pairs = on.map((r, i) => r / off[i]);
   await agent.close();
   const label = mode === 'close' ? 'undici, a connection per request' : 'undici, keep-alive';
   log(
-    `| ${label} | ${median(off).toFixed(0)} | ${median(on).toFixed(0)} | ${(median(on) / median(off)).toFixed(3)}× | ${median(pairs).toFixed(3)}× | ${(median(again) / median(off)).toFixed(3)}× |`,
+    `| ${label} | ${median(off).toFixed(0)} | ${median(on).toFixed(0)} | ${(median(on) / median(off)).toFixed(3)}× | ${median(pairs).toFixed(3)}× | ${(median(again) / median(off)).toFixed(3)}× | ${cpu('off').toFixed(1)} | ${cpu('on').toFixed(1)} | ${(cpu('off') / cpu('on')).toFixed(3)}× | ${(cpu('off') / cpu('again')).toFixed(3)}× |`,
   );
 }
 log(`load average after: ${load()}; reports printed while nothing failed: ${printed}`);
