@@ -65,6 +65,15 @@ describe('node --import safebind/register explains real failures on stderr', () 
     expect(printed[0]).toMatch(/^safebind: address-not-local \(EADDRNOTAVAIL\) 10\.77\.0\.50:8080: /);
   });
 
+  netnsIt('undici from a source VIP on no interface: source-not-local', async () => {
+    const run = await runApp(IMPORT, 'source-vip.mjs', ['10.77.0.60', 7101]);
+    expect(run.stdout).toContain('app caught EADDRNOTAVAIL');
+    expect(run.status).toBe(0);
+    const printed = blocks(run.stderr);
+    expect(printed).toHaveLength(1);
+    expect(printed[0]).toMatch(/^safebind: source-not-local \(EADDRNOTAVAIL\) 10\.77\.0\.60: /);
+  });
+
   netnsIt('fastify on the port redis-server holds: port-in-use names redis-server', async (ns, ctx) => {
     await redis(ctx, ns, 6391);
     const run = await runApp(IMPORT, 'listen.mjs', ['127.0.0.1', 6391]);
