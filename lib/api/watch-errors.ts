@@ -37,12 +37,12 @@ export interface WatchErrorsOptions {
  */
 export function watchErrors(options: WatchErrorsOptions): () => void {
   if (typeof options !== 'object' || options === null || typeof options.onDiagnosis !== 'function') {
-    throw new TypeError('watchErrors: options.onDiagnosis must be a function');
+    throw new TypeError('watchErrors(): onDiagnosis must be a function');
   }
   const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
   if (typeof windowMs !== 'number' || !Number.isFinite(windowMs) || windowMs <= 0) {
     throw new TypeError(
-      `watchErrors: options.windowMs must be a positive number of milliseconds, got ${String(windowMs)}`,
+      `watchErrors(): windowMs must be a positive number of milliseconds, got ${String(windowMs)}`,
     );
   }
   const onDiagnosis = options.onDiagnosis.bind(options);
