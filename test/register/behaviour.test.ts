@@ -130,6 +130,17 @@ describe('one watcher per process, worker threads', () => {
     expect(blocks(run.stderr)).toHaveLength(1);
   });
 
+  netnsIt(
+    '-r safebind/register (CommonJS) beside an application with its own watchErrors (ESM): both are served',
+    async () => {
+      const run = await runApp(REQUIRE, 'own-watch.mjs', [6399]);
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toBe('handled\napp got connection-refused 127.0.0.1:6399\n');
+      expect(blocks(run.stderr)).toHaveLength(1);
+      expect(blocks(run.stderr)[0]).toMatch(REFUSED);
+    },
+  );
+
   netnsIt('a worker thread with the hook explains its own failure and exits as without it', async () => {
     const without = await runApp([], 'worker-main.mjs', [6399, 'run']);
     const withHook = await runApp(IMPORT, 'worker-main.mjs', [6399, 'run']);
