@@ -23,6 +23,8 @@ export default defineConfig([
       agent: 'lib/agent.ts',
       // The capacity bench's child (a namespace of its own), as the churn rehearsal's.
       'bench/capacity-entry': 'lib/bench/capacity-entry.ts',
+      // safebind/register (issue 14): a side-effect entry, loaded by --import (ESM) or -r (CommonJS).
+      register: 'lib/register.ts',
       // The churn rehearsal's child runs this, not the CLI: the library needs no CLI build.
       'bench/rehearse-entry': 'lib/bench/rehearse-entry.ts',
     },

@@ -44,6 +44,15 @@ export async function diagnoseFailure(
   { probe = false }: { probe?: boolean } = {},
 ): Promise<Diagnosis> {
   if (probe) await askTheLink(failure);
+  return diagnoseNow(failure);
+}
+
+/**
+ * diagnoseFailure without the probe, synchronously: the host snapshot is read with blocking calls
+ * already, so the only wait a diagnosis has is the probe's. watchErrors needs this to explain an
+ * error in the last moment of a process that is about to die of it (an uncaught exception).
+ */
+function diagnoseNow(failure: Attempt): Diagnosis {
   const d = diagnose(failure, gatherSnapshot(failure));
   return {
     ...d,
@@ -74,13 +83,22 @@ export async function diagnoseFailure(
  * server.on('error', async (e) => console.error(await explain(e)));
  */
 export async function explain(err: unknown, context?: ExplainContext): Promise<Diagnosis> {
+  return explainNow(err, context);
+}
+
+/**
+ * explain(), synchronously: for watchErrors, which must be able to explain an error in the last
+ * moment of a process that dies of it (no turn of the event loop is left then). Same checks, same
+ * TypeErrors, same Diagnosis.
+ */
+export function explainNow(err: unknown, context?: ExplainContext): Diagnosis {
   toSocketError(err); // a TypeError for what is not an error object at all
   checkExplainContext(context);
   return explainChain(err as object, (error) => explainOne(error, context));
 }
 
 /** One socket error, as Node or safebind made it. */
-async function explainOne(err: object, given: ExplainContext | undefined): Promise<Diagnosis> {
+function explainOne(err: object, given: ExplainContext | undefined): Diagnosis {
   const error: SocketError = toSocketError(err);
   // Which step failed, when the error does not say: net's bind of a localAddress, or a code only a
   // connect gives (an AggregateError carries one and no syscall).
@@ -92,12 +110,12 @@ async function explainOne(err: object, given: ExplainContext | undefined): Promi
     asked?.protocol === undefined && !connectStep && isDgramBindError(err)
       ? { ...asked, protocol: 'udp' as const }
       : asked;
-  const diagnosis = await diagnoseFailure(toFailure(error, context));
+  const diagnosis = diagnoseNow(toFailure(error, context));
   // Otherwise a bind error names no protocol: when the caller did not say either, the holders of the
   // port under TCP and under UDP are both read. One protocol with holders decides; both with
   // holders is said as such, never settled for TCP in silence.
   if (context?.protocol === undefined && error.syscall === 'bind' && diagnosis.cause === 'port-in-use') {
-    const udp = await diagnoseFailure(toFailure(error, { ...context, protocol: 'udp' }));
+    const udp = diagnoseNow(toFailure(error, { ...context, protocol: 'udp' }));
     const tcpHeld = hasHolders(diagnosis);
     const udpHeld = udp.cause === 'port-in-use' && hasHolders(udp);
     if (udpHeld && !tcpHeld) return udp;

@@ -7,7 +7,16 @@ import * as api from '../../lib/index.js';
 import { netnsIt } from '../helpers/netns.js';
 import { fdCount } from './helpers.js';
 
-const STABLE = ['explain', 'inspectHost', 'portUsage', 'preflight', 'safeBind', 'safeConnect', 'safeListen'];
+const STABLE = [
+  'explain',
+  'inspectHost',
+  'portUsage',
+  'preflight',
+  'safeBind',
+  'safeConnect',
+  'safeListen',
+  'watchErrors',
+];
 /** Error classes a caller needs for `instanceof` on rejections; additive to DESIGN.md's names. */
 const ERROR_CLASSES = ['AbortError', 'PortUsageError'];
 

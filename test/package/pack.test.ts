@@ -91,6 +91,8 @@ describe('the packed tarball', () => {
       'dist/agent.d.ts',
       'dist/agent.d.cts',
       'dist/bench/capacity-entry.js',
+      'dist/register.js',
+      'dist/register.cjs',
       'dist/cli/main.js',
       prebuild,
       'binding.gyp',
@@ -230,6 +232,23 @@ describe('installed with --ignore-scripts into an empty project', () => {
         expect(text).toMatch(/^safebind_sockets\{state="LISTEN"\} 1$/m);
         expect(text).toMatch(/^safebind_port_range_size [1-9]\d*$/m);
         expect(text).toMatch(/^safebind_nonlocal_bind_enabled\{family="ipv4"\} 0$/m);
+      }
+    },
+    60_000,
+  );
+
+  netnsIt(
+    'node --import safebind/register and node -r safebind/register explain a refused connect from the installed package',
+    () => {
+      const script = `require('node:net').connect(6393, '127.0.0.1').on('error', () => console.log('handled'));`;
+      for (const preload of [
+        ['--import', 'safebind/register'],
+        ['-r', 'safebind/register'],
+      ]) {
+        const run = inApp(process.execPath, [...preload, '-e', script]);
+        expect(run.status, run.stderr).toBe(0);
+        expect(run.stdout.trim()).toBe('handled');
+        expect(run.stderr).toMatch(/^safebind: connection-refused \(ECONNREFUSED\) 127\.0\.0\.1:6393: /);
       }
     },
     60_000,
