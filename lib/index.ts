@@ -22,3 +22,5 @@ export { safeListen, type ListenOptions, type ListenResult } from './api/safe-li
 export { safeConnect, type ConnectOptions, type ConnectResult } from './api/safe-connect.js';
 export { preflight, type ConnectTarget, type PreflightSpec } from './api/preflight.js';
 export { AbortError } from './api/abort-error.js';
+// forecast (issue 16)
+export { forecast, type Forecast, type ForecastOptions } from './api/forecast.js';
