@@ -11,3 +11,5 @@ export { watchAddresses, type AddressWatch } from './watch.js';
 export type * from './types.js';
 export { newConnections, sampleConnections, type ConnectionSample } from './connection-sample.js';
 export { readTimeWaitSettings } from './time-wait-settings.js';
+export { readConntrack } from './conntrack.js';
+export { readNamespaceSysctls } from './namespace-sysctls.js';

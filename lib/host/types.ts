@@ -156,3 +156,29 @@ export interface ResolverConfig {
   /** The files that could not be read, by key above, with the reason. */
   unreadable: Record<string, string>;
 }
+
+// --- issue 16 audits ---
+/** Connection tracking as read from /proc: not loaded, or the table's fill and its loss counters. */
+export type ConntrackReading =
+  | { loaded: false; why: string }
+  | {
+      loaded: true;
+      /** net.netfilter.nf_conntrack_count: entries in this namespace's table. */
+      count?: number;
+      /** net.netfilter.nf_conntrack_max: one limit for the host, set in the initial namespace only. */
+      max?: number;
+      /** /proc/net/stat/nf_conntrack summed over CPUs, since boot (or since this namespace was made). */
+      insertFailed?: number;
+      drop?: number;
+      earlyDrop?: number;
+      /** What could not be read, with the reason. */
+      unreadable: Record<string, string>;
+    };
+
+/** The per-namespace sysctls compared across the namespaces of one host. */
+export interface NamespaceSysctls {
+  /** How the namespace is named in output: 'host', a /run/netns name, 'inode 4026532xxx', a pod. */
+  netns: string;
+  ipLocalPortRange?: [number, number];
+  tcpTwReuse?: number;
+}
