@@ -1,12 +1,19 @@
 // forecast(): where the source-port pool toward one destination is heading at the current rate of new
 // connections — the level it settles at and the seconds until it is full.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { newConnections, readPortUsage, readTimeWaitSettings, sampleConnections } from '../host/index.js';
+import {
+  newConnections,
+  readPortUsage,
+  readTimeWaitSettings,
+  sampleConnections,
+  type ConnectionSample,
+  type PortUsageQuery,
+} from '../host/index.js';
 import { forecastPool, type ForecastFigures } from '../model/forecast.js';
 import { isLoopback, parseIp } from '../model/ip.js';
 import { blockingLeft, TIME_WAIT_LEN_MS, timeWaitHold } from '../model/time-wait.js';
 import { isUnsupported } from '../sys/index.js';
-import type { PortUsage } from '../types.js';
+import type { PortUsage, Result } from '../types.js';
 import { AbortError, requireSignal } from './abort-error.js';
 import { PortUsageError, resolvePortUsageOptions, type PortUsageOptions } from './port-usage.js';
 
@@ -84,11 +91,25 @@ export async function forecast(options: ForecastOptions): Promise<Forecast> {
   }
   const second = sampleConnections(q);
   if (!second.ok) return failed(second.error);
-  const usage = readPortUsage(q);
-  if (!usage.ok) return failed(usage.error);
+  const out = forecastFrom(q, first.value, second.value);
+  if (!out.ok) return failed(out.error);
+  return out.value;
+}
 
-  const made = newConnections(first.value, second.value);
-  const sampledMs = second.value.atMs - first.value.atMs;
+/**
+ * The forecast from two readings of the same destination (taken by the caller, in order): the
+ * rate, the pool read now, the TIME_WAIT settings read now. For forecast(), doctor and the
+ * Prometheus gauge, which keeps the previous scrape's reading.
+ */
+export function forecastFrom(
+  q: PortUsageQuery,
+  earlier: ConnectionSample,
+  later: ConnectionSample,
+): Result<Forecast> {
+  const usage = readPortUsage(q);
+  if (!usage.ok) return usage;
+  const made = newConnections(earlier, later);
+  const sampledMs = later.atMs - earlier.atMs;
   const ratePerSec = (made * 1000) / sampledMs;
   const tcp = (q.protocol ?? 'tcp') === 'tcp';
   const settings = readTimeWaitSettings();
@@ -100,7 +121,7 @@ export async function forecast(options: ForecastOptions): Promise<Forecast> {
     : { holdMs: 0, rule: 'UDP has no TIME_WAIT: a port is free once its socket closes' };
   const timers: number[] = [];
   let notTimeWait = 0;
-  for (const s of second.value.sockets.values()) {
+  for (const s of later.sockets.values()) {
     if (s.timeWaitMs === undefined) notTimeWait++;
     else timers.push(s.timeWaitMs);
   }
@@ -144,5 +165,25 @@ export async function forecast(options: ForecastOptions): Promise<Forecast> {
         ? 'no-new-connections'
         : 'steady-state-fits';
   }
-  return out;
+  return { ok: true, value: out };
+}
+
+/**
+ * Forecasts several destinations over one shared wait: each is read, then all wait `sampleMs`
+ * once, then each is read again. A destination that cannot be read gets the reason instead.
+ */
+export async function forecastDestinations(
+  destinations: PortUsageQuery[],
+  sampleMs: number,
+): Promise<Array<Forecast | string>> {
+  const firsts = destinations.map((q) => sampleConnections(q));
+  if (firsts.some((f) => f.ok)) await sleep(sampleMs);
+  return destinations.map((q, i) => {
+    const first = firsts[i]!;
+    if (!first.ok) return first.error.message;
+    const second = sampleConnections(q);
+    if (!second.ok) return second.error.message;
+    const f = forecastFrom(q, first.value, second.value);
+    return f.ok ? f.value : f.error.message;
+  });
 }

@@ -13,3 +13,4 @@ export { newConnections, sampleConnections, type ConnectionSample } from './conn
 export { readTimeWaitSettings } from './time-wait-settings.js';
 export { readConntrack } from './conntrack.js';
 export { readNamespaceSysctls } from './namespace-sysctls.js';
+export { readNamedNamespaceSysctls, type NamedNamespaces } from './named-netns.js';
