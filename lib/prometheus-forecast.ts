@@ -10,6 +10,7 @@ import type { NamespaceSysctls } from './host/types.js';
 import { parseTarget } from './sys/address.js';
 import type { PortUsage, Result } from './types.js';
 
+/** The names of the forecast and audit gauges and counters `registerMetrics` adds too. */
 export const FORECAST_METRIC_NAMES = [
   'safebind_port_pool_exhaustion_seconds',
   'safebind_listen_port_unreserved_in_range',

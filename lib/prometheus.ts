@@ -10,6 +10,7 @@ import type { PortUsage, Result } from './types.js';
 import { FORECAST_METRIC_NAMES, forecastAndAuditGauges } from './prometheus-forecast.js';
 
 export { FORECAST_METRIC_NAMES, registerNamespaceAuditMetrics } from './prometheus-forecast.js';
+export type { NamespaceSysctls } from './host/types.js';
 
 /** Options of {@link registerMetrics}. */
 export interface MetricsOptions {

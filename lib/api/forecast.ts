@@ -21,6 +21,7 @@ import { PortUsageError, resolvePortUsageOptions, type PortUsageOptions } from '
 export interface ForecastOptions extends PortUsageOptions {
   /** Milliseconds between the two readings the rate is measured over: 50-60000, default 1000. */
   sampleMs?: number;
+  /** Aborts the wait between the two readings: forecast() then rejects with an AbortError. */
   signal?: AbortSignal;
 }
 
@@ -40,7 +41,9 @@ export interface Forecast extends ForecastFigures {
     lifetimeMs: number;
     /** What the forecast used: the lifetime, or the tcp_tw_reuse delay; NaN when unknown. */
     holdMs: number;
+    /** Whether connect() may take this destination's TIME_WAIT ports (tcp_tw_reuse); absent when unknown. */
     reuse?: boolean;
+    /** The rule that gave holdMs, in words, with the sysctl values read. */
     rule: string;
     /** TIME_WAIT sockets toward the destination at the second reading. */
     count: number;

@@ -120,8 +120,9 @@ export function formatDoctorExtras(c: Colours, x: DoctorExtras): string {
     audit.push(`netns ${name} could not be read: ${why}`);
   return (
     [
-      ...section(c, `Forecast (new connections over ${DOCTOR_SAMPLE_MS / 1000} s)`, fc),
-      ...section(c, 'Audits', audit),
+      // Namespace names and destinations come from the host: no control character reaches the terminal.
+      ...section(c, `Forecast (new connections over ${DOCTOR_SAMPLE_MS / 1000} s)`, fc.map(printable)),
+      ...section(c, 'Audits', audit.map(printable)),
     ].join('\n') + '\n'
   );
 }

@@ -179,6 +179,8 @@ export type ConntrackReading =
 export interface NamespaceSysctls {
   /** How the namespace is named in output: 'host', a /run/netns name, 'inode 4026532xxx', a pod. */
   netns: string;
+  /** net.ipv4.ip_local_port_range; absent when not read. */
   ipLocalPortRange?: [number, number];
+  /** net.ipv4.tcp_tw_reuse; absent when not read. */
   tcpTwReuse?: number;
 }
