@@ -122,12 +122,8 @@ export function forecastFrom(
   const hold = tcp
     ? timeWaitHold(settings, loopback)
     : { holdMs: 0, rule: 'UDP has no TIME_WAIT: a port is free once its socket closes' };
-  const timers: number[] = [];
-  let notTimeWait = 0;
-  for (const s of later.sockets.values()) {
-    if (s.timeWaitMs === undefined) notTimeWait++;
-    else timers.push(s.timeWaitMs);
-  }
+  const timers = later.timeWaitMs;
+  const notTimeWait = later.notTimeWait;
   const holdKnown = Number.isFinite(hold.holdMs);
   const figures = forecastPool({
     ratePerSec,

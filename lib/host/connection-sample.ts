@@ -9,30 +9,28 @@
 // therefore a connection made in between — exact, where a difference of counts would subtract the
 // sockets that expired meanwhile, and (source port + state) would miss a port reused by
 // tcp_tw_reuse. Measured on 6.18: docs/kernel-facts.md. Cost: one filtered dump per reading
-// (12-38 ms here, the dump walks the whole established hash) and one small object per socket
-// toward this destination, never per socket of the table.
+// that hands back typed arrays (no object per socket), then a sort and one merge walk; figures in
+// bench/README.md (bench/forecast-sample.mjs).
 import { performance } from 'node:perf_hooks';
 import type { Result } from '../types.js';
 import { errnoResult } from '../sys/errors.js';
 import { hostBinding, invalidInput } from './failure.js';
-import { bareAddress, nameOf, prepare } from './socket-query.js';
+import { bareAddress, prepare } from './socket-query.js';
 
 /** idiag_timer of a TIME_WAIT socket. */
 const TIMER_TIME_WAIT = 3;
-
-export interface SampledSocket {
-  state: string;
-  /** Milliseconds until the TIME_WAIT timer fires; absent for sockets not in TIME_WAIT. */
-  timeWaitMs?: number;
-}
 
 export interface ConnectionSample {
   /** performance.now() at the middle of the dump. */
   atMs: number;
   /** How long the dump took (ms): the uncertainty of `atMs`. */
   tookMs: number;
-  /** Every socket toward the destination but listeners, by cookie. */
-  sockets: Map<bigint, SampledSocket>;
+  /** The cookie of every socket toward the destination but listeners, sorted. */
+  cookies: BigUint64Array;
+  /** Sockets that are not in TIME_WAIT. */
+  notTimeWait: number;
+  /** For each TIME_WAIT socket, the milliseconds left on its timer. */
+  timeWaitMs: number[];
 }
 
 export interface SampleQuery {
@@ -43,9 +41,10 @@ export interface SampleQuery {
 }
 
 /**
- * Lists the sockets toward host:port (from localAddress when given), in every state but LISTEN, with
- * their cookies. Needs sock_diag: /proc/net has no socket identity that survives into TIME_WAIT, so
- * a refusal is returned as the failure it is, not guessed around.
+ * Reads the sockets toward host:port (from localAddress when given), in every state but LISTEN: their
+ * cookies and TIME_WAIT timers, in typed arrays (no object per socket). Needs sock_diag: /proc/net has
+ * no socket identity that survives into TIME_WAIT, so a refusal is returned as the failure it is,
+ * not guessed around.
  */
 export function sampleConnections(q: SampleQuery): Result<ConnectionSample> {
   const load = hostBinding();
@@ -61,27 +60,33 @@ export function sampleConnections(q: SampleQuery): Result<ConnectionSample> {
     ...(q.localAddress !== undefined ? { local: { address: q.localAddress } } : {}),
   });
   if ('ok' in p) return p;
+  const timeWait = b.constants.tcpStates.TIME_WAIT;
   const t0 = performance.now();
-  const raw = b.socketList(p.native, 0x7fffffff);
+  const raw = b.socketIdentities(p.native);
   const t1 = performance.now();
   if (typeof raw === 'number') return errnoResult('sock_diag', raw);
-  const sockets = new Map<bigint, SampledSocket>();
-  for (const s of raw) {
-    if (s.cookie === undefined) continue;
-    const state = nameOf(p.names, s.state);
-    sockets.set(
-      s.cookie,
-      s.timer === TIMER_TIME_WAIT && state === 'TIME_WAIT'
-        ? { state, timeWaitMs: s.expiresMs ?? 0 }
-        : { state },
-    );
+  const cookies = new BigUint64Array(raw.cookies).sort();
+  const timeWaitMs: number[] = [];
+  let notTimeWait = 0;
+  for (let i = 0; i < raw.states.length; i++) {
+    if (protocol === 'tcp' && raw.states[i] === timeWait && raw.timers[i] === TIMER_TIME_WAIT)
+      timeWaitMs.push(raw.expiresMs[i]!);
+    else notTimeWait++;
   }
-  return { ok: true, value: { atMs: (t0 + t1) / 2, tookMs: t1 - t0, sockets } };
+  return { ok: true, value: { atMs: (t0 + t1) / 2, tookMs: t1 - t0, cookies, notTimeWait, timeWaitMs } };
 }
 
 /** How many sockets of `later` were not in `earlier`: the connections made between the two readings. */
 export function newConnections(earlier: ConnectionSample, later: ConnectionSample): number {
+  // Both sorted: one merge walk.
+  const a = earlier.cookies;
+  const b = later.cookies;
+  let i = 0;
   let n = 0;
-  for (const cookie of later.sockets.keys()) if (!earlier.sockets.has(cookie)) n++;
+  for (let j = 0; j < b.length; j++) {
+    const cookie = b[j]!;
+    while (i < a.length && a[i]! < cookie) i++;
+    if (i >= a.length || a[i] !== cookie) n++;
+  }
   return n;
 }
