@@ -99,12 +99,6 @@ export interface NativeSocketEntry {
   uid: number;
   /** INET_DIAG_SKV6ONLY: sent for IPv6 sockets in LISTEN or CLOSE only. */
   v6only?: boolean;
-  /** idiag_cookie: the socket's identity, the same from connect through TIME_WAIT (sock_diag only). */
-  cookie?: bigint;
-  /** idiag_timer: 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 zero-window probe (sock_diag only). */
-  timer?: number;
-  /** idiag_expires: milliseconds until that timer fires (sock_diag only). */
-  expiresMs?: number;
 }
 
 /** The kernel's answer to RTM_GETROUTE: what a packet toward `dst` would use. */

@@ -84,12 +84,6 @@ struct NlSockEntry {
   // INET_DIAG_SKV6ONLY: -1 when the kernel did not send it (IPv4 sockets; TIME_WAIT and connected
   // sockets, which it reports only for LISTEN and CLOSE), else 0 or 1.
   int v6only = -1;
-  // idiag_cookie: the kernel's identity of the socket, kept from SYN_SENT through TIME_WAIT.
-  uint64_t cookie = 0;
-  // idiag_timer (0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 zero-window probe) and
-  // idiag_expires, the milliseconds until that timer fires.
-  int timer = 0;
-  uint32_t expires_ms = 0;
 };
 int nl_socket_list(const NlSockQuery& query, size_t limit, std::vector<NlSockEntry>* out);
 // The identity and timer of each matching socket, without its addresses (forecast readings).

@@ -231,9 +231,6 @@ int list_one(const nlmsghdr* msg, void* ctx) {
   entry.dport = ntohs(r->id.idiag_dport);
   entry.inode = r->idiag_inode;
   entry.uid = r->idiag_uid;
-  entry.cookie = (static_cast<uint64_t>(r->id.idiag_cookie[1]) << 32) | r->id.idiag_cookie[0];
-  entry.timer = r->idiag_timer;
-  entry.expires_ms = r->idiag_expires;
   // The attributes follow the message; the kernel adds INET_DIAG_SKV6ONLY unasked to AF_INET6
   // sockets in LISTEN or CLOSE (inet_diag_msg_attrs_fill).
   int attr_len = static_cast<int>(msg->nlmsg_len - NLMSG_LENGTH(sizeof(*r)));

@@ -60,6 +60,8 @@ export function sampleConnections(q: SampleQuery): Result<ConnectionSample> {
     ...(q.localAddress !== undefined ? { local: { address: q.localAddress } } : {}),
   });
   if ('ok' in p) return p;
+  // An addon built before socketIdentities existed (an old prebuild): say so, do not throw.
+  if (typeof b.socketIdentities !== 'function') return errnoResult('sock_diag', -38 /* ENOSYS */);
   const timeWait = b.constants.tcpStates.TIME_WAIT;
   const t0 = performance.now();
   const raw = b.socketIdentities(p.native);

@@ -130,9 +130,6 @@ Napi::Value NlSocketListExport(const Napi::CallbackInfo& info) {
     o.Set("inode", Napi::Number::New(env, s.inode));
     o.Set("uid", Napi::Number::New(env, s.uid));
     if (s.v6only >= 0) o.Set("v6only", Napi::Boolean::New(env, s.v6only == 1));
-    o.Set("cookie", Napi::BigInt::New(env, s.cookie));
-    o.Set("timer", s.timer);
-    o.Set("expiresMs", Napi::Number::New(env, s.expires_ms));
     out.Set(static_cast<uint32_t>(i), o);
   }
   return out;

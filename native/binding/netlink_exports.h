@@ -14,11 +14,10 @@ void NlConstants(Napi::Env env, Napi::Object c);
 Napi::Value NlAddressesExport(const Napi::CallbackInfo& info);
 // socketCounts(query) → counts by TCP state, or -errno.
 Napi::Value NlSocketCountsExport(const Napi::CallbackInfo& info);
-// socketList(query, limit) → [{ family, state, src, sport, dst, dport, inode, uid, v6only?, cookie,
-// timer, expiresMs }], or -errno.
+// socketList(query, limit) → [{ family, state, src, sport, dst, dport, inode, uid }], or -errno.
 Napi::Value NlSocketListExport(const Napi::CallbackInfo& info);
-// socketIdentities(query) → { cookies: BigUint64Array, states: Uint8Array, timers: Uint8Array,
-// expiresMs: Uint32Array } (one index per socket), or -errno.
+// socketIdentities(query) → { cookies: ArrayBuffer of uint64, states: Uint8Array, timers:
+// Uint8Array, expiresMs: Uint32Array } (one index per socket), or -errno.
 Napi::Value NlSocketIdentitiesExport(const Napi::CallbackInfo& info);
 // routeGet({ family, dst, src?, oif?, device? }) → { family, type, table, oif, … }, or -errno.
 Napi::Value NlRouteGetExport(const Napi::CallbackInfo& info);

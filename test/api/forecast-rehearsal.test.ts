@@ -5,9 +5,12 @@
 // connect fails with EADDRNOTAVAIL.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { expect } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import { forecast } from '../../lib/index.js';
+import { buildBin, runCli } from '../cli/cli.js';
 import { netnsIt } from '../helpers/netns.js';
+
+beforeAll(() => buildBin(), 180_000);
 
 const RANGE = '40000 41999';
 const POOL = 2000;
@@ -66,6 +69,8 @@ netnsIt(
       await new Promise((r) => setTimeout(r, 1500));
       const f = await forecast({ host: '127.0.0.1', port: PORT, sampleMs: 1000 });
       const readAt = performance.now();
+      // doctor, run meanwhile, says the same in one line and as a warning.
+      const doctor = await runCli(['doctor', '--json']);
       const failure = await run.failed;
       const measured = (failure.at - readAt) / 1000;
 
@@ -86,6 +91,18 @@ netnsIt(
         `forecast: ${f.ratePerSec.toFixed(1)}/s, ${f.blockingNow} held, fills in ${predicted.toFixed(2)} s; measured ${measured.toFixed(2)} s (${run.made()} connects)`,
       );
       expect(Math.abs(predicted - measured)).toBeLessThanOrEqual(measured * 0.1);
+
+      const report = JSON.parse(doctor.stdout);
+      const entry = report.sockets.topDestinations.find(
+        (d: { destination: string }) => d.destination === `127.0.0.1:${PORT}`,
+      );
+      expect(entry.forecast.exhaustionSeconds).toBeGreaterThan(0);
+      expect(entry.forecast.exhaustionSeconds).toBeLessThan(predicted);
+      expect(report.warnings[0]).toMatch(
+        new RegExp(
+          `^at 1[4-7]\\d new connections/s toward 127\\.0\\.0\\.1:${PORT} the pool fills in [\\d.]+ s; steady state [45]\\d\\d%`,
+        ),
+      );
     } finally {
       server.close();
     }
