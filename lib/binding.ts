@@ -196,9 +196,9 @@ export interface NativeBinding {
    * The cookie, state, timer (idiag_timer) and timer's milliseconds left of every matching socket, one
    * index per socket, in typed arrays (no object per socket): forecast's readings.
    */
-  socketIdentities(query: NativeSocketQuery):
-    | { cookies: ArrayBuffer; states: Uint8Array; timers: Uint8Array; expiresMs: Uint32Array }
-    | number;
+  socketIdentities(
+    query: NativeSocketQuery,
+  ): { cookies: ArrayBuffer; states: Uint8Array; timers: Uint8Array; expiresMs: Uint32Array } | number;
   /**
    * RTM_GETROUTE toward dst (optionally from src, out of ifindex oif or the interface named `device`,
    * resolved in the calling thread's namespace: -ENODEV when it has none). -ENETUNREACH etc. when none.
