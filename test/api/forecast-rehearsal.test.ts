@@ -109,3 +109,41 @@ netnsIt(
   },
   40_000,
 );
+
+netnsIt(
+  'with tcp_tw_reuse on loopback a TIME_WAIT port is taken again after the reuse delay: the forecast says the pool does not fill, and it does not',
+  async (ns) => {
+    ns.sysctl('net.ipv4.ip_local_port_range', '40000 40999');
+    ns.sysctl('net.ipv4.tcp_tw_reuse', '2');
+    const server = net.createServer((s) => s.resume().on('error', () => {}));
+    await new Promise<void>((r) => server.listen(PORT, '127.0.0.1', r));
+    try {
+      const run = drive(400);
+      await new Promise((r) => setTimeout(r, 1200));
+      const f = await forecast({ host: '127.0.0.1', port: PORT, sampleMs: 500 });
+      expect(f.timeWait).toMatchObject({ holdMs: 1000, reuse: true });
+      expect(f.exhaustionSeconds).toBeNull();
+      expect(f.unknown).toBe('steady-state-fits');
+      // 400/s × 1 s of blocking TIME_WAIT: about 40 % of 1,000.
+      expect(f.steadyUsage).toBeGreaterThan(0.3);
+      expect(f.steadyUsage).toBeLessThan(0.55);
+      // Run on until 2,500 connects (two and a half pools): none fails.
+      const outcome = await Promise.race([
+        run.failed.then((x) => `failed ${x.code} at connect ${run.made()}`),
+        new Promise<string>((r) => {
+          const t = setInterval(() => {
+            if (run.made() >= 2500) {
+              clearInterval(t);
+              r('ok');
+            }
+          }, 50);
+        }),
+      ]);
+      run.stop();
+      expect(outcome).toBe('ok');
+    } finally {
+      server.close();
+    }
+  },
+  40_000,
+);
