@@ -74,12 +74,12 @@ netnsIt(
     }
     expect(r.loaded).toBe(true);
     if (!r.loaded) return;
-    // Independent reading: the shell's printf turns each hex field into a number.
+    // Independent reading: the shell's own arithmetic sums each CPU's hex field.
     const sum = (column: string) =>
       Number(
         execSh(
           `hdr=$(head -1 /proc/net/stat/nf_conntrack); i=1; for f in $hdr; do [ "$f" = ${column} ] && break; i=$((i+1)); done; ` +
-            `tail -n +2 /proc/net/stat/nf_conntrack | while read -r line; do set -- $line; eval v=\\\${$i}; printf '%d\\n' 0x$v; done | paste -sd+ | bc`,
+            `tail -n +2 /proc/net/stat/nf_conntrack | { t=0; while read -r line; do set -- $line; eval v=\\\${$i}; t=$((t + 0x$v)); done; echo $t; }`,
         ),
       );
     expect(r.count).toBe(Number(readFileSync(countFile, 'utf8')));
