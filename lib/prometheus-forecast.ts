@@ -73,7 +73,7 @@ export function forecastAndAuditGauges(pools: () => Promise<Result<PortUsage[]>>
     };
     return counter ? new Counter(config) : new Gauge(config);
   };
-  const ct = (a: HostAudits) => (a.conntrack.loaded ? a.conntrack : undefined);
+  const ct = (a: HostAudits) => (a.conntrack.loaded === true ? a.conntrack : undefined);
   return [
     new Gauge({
       name: 'safebind_port_pool_exhaustion_seconds',
@@ -120,7 +120,7 @@ export function forecastAndAuditGauges(pools: () => Promise<Result<PortUsage[]>>
     conntrack(
       'safebind_conntrack_loaded',
       '1 when nf_conntrack is loaded (its /proc/sys/net/netfilter files exist), else 0.',
-      (a) => (a.conntrack.loaded ? 1 : 0),
+      (a) => (a.conntrack.loaded === 'unknown' ? undefined : a.conntrack.loaded ? 1 : 0),
     ),
     conntrack(
       'safebind_conntrack_entries',

@@ -30,6 +30,8 @@ export interface DoctorAudits extends HostAudits {
 }
 
 export interface DoctorExtras {
+  /** Why the busiest destinations could not be read, when they could not. */
+  tableUnread?: string;
   forecasts: Array<{ destination: string; forecast?: ForecastJson; error?: string }>;
   audits: DoctorAudits;
   /** Forecast warnings (a pool that fills) go first; audit warnings after inspectHost's. */
@@ -79,7 +81,9 @@ export async function doctorExtras(report: HostReport): Promise<DoctorExtras> {
   const readings = [here, ...named.readings];
   const divergences = compareNamespaceSysctls(readings);
   const last = [...host.warnings, ...divergences.map(divergenceWarning)];
+  const tableUnread = report.notRead?.topDestinations;
   return {
+    ...(tableUnread !== undefined ? { tableUnread } : {}),
     forecasts,
     audits: { ...host, namespaces: { readings, divergences, unreadable: named.unreadable } },
     first,
@@ -98,7 +102,9 @@ export function formatDoctorExtras(c: Colours, x: DoctorExtras): string {
           `${f.destination}: no new connections in ${DOCTOR_SAMPLE_MS} ms`,
       );
   }
-  if (fc.length === 0) fc.push('no outbound connections to forecast');
+  const unread = x.tableUnread;
+  if (unread !== undefined) fc.push(`not forecast: the busiest destinations could not be read (${unread})`);
+  else if (fc.length === 0) fc.push('nothing to forecast: no outbound connections');
   const a = x.audits;
   const audit: string[] = [];
   if (a.reservedPorts) {

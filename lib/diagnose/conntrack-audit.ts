@@ -8,7 +8,7 @@ export type { ConntrackReading };
 export const CONNTRACK_WARNING = 0.8;
 
 export function conntrackWarnings(r: ConntrackReading): string[] {
-  if (!r.loaded) return [];
+  if (r.loaded !== true) return [];
   const out: string[] = [];
   if (r.count !== undefined && r.max !== undefined && r.max > 0 && r.count / r.max >= CONNTRACK_WARNING) {
     const pct = Math.round((r.count / r.max) * 100);

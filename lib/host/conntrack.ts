@@ -1,7 +1,7 @@
 // Connection tracking as this namespace's /proc shows it: the table's fill and the per-CPU counters
 // of /proc/net/stat/nf_conntrack (hex, one row per CPU, summed here). When nf_conntrack is not
 // loaded the files do not exist, and that is what is said; nothing is ever loaded or guessed.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { ConntrackReading } from './types.js';
 
 const SYS = '/proc/sys/net/netfilter/';
@@ -31,8 +31,11 @@ export function readConntrack(): ConntrackReading {
   try {
     count = Number.parseInt(readFileSync(SYS + 'nf_conntrack_count', 'utf8'), 10);
   } catch (e) {
-    if (code(e) === 'ENOENT')
+    // Absent while /proc/sys/net/ipv4 is there: the module is not loaded. Both absent: /proc/sys
+    // is hidden from us, and nothing can be said.
+    if (code(e) === 'ENOENT' && existsSync('/proc/sys/net/ipv4/ip_local_port_range'))
       return { loaded: false, why: `${SYS}nf_conntrack_count does not exist: nf_conntrack is not loaded` };
+    if (code(e) === 'ENOENT') return { loaded: 'unknown', why: '/proc/sys/net could not be read' };
     return { loaded: true, unreadable: { 'net.netfilter.nf_conntrack_count': code(e) } };
   }
   const r: ConntrackReading = { loaded: true, count, unreadable: {} };

@@ -161,6 +161,8 @@ export interface ResolverConfig {
 /** Connection tracking as read from /proc: not loaded, or the table's fill and its loss counters. */
 export type ConntrackReading =
   | { loaded: false; why: string }
+  /** /proc/sys/net itself could not be read: whether conntrack is loaded is unknown. */
+  | { loaded: 'unknown'; why: string }
   | {
       loaded: true;
       /** net.netfilter.nf_conntrack_count: entries in this namespace's table. */

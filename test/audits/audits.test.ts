@@ -73,7 +73,7 @@ netnsIt(
       return;
     }
     expect(r.loaded).toBe(true);
-    if (!r.loaded) return;
+    if (r.loaded !== true) return;
     // Independent reading: the shell's own arithmetic sums each CPU's hex field.
     const sum = (column: string) =>
       Number(

@@ -41,6 +41,7 @@ export function forecastLine(destination: string, f: ForecastFigures): string | 
 }
 
 export function conntrackLine(r: ConntrackReading): string {
+  if (r.loaded === 'unknown') return `conntrack: unknown (${r.why})`;
   if (!r.loaded) return `conntrack: not loaded (${r.why})`;
   const fill =
     r.count !== undefined && r.max !== undefined && r.max > 0
