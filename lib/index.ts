@@ -24,3 +24,5 @@ export { preflight, type ConnectTarget, type PreflightSpec } from './api/preflig
 export { AbortError } from './api/abort-error.js';
 // watchErrors (issue 14): every socket failure of the process diagnosed; safebind/register prints them.
 export { watchErrors, type ReportInfo, type WatchErrorsOptions } from './api/watch-errors.js';
+// forecast (issue 16)
+export { forecast, type Forecast, type ForecastOptions } from './api/forecast.js';

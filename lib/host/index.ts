@@ -9,3 +9,8 @@ export { readResolverConfig, type ResolverPaths } from './resolver.js';
 export { readNetSysctls } from './sysctls.js';
 export { watchAddresses, type AddressWatch } from './watch.js';
 export type * from './types.js';
+export { newConnections, sampleConnections, type ConnectionSample } from './connection-sample.js';
+export { readTimeWaitSettings } from './time-wait-settings.js';
+export { readConntrack } from './conntrack.js';
+export { readNamespaceSysctls } from './namespace-sysctls.js';
+export { readNamedNamespaceSysctls, type NamedNamespaces } from './named-netns.js';

@@ -9,6 +9,7 @@ import { fdCount } from './helpers.js';
 
 const STABLE = [
   'explain',
+  'forecast',
   'inspectHost',
   'portUsage',
   'preflight',
@@ -44,6 +45,12 @@ describe('the public contract', () => {
         /preflight\(\): bind must be an array/,
       ],
       ['portUsage({})', () => api.portUsage({} as never), /portUsage\(\): host must be a string/],
+      ['forecast({})', () => api.forecast({} as never), /forecast\(\): host must be a string/],
+      [
+        'forecast sampleMs',
+        () => api.forecast({ host: '127.0.0.1', port: 1, sampleMs: '1' } as never),
+        /forecast\(\): sampleMs must be a number/,
+      ],
       ['inspectHost(5)', () => api.inspectHost(5 as never), /inspectHost\(\) takes no argument or \{/],
       ['inspectHost(null)', () => api.inspectHost(null as never), /inspectHost\(\) takes/],
       [
