@@ -16,6 +16,7 @@
             "native/addresses.cc",
             "native/sock_diag.cc",
             "native/route.cc",
+            "native/neighbours.cc",
             "native/address_watch.cc",
             "native/bench/churn_run.cc",
             "native/bench/churn_listener.cc"

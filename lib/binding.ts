@@ -41,6 +41,8 @@ export interface NativeConstants {
   tcpStates: Record<string, number>;
   /** RTN_* route types by name: unicast, local, blackhole, unreachable, prohibit, … */
   routeTypes: Record<string, number>;
+  /** NUD_* neighbour states (rtnetlink(7)) by name: incomplete, reachable, stale, delay, probe, failed, noarp, permanent. */
+  neighbourStates: Record<string, number>;
 }
 
 /** A socket address crossing the binding. `scopeId` is 0 for IPv4 and for global IPv6. */
@@ -49,6 +51,21 @@ export interface NativeSockAddr {
   address: string;
   port: number;
   scopeId: number;
+}
+
+/** One neighbour-table entry from rtnetlink RTM_GETNEIGH (ARP or IPv6 neighbour discovery). */
+export interface NativeNeighbour {
+  family: number;
+  ifindex: number;
+  /** Absent when the interface went away between the dump and the name lookup. */
+  ifname?: string;
+  address: string;
+  /** "aa:bb:cc:dd:ee:ff"; absent when the entry has none (incomplete, failed). */
+  lladdr?: string;
+  /** NUD_* bits (constants.neighbourStates). */
+  state: number;
+  /** NTF_* bits. */
+  flags: number;
 }
 
 /** One interface address from rtnetlink RTM_GETADDR, joined with its link from RTM_GETLINK. */
@@ -203,6 +220,8 @@ export interface NativeBinding {
     oif?: number;
     device?: string;
   }): NativeRoute | number;
+  /** RTM_GETNEIGH dump of both families, as `ip neigh show`. */
+  neighbours(): NativeNeighbour[] | number;
   /** Calls back (coalesced) whenever an IPv4 or IPv6 address is added, removed or changes flags. */
   watchAddresses(onChange: () => void): NativeAddressWatch | number;
   /** unshare(CLONE_NEWNET) for the calling (main) thread. Test support: a private namespace. */

@@ -47,6 +47,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
                     InstanceMethod("socketCounts", &SafebindAddon::SocketCounts),
                     InstanceMethod("socketList", &SafebindAddon::SocketList),
                     InstanceMethod("routeGet", &SafebindAddon::RouteGet),
+                    InstanceMethod("neighbours", &SafebindAddon::Neighbours),
                     InstanceMethod("watchAddresses", &SafebindAddon::WatchAddresses),
                     // --- end netlink exports ---
                     // --- churn exports ---
@@ -303,6 +304,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
   Napi::Value SocketCounts(const Napi::CallbackInfo& info) { return NlSocketCountsExport(info); }
   Napi::Value SocketList(const Napi::CallbackInfo& info) { return NlSocketListExport(info); }
   Napi::Value RouteGet(const Napi::CallbackInfo& info) { return NlRouteGetExport(info); }
+  Napi::Value Neighbours(const Napi::CallbackInfo& info) { return NlNeighboursExport(info); }
   Napi::Value WatchAddresses(const Napi::CallbackInfo& info) { return watches_.Watch(info); }
   AddressWatches watches_;
   // --- end netlink methods ---

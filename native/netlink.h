@@ -103,6 +103,19 @@ struct NlRoute {
 };
 int nl_route_get(const NlRouteQuery& query, NlRoute* out);
 
+// neighbours.cc: RTM_GETNEIGH dump of both families, as `ip neigh show`.
+struct NlNeighbour {
+  int family = 0;
+  int ifindex = 0;
+  std::string ifname;  // "" when the interface went away between the dump and the name lookup
+  std::string address;
+  std::string lladdr;  // "aa:bb:…", "" when the entry has none (incomplete, failed)
+  int state = 0;       // NUD_* bits
+  int flags = 0;       // NTF_*
+};
+int nl_neighbours(std::vector<NlNeighbour>* out);
+const NlConstant* nl_neighbour_states(size_t* count);  // NUD_*, named as ip(8) prints them
+
 // address_watch.cc: a NETLINK_ROUTE socket subscribed to address and link changes, polled on a
 // libuv loop. `notify` runs on the loop's thread, once per readable wake-up (coalesced).
 struct AddressWatch;

@@ -15,20 +15,22 @@ import { findContainingSubnet, formatIp, mappedV4, parseIp } from '../model/inde
 export type { ExplainContext } from './failure.js';
 
 /**
- * For `probe` (preflight --probe): a bind of an IPv4 address that is not local, in the subnet of a
- * local interface, makes the kernel ask the link who has it, so the neighbour table the snapshot
- * reads holds the owner if one answers. Costs up to a second when nobody does.
+ * For `probe` (preflight --probe): a bind of an address that is not local, in the subnet of a local
+ * interface, makes the kernel ask the link who has it (ARP for IPv4, a neighbour solicitation for
+ * IPv6), so the neighbour table the snapshot reads holds the owner if one answers. Costs up to a
+ * second when nobody does. Link-local IPv6 is not asked (the probe would need its zone).
  */
 async function askTheLink(failure: Attempt): Promise<void> {
   if (failure.operation === 'connect' || failure.error?.code !== 'EADDRNOTAVAIL') return;
   const host = failure.local?.host;
   if (host === undefined) return;
   const ip = parseIp(host);
-  const v4 = ip === undefined ? undefined : ip.family === 4 ? ip : mappedV4(ip);
-  if (v4 === undefined) return;
+  const target = ip === undefined ? undefined : ip.family === 4 ? ip : (mappedV4(ip) ?? ip);
+  if (target === undefined) return;
+  const address = formatIp(target);
+  if (target.family === 6 && /^fe[89ab]/i.test(address)) return;
   const listed = readAddresses();
   if (!listed.ok) return;
-  const address = formatIp(v4);
   if (listed.value.some((a) => a.address === address)) return;
   if (findContainingSubnet(address, listed.value) === undefined) return;
   await probeNeighbour(address);

@@ -45,6 +45,17 @@ export interface PortHolder {
   command?: string;
 }
 
+/** A neighbour entry's state, as `ip neigh` names the kernel's NUD_* states. */
+export type NeighbourState =
+  | 'incomplete'
+  | 'reachable'
+  | 'stale'
+  | 'delay'
+  | 'probe'
+  | 'failed'
+  | 'noarp'
+  | 'permanent';
+
 /** One entry of the neighbour table: a host on a link that answered (or not) for an address. */
 export interface Neighbour {
   address: string;
@@ -52,8 +63,12 @@ export interface Neighbour {
   interface: string;
   /** The link-layer address that answered; absent while unanswered. */
   lladdr?: string;
-  /** reachable: answered (complete); incomplete: asked, no answer yet or none; permanent: set by hand. */
-  state: 'reachable' | 'incomplete' | 'permanent';
+  /**
+   * reachable, stale, delay, probe: answered (recently, or longer ago and not re-checked yet);
+   * incomplete: asked, no answer yet; failed: asked, nobody answered; noarp: multicast and the
+   * like, never asked; permanent: set by hand.
+   */
+  state: NeighbourState;
 }
 
 /** The kernel's route lookup toward a destination (ip route get). */

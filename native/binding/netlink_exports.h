@@ -8,7 +8,8 @@
 
 namespace safebind {
 
-// Sets c.addressFlags, linkFlags, scopes, tcpStates and routeTypes: name → number tables.
+// Sets c.addressFlags, linkFlags, scopes, tcpStates, routeTypes and neighbourStates: name → number
+// tables.
 void NlConstants(Napi::Env env, Napi::Object c);
 // addresses() → [{ ifindex, ifname, family, address, prefixLength, … }], or -errno.
 Napi::Value NlAddressesExport(const Napi::CallbackInfo& info);
@@ -16,6 +17,8 @@ Napi::Value NlAddressesExport(const Napi::CallbackInfo& info);
 Napi::Value NlSocketCountsExport(const Napi::CallbackInfo& info);
 // socketList(query, limit) → [{ family, state, src, sport, dst, dport, inode, uid }], or -errno.
 Napi::Value NlSocketListExport(const Napi::CallbackInfo& info);
+// neighbours() → [{ family, ifindex, ifname?, address, lladdr?, state, flags }], or -errno.
+Napi::Value NlNeighboursExport(const Napi::CallbackInfo& info);
 // routeGet({ family, dst, src?, oif?, device? }) → { family, type, table, oif, … }, or -errno.
 Napi::Value NlRouteGetExport(const Napi::CallbackInfo& info);
 
