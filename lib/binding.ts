@@ -116,6 +116,8 @@ export interface NativeSocketEntry {
   uid: number;
   /** INET_DIAG_SKV6ONLY: sent for IPv6 sockets in LISTEN or CLOSE only. */
   v6only?: boolean;
+  /** SO_BINDTODEVICE as sock_diag reports it (idiag_if): the ifindex, 0 for none. */
+  boundIf: number;
 }
 
 /** The kernel's answer to RTM_GETROUTE: what a packet toward `dst` would use. */

@@ -84,6 +84,8 @@ struct NlSockEntry {
   // INET_DIAG_SKV6ONLY: -1 when the kernel did not send it (IPv4 sockets; TIME_WAIT and connected
   // sockets, which it reports only for LISTEN and CLOSE), else 0 or 1.
   int v6only = -1;
+  // SO_BINDTODEVICE: the ifindex the socket is bound to (inet_diag_sockid.idiag_if), 0 for none.
+  int bound_if = 0;
 };
 int nl_socket_list(const NlSockQuery& query, size_t limit, std::vector<NlSockEntry>* out);
 

@@ -14,6 +14,12 @@ export interface NetSysctls {
   /** net.ipv4.ip_unprivileged_port_start; absent when unreadable. */
   ipUnprivilegedPortStart?: number;
   /**
+   * net.ipv6.bindv6only (per network namespace): the IPV6_V6ONLY an IPv6 socket starts with when
+   * its program never sets the option (Node's dgram; not Node's TCP, which always sets it). Absent
+   * when unreadable.
+   */
+  bindv6only?: boolean;
+  /**
    * net.ipv6.conf.{all,default,IF}.disable_ipv6; `absent` when the kernel has no IPv6 at all (net/ipv6
    * missing where net/ipv4 is readable). When /proc/sys/net cannot be read, `absent` is false and
    * `unreadable` names net.ipv6.conf.all.disable_ipv6: unknown, not "no IPv6".
@@ -41,6 +47,8 @@ export interface PortHolder {
   inode: number;
   /** IPV6_V6ONLY as sock_diag reported it (IPv6 sockets in LISTEN or CLOSE); absent when unknown. */
   v6only?: boolean;
+  /** SO_BINDTODEVICE: the interface it is bound to, '' for none; absent when unknown (/proc/net). */
+  device?: string;
   pid?: number;
   command?: string;
 }
@@ -129,6 +137,12 @@ export interface SocketEntry {
    * sockets only); absent when not reported, and always from /proc/net, which does not show it.
    */
   v6only?: boolean;
+  /**
+   * SO_BINDTODEVICE: the interface the socket is bound to, '' for none (sock_diag's idiag_if);
+   * absent when unknown (read from /proc/net, which does not show it). An ifindex whose interface
+   * is gone reads 'if<N>'.
+   */
+  device?: string;
 }
 
 export interface SocketList {

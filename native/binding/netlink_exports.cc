@@ -131,6 +131,7 @@ Napi::Value NlSocketListExport(const Napi::CallbackInfo& info) {
     o.Set("inode", Napi::Number::New(env, s.inode));
     o.Set("uid", Napi::Number::New(env, s.uid));
     if (s.v6only >= 0) o.Set("v6only", Napi::Boolean::New(env, s.v6only == 1));
+    o.Set("boundIf", s.bound_if);
     out.Set(static_cast<uint32_t>(i), o);
   }
   return out;
