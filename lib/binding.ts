@@ -224,6 +224,16 @@ export interface NativeBinding {
   }): NativeRoute | number;
   /** RTM_GETNEIGH dump of both families, as `ip neigh show`. */
   neighbours(): NativeNeighbour[] | number;
+  /** socket(AF_PACKET, SOCK_DGRAM, ETH_P_ARP), close-on-exec and non-blocking: fd or -errno. */
+  arpSocket(): number;
+  /** bind(2) of an ARP packet socket to one interface: 0 or -errno. */
+  arpBind(fd: number, ifindex: number): number;
+  /** The Ethernet address of the interface a bound ARP socket is on ("aa:bb:…"), or -errno. */
+  arpHardwareAddress(fd: number): string | number;
+  /** One ARP payload (no Ethernet header) to ff:ff:ff:ff:ff:ff out of ifindex: bytes or -errno. */
+  arpBroadcast(fd: number, ifindex: number, payload: Uint8Array): number;
+  /** One received ARP payload into `buffer`: bytes, or -EAGAIN when nothing is queued. */
+  arpRecv(fd: number, buffer: Uint8Array): number;
   /** Calls back (coalesced) whenever an IPv4 or IPv6 address is added, removed or changes flags. */
   watchAddresses(onChange: () => void): NativeAddressWatch | number;
   /** unshare(CLONE_NEWNET) for the calling (main) thread. Test support: a private namespace. */

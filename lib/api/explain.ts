@@ -9,31 +9,53 @@ import { checkExplainContext, toFailure, toSocketError, type ExplainContext } fr
 import { explainChain, isConnectBindError, isDgramBindError } from './error-chain.js';
 import { formatEndpoint } from '../diagnose/text.js';
 import { gatherSnapshot } from './gather.js';
-import { probeNeighbour, readAddresses } from '../host/index.js';
+import { arpProbe, probeNeighbour, readAddresses } from '../host/index.js';
+import type { Neighbour } from '../host/types.js';
 import { findContainingSubnet, formatIp, mappedV4, parseIp } from '../model/index.js';
 
 export type { ExplainContext } from './failure.js';
 
 /**
- * For `probe` (preflight --probe): a bind of an address that is not local, in the subnet of a local
- * interface, makes the kernel ask the link who has it (ARP for IPv4, a neighbour solicitation for
- * IPv6), so the neighbour table the snapshot reads holds the owner if one answers. Costs up to a
- * second when nobody does. Link-local IPv6 is not asked (the probe would need its zone).
+ * For `probe` (preflight --probe): asks the link who has a bind address that is not local. In the
+ * subnet of a local interface, one datagram makes the kernel ask (ARP for IPv4, a neighbour
+ * solicitation for IPv6) and the snapshot's neighbour table then holds the owner. An IPv4 address
+ * in no local subnet is asked with an RFC 5227 ARP probe on every interface that is up (not
+ * loopback): the answers are returned, as the kernel keeps no entry for them. Costs up to a second
+ * when nobody answers. Link-local IPv6 is not asked (the probe would need its zone).
  */
-async function askTheLink(failure: Attempt): Promise<void> {
-  if (failure.operation === 'connect' || failure.error?.code !== 'EADDRNOTAVAIL') return;
+async function askTheLink(failure: Attempt): Promise<{ found: Neighbour[]; unavailable: string[] }> {
+  const none = { found: [], unavailable: [] };
+  if (failure.operation === 'connect' || failure.error?.code !== 'EADDRNOTAVAIL') return none;
   const host = failure.local?.host;
-  if (host === undefined) return;
+  if (host === undefined) return none;
   const ip = parseIp(host);
   const target = ip === undefined ? undefined : ip.family === 4 ? ip : (mappedV4(ip) ?? ip);
-  if (target === undefined) return;
+  if (target === undefined) return none;
   const address = formatIp(target);
-  if (target.family === 6 && /^fe[89ab]/i.test(address)) return;
+  if (target.family === 6 && /^fe[89ab]/i.test(address)) return none;
   const listed = readAddresses();
-  if (!listed.ok) return;
-  if (listed.value.some((a) => a.address === address)) return;
-  if (findContainingSubnet(address, listed.value) === undefined) return;
-  await probeNeighbour(address);
+  if (!listed.ok) return none;
+  if (listed.value.some((a) => a.address === address)) return none;
+  if (findContainingSubnet(address, listed.value) !== undefined) {
+    await probeNeighbour(address);
+    return none;
+  }
+  if (target.family !== 4) return none;
+  const links = [
+    ...new Set(
+      listed.value
+        .filter((a) => a.flags.includes('up') && !a.flags.includes('loopback'))
+        .map((a) => a.interface),
+    ),
+  ];
+  const answers = await Promise.all(links.map((link) => arpProbe(link, address)));
+  const found: Neighbour[] = [];
+  const unavailable: string[] = [];
+  answers.forEach((answer, i) => {
+    if (!answer.ok) unavailable.push(`an ARP probe on ${links[i]} (${answer.error.message})`);
+    else if (answer.value !== undefined) found.push(answer.value);
+  });
+  return { found, unavailable };
 }
 
 /**
@@ -45,8 +67,13 @@ export async function diagnoseFailure(
   failure: Attempt,
   { probe = false }: { probe?: boolean } = {},
 ): Promise<Diagnosis> {
-  if (probe) await askTheLink(failure);
-  const d = diagnose(failure, gatherSnapshot(failure));
+  const asked = probe ? await askTheLink(failure) : undefined;
+  const snapshot = gatherSnapshot(failure);
+  if (asked !== undefined) {
+    snapshot.neighbours = [...(snapshot.neighbours ?? []), ...asked.found];
+    snapshot.unavailable.push(...asked.unavailable);
+  }
+  const d = diagnose(failure, snapshot);
   return {
     ...d,
     summary: printable(d.summary),

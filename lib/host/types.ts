@@ -77,6 +77,8 @@ export interface Neighbour {
    * like, never asked; permanent: set by hand.
    */
   state: NeighbourState;
+  /** How it was learnt: the kernel's table (absent), or an answer to safebind's own RFC 5227 ARP probe. */
+  via?: 'arp-probe';
 }
 
 /** The kernel's route lookup toward a destination (ip route get). */

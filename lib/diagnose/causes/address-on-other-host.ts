@@ -62,7 +62,9 @@ export function addressOnOtherHost(ctx: Context): Diagnosis {
       failedLine(ctx, ep),
       ...mappedLine(ep),
       `${address} is on no interface of this host${ep.subnet !== undefined ? `, though it lies in ${ep.subnet.interface}'s subnet ${ep.subnet.cidr}` : ''}.`,
-      `The neighbour table holds ${address} at ${lladdr} on ${iface} (${owner?.state ?? 'answered'}): another host on that link has the address now.`,
+      owner?.via === 'arp-probe'
+        ? `An ARP probe (RFC 5227, from 0.0.0.0) for ${address} on ${iface} was answered by ${lladdr}: another host on that link has the address now.`
+        : `The neighbour table holds ${address} at ${lladdr} on ${iface} (${owner?.state ?? 'answered'}): another host on that link has the address now.`,
       `On a VRRP/keepalived backup this is expected: the VIP belongs to the master until failover. Adding it here too would put one address on two hosts of the link (duplicate ${v6 ? 'neighbour advertisements' : 'ARP answers'}, traffic split between them).`,
       `The table shows who answered last; an entry goes stale after about a minute without traffic. With preflight --probe the link is asked again (${ask}).`,
     ],
