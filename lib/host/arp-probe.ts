@@ -3,12 +3,14 @@
 // needs no IPv4 address on the link and leaves no entry in anyone's table, so it finds a VIP's
 // owner even where this host has no address in the VIP's subnet. Needs CAP_NET_RAW.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseIp } from '../model/ip.js';
+import { constants } from 'node:os';
+import { formatIp, parseIp } from '../model/ip.js';
 import { errnoResult } from '../sys/errors.js';
 import type { Result } from '../types.js';
 import { hostBinding, invalidInput } from './failure.js';
 import type { Neighbour } from './types.js';
 
+const EAGAIN = constants.errno.EAGAIN;
 const ARP_REQUEST = 1;
 const ARP_REPLY = 2;
 /** RFC 5227 sends PROBE_NUM = 3 probes; here they are spread over the caller's timeout. */
@@ -66,7 +68,8 @@ export async function arpProbe(
       }
       for (;;) {
         const n = b.arpRecv(fd, buffer);
-        if (n < 0) break; // -EAGAIN: nothing more queued
+        if (n === -EAGAIN) break; // nothing more queued
+        if (n < 0) return errnoResult('recv', n);
         if (n < 28 || buffer.readUInt16BE(2) !== 0x0800 || buffer[4] !== 6 || buffer[5] !== 4) continue;
         const op = buffer.readUInt16BE(6);
         const sender = buffer.subarray(14, 18);
@@ -74,7 +77,7 @@ export async function arpProbe(
           return {
             ok: true,
             value: {
-              address: target,
+              address: formatIp(ip),
               family: 4,
               interface: device,
               lladdr: macText(buffer.subarray(8, 14)),
