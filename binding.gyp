@@ -16,6 +16,9 @@
             "native/addresses.cc",
             "native/sock_diag.cc",
             "native/route.cc",
+            "native/neighbours.cc",
+            "native/packet.cc",
+            "native/binding/packet_exports.cc",
             "native/address_watch.cc",
             "native/bench/churn_run.cc",
             "native/bench/churn_listener.cc"

@@ -41,6 +41,8 @@ export interface NativeConstants {
   tcpStates: Record<string, number>;
   /** RTN_* route types by name: unicast, local, blackhole, unreachable, prohibit, … */
   routeTypes: Record<string, number>;
+  /** NUD_* neighbour states (rtnetlink(7)) by name: incomplete, reachable, stale, delay, probe, failed, noarp, permanent. */
+  neighbourStates: Record<string, number>;
 }
 
 /** A socket address crossing the binding. `scopeId` is 0 for IPv4 and for global IPv6. */
@@ -49,6 +51,21 @@ export interface NativeSockAddr {
   address: string;
   port: number;
   scopeId: number;
+}
+
+/** One neighbour-table entry from rtnetlink RTM_GETNEIGH (ARP or IPv6 neighbour discovery). */
+export interface NativeNeighbour {
+  family: number;
+  ifindex: number;
+  /** Absent when the interface went away between the dump and the name lookup. */
+  ifname?: string;
+  address: string;
+  /** "aa:bb:cc:dd:ee:ff"; absent when the entry has none (incomplete, failed). */
+  lladdr?: string;
+  /** NUD_* bits (constants.neighbourStates). */
+  state: number;
+  /** NTF_* bits. */
+  flags: number;
 }
 
 /** One interface address from rtnetlink RTM_GETADDR, joined with its link from RTM_GETLINK. */
@@ -99,6 +116,8 @@ export interface NativeSocketEntry {
   uid: number;
   /** INET_DIAG_SKV6ONLY: sent for IPv6 sockets in LISTEN or CLOSE only. */
   v6only?: boolean;
+  /** SO_BINDTODEVICE as sock_diag reports it (idiag_if): the ifindex, 0 for none. */
+  boundIf: number;
 }
 
 /** The kernel's answer to RTM_GETROUTE: what a packet toward `dst` would use. */
@@ -210,6 +229,18 @@ export interface NativeBinding {
     oif?: number;
     device?: string;
   }): NativeRoute | number;
+  /** RTM_GETNEIGH dump of both families, as `ip neigh show`. */
+  neighbours(): NativeNeighbour[] | number;
+  /** socket(AF_PACKET, SOCK_DGRAM, ETH_P_ARP), close-on-exec and non-blocking: fd or -errno. */
+  arpSocket(): number;
+  /** bind(2) of an ARP packet socket to one interface: 0 or -errno. */
+  arpBind(fd: number, ifindex: number): number;
+  /** The Ethernet address of the interface a bound ARP socket is on ("aa:bb:…"), or -errno. */
+  arpHardwareAddress(fd: number): string | number;
+  /** One ARP payload (no Ethernet header) to ff:ff:ff:ff:ff:ff out of ifindex: bytes or -errno. */
+  arpBroadcast(fd: number, ifindex: number, payload: Uint8Array): number;
+  /** One received ARP payload into `buffer`: bytes, or -EAGAIN when nothing is queued. */
+  arpRecv(fd: number, buffer: Uint8Array): number;
   /** Calls back (coalesced) whenever an IPv4 or IPv6 address is added, removed or changes flags. */
   watchAddresses(onChange: () => void): NativeAddressWatch | number;
   /** unshare(CLONE_NEWNET) for the calling (main) thread. Test support: a private namespace. */

@@ -12,6 +12,7 @@
 #include "binding/args.h"
 #include "binding/churn_exports.h"
 #include "binding/netlink_exports.h"
+#include "binding/packet_exports.h"
 #include "sys.h"
 
 namespace safebind {
@@ -48,6 +49,12 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
                     InstanceMethod("socketList", &SafebindAddon::SocketList),
                     InstanceMethod("socketIdentities", &SafebindAddon::SocketIdentities),
                     InstanceMethod("routeGet", &SafebindAddon::RouteGet),
+                    InstanceMethod("neighbours", &SafebindAddon::Neighbours),
+                    InstanceMethod("arpSocket", &SafebindAddon::ArpSocket),
+                    InstanceMethod("arpBind", &SafebindAddon::ArpBind),
+                    InstanceMethod("arpHardwareAddress", &SafebindAddon::ArpHardwareAddress),
+                    InstanceMethod("arpBroadcast", &SafebindAddon::ArpBroadcast),
+                    InstanceMethod("arpRecv", &SafebindAddon::ArpRecv),
                     InstanceMethod("watchAddresses", &SafebindAddon::WatchAddresses),
                     // --- end netlink exports ---
                     // --- churn exports ---
@@ -307,6 +314,14 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     return NlSocketIdentitiesExport(info);
   }
   Napi::Value RouteGet(const Napi::CallbackInfo& info) { return NlRouteGetExport(info); }
+  Napi::Value Neighbours(const Napi::CallbackInfo& info) { return NlNeighboursExport(info); }
+  Napi::Value ArpSocket(const Napi::CallbackInfo& info) { return ArpSocketExport(info); }
+  Napi::Value ArpBind(const Napi::CallbackInfo& info) { return ArpBindExport(info); }
+  Napi::Value ArpHardwareAddress(const Napi::CallbackInfo& info) {
+    return ArpHardwareAddressExport(info);
+  }
+  Napi::Value ArpBroadcast(const Napi::CallbackInfo& info) { return ArpBroadcastExport(info); }
+  Napi::Value ArpRecv(const Napi::CallbackInfo& info) { return ArpRecvExport(info); }
   Napi::Value WatchAddresses(const Napi::CallbackInfo& info) { return watches_.Watch(info); }
   AddressWatches watches_;
   // --- end netlink methods ---

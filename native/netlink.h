@@ -84,6 +84,8 @@ struct NlSockEntry {
   // INET_DIAG_SKV6ONLY: -1 when the kernel did not send it (IPv4 sockets; TIME_WAIT and connected
   // sockets, which it reports only for LISTEN and CLOSE), else 0 or 1.
   int v6only = -1;
+  // SO_BINDTODEVICE: the ifindex the socket is bound to (inet_diag_sockid.idiag_if), 0 for none.
+  int bound_if = 0;
 };
 int nl_socket_list(const NlSockQuery& query, size_t limit, std::vector<NlSockEntry>* out);
 // The identity and timer of each matching socket, without its addresses (forecast readings).
@@ -110,6 +112,19 @@ struct NlRoute {
   std::string oif_name, prefsrc, gateway;
 };
 int nl_route_get(const NlRouteQuery& query, NlRoute* out);
+
+// neighbours.cc: RTM_GETNEIGH dump of both families, as `ip neigh show`.
+struct NlNeighbour {
+  int family = 0;
+  int ifindex = 0;
+  std::string ifname;  // "" when the interface went away between the dump and the name lookup
+  std::string address;
+  std::string lladdr;  // "aa:bb:…", "" when the entry has none (incomplete, failed)
+  int state = 0;       // NUD_* bits
+  int flags = 0;       // NTF_*
+};
+int nl_neighbours(std::vector<NlNeighbour>* out);
+const NlConstant* nl_neighbour_states(size_t* count);  // NUD_*, named as ip(8) prints them
 
 // address_watch.cc: a NETLINK_ROUTE socket subscribed to address and link changes, polled on a
 // libuv loop. `notify` runs on the loop's thread, once per readable wake-up (coalesced).

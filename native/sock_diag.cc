@@ -231,6 +231,7 @@ int list_one(const nlmsghdr* msg, void* ctx) {
   entry.dport = ntohs(r->id.idiag_dport);
   entry.inode = r->idiag_inode;
   entry.uid = r->idiag_uid;
+  entry.bound_if = static_cast<int>(r->id.idiag_if);
   // The attributes follow the message; the kernel adds INET_DIAG_SKV6ONLY unasked to AF_INET6
   // sockets in LISTEN or CLOSE (inet_diag_msg_attrs_fill).
   int attr_len = static_cast<int>(msg->nlmsg_len - NLMSG_LENGTH(sizeof(*r)));

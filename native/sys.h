@@ -72,4 +72,14 @@ int sys_if_nametoindex(const std::string& name);            // index, or -ENODEV
 int sys_if_indextoname(uint32_t index, std::string* name);  // 0, or -ENXIO when none
 int sys_if_nameindex(std::vector<std::pair<uint32_t, std::string>>* out);  // 0 or -errno
 
+// --- packet.cc: ARP over an AF_PACKET socket (packet(7)), for RFC 5227 probes
+// ---------------------
+int sys_arp_socket();                   // SOCK_DGRAM, ETH_P_ARP; fd or -errno
+int sys_arp_bind(int fd, int ifindex);  // receive only what arrives on that interface
+// The bound interface's Ethernet address (getsockname); -EAFNOSUPPORT when it has none of 6 bytes.
+int sys_arp_hwaddr(int fd, unsigned char out[6]);
+// Sends one ARP payload (no Ethernet header) to ff:ff:ff:ff:ff:ff out of ifindex; bytes or -errno.
+int sys_arp_broadcast(int fd, int ifindex, const void* payload, size_t len);
+int sys_arp_recv(int fd, void* buffer, size_t len);  // bytes, or -EAGAIN when nothing is queued
+
 }  // namespace safebind

@@ -171,8 +171,9 @@ export function isConnectBindError(err: object): boolean {
 /**
  * Whether a Node 'bind' error was made by dgram's Socket#bind. dgram gives no protocol and the same
  * fields as a TCP bind; only where Node built it tells them apart: `exceptionWithHostPort` is called
- * in the lookup callback of dgram.js's bind, so the stack's first frame is in `node:dgram` (Node 20:
- * `at node:dgram:373:20`). Without a stack (`Error.stackTraceLimit = 0`, a rebuilt error) it says no,
+ * in the lookup callback of dgram.js's bind, so the stack's first frame is in `node:dgram`
+ * (`at node:dgram:373:20` on Node 20, `:398:20` on 22, `:416:20` on 24, `:415:20` on 26; measured,
+ * docs/kernel-facts.md). Without a stack (`Error.stackTraceLimit = 0`, a rebuilt error) it says no,
  * and the caller's `{ protocol }` or the holders on the port decide.
  */
 export function isDgramBindError(err: object): boolean {

@@ -9,29 +9,53 @@ import { checkExplainContext, toFailure, toSocketError, type ExplainContext } fr
 import { explainChain, isConnectBindError, isDgramBindError } from './error-chain.js';
 import { formatEndpoint } from '../diagnose/text.js';
 import { gatherSnapshot } from './gather.js';
-import { probeNeighbour, readAddresses } from '../host/index.js';
+import { arpProbe, probeNeighbour, readAddresses } from '../host/index.js';
+import type { Neighbour } from '../host/types.js';
 import { findContainingSubnet, formatIp, mappedV4, parseIp } from '../model/index.js';
 
 export type { ExplainContext } from './failure.js';
 
 /**
- * For `probe` (preflight --probe): a bind of an IPv4 address that is not local, in the subnet of a
- * local interface, makes the kernel ask the link who has it, so the neighbour table the snapshot
- * reads holds the owner if one answers. Costs up to a second when nobody does.
+ * For `probe` (preflight --probe): asks the link who has a bind address that is not local. In the
+ * subnet of a local interface, one datagram makes the kernel ask (ARP for IPv4, a neighbour
+ * solicitation for IPv6) and the snapshot's neighbour table then holds the owner. An IPv4 address
+ * in no local subnet is asked with an RFC 5227 ARP probe on every interface that is up (not
+ * loopback): the answers are returned, as the kernel keeps no entry for them. Costs up to a second
+ * when nobody answers. Link-local IPv6 is not asked (the probe would need its zone).
  */
-async function askTheLink(failure: Attempt): Promise<void> {
-  if (failure.operation === 'connect' || failure.error?.code !== 'EADDRNOTAVAIL') return;
+async function askTheLink(failure: Attempt): Promise<{ found: Neighbour[]; unavailable: string[] }> {
+  const none = { found: [], unavailable: [] };
+  if (failure.operation === 'connect' || failure.error?.code !== 'EADDRNOTAVAIL') return none;
   const host = failure.local?.host;
-  if (host === undefined) return;
+  if (host === undefined) return none;
   const ip = parseIp(host);
-  const v4 = ip === undefined ? undefined : ip.family === 4 ? ip : mappedV4(ip);
-  if (v4 === undefined) return;
+  const target = ip === undefined ? undefined : ip.family === 4 ? ip : (mappedV4(ip) ?? ip);
+  if (target === undefined) return none;
+  const address = formatIp(target);
+  if (target.family === 6 && /^fe[89ab]/i.test(address)) return none;
   const listed = readAddresses();
-  if (!listed.ok) return;
-  const address = formatIp(v4);
-  if (listed.value.some((a) => a.address === address)) return;
-  if (findContainingSubnet(address, listed.value) === undefined) return;
-  await probeNeighbour(address);
+  if (!listed.ok) return none;
+  if (listed.value.some((a) => a.address === address)) return none;
+  if (findContainingSubnet(address, listed.value) !== undefined) {
+    await probeNeighbour(address);
+    return none;
+  }
+  if (target.family !== 4) return none;
+  const links = [
+    ...new Set(
+      listed.value
+        .filter((a) => a.flags.includes('up') && !a.flags.includes('loopback'))
+        .map((a) => a.interface),
+    ),
+  ];
+  const answers = await Promise.all(links.map((link) => arpProbe(link, address)));
+  const found: Neighbour[] = [];
+  const unavailable: string[] = [];
+  answers.forEach((answer, i) => {
+    if (!answer.ok) unavailable.push(`an ARP probe on ${links[i]} (${answer.error.message})`);
+    else if (answer.value !== undefined) found.push(answer.value);
+  });
+  return { found, unavailable };
 }
 
 /**
@@ -43,17 +67,22 @@ export async function diagnoseFailure(
   failure: Attempt,
   { probe = false }: { probe?: boolean } = {},
 ): Promise<Diagnosis> {
-  if (probe) await askTheLink(failure);
-  return diagnoseNow(failure);
+  const asked = probe ? await askTheLink(failure) : undefined;
+  return diagnoseNow(failure, asked);
 }
 
 /**
- * diagnoseFailure without the probe, synchronously: the host snapshot is read with blocking calls
- * already, so the only wait a diagnosis has is the probe's. watchErrors needs this to explain an
- * error in the last moment of a process that is about to die of it (an uncaught exception).
+ * diagnoseFailure without the probe's wait, synchronously: the host snapshot is read with blocking
+ * calls already, so the only wait a diagnosis has is the probe's. watchErrors needs this to explain
+ * an error in the last moment of a process that is about to die of it (an uncaught exception).
  */
-function diagnoseNow(failure: Attempt): Diagnosis {
-  const d = diagnose(failure, gatherSnapshot(failure));
+function diagnoseNow(failure: Attempt, asked?: Awaited<ReturnType<typeof askTheLink>>): Diagnosis {
+  const snapshot = gatherSnapshot(failure);
+  if (asked !== undefined) {
+    snapshot.neighbours = [...(snapshot.neighbours ?? []), ...asked.found];
+    snapshot.unavailable.push(...asked.unavailable);
+  }
+  const d = diagnose(failure, snapshot);
   return {
     ...d,
     summary: printable(d.summary),

@@ -183,13 +183,19 @@ export function toFailure(error: SocketError, context: ExplainContext = {}): Att
   // (uv__tcp_bind), which sets SO_REUSEADDR on every TCP socket it binds (docs/kernel-facts.md): the
   // option was on, whatever the caller's context left unsaid.
   const nodeListen = syscall === 'listen' && protocol === 'tcp' && options.reuseAddress === undefined;
+  const host = error.address ?? context.host;
+  // libuv also sets IPV6_V6ONLY on every IPv6 TCP bind, to Node's `ipv6Only` (false unless given), so
+  // net.ipv6.bindv6only never applies to it (measured, docs/kernel-facts.md); the error does not
+  // record ipv6Only, and false is Node's default.
+  const nodeV6 = nodeListen && options.ipv6Only === undefined && host !== undefined && host.includes(':');
   const failure: Attempt = {
     operation,
     protocol,
     error,
-    options: nodeListen ? { ...options, reuseAddress: true } : options,
+    options: nodeListen
+      ? { ...options, reuseAddress: true, ...(nodeV6 ? { ipv6Only: false } : {}) }
+      : options,
   };
-  const host = error.address ?? context.host;
   const port = error.port ?? context.port;
   if (host !== undefined) failure.local = { host, port: port ?? 0 };
   return failure;

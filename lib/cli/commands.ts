@@ -57,7 +57,7 @@ export function preflightCommand(): Command {
     )
     .option(
       '--probe',
-      'also connect to each --connect target for real, and ask the link (ARP) who answers for a --bind address that is not here',
+      'also connect to each --connect target for real, and ask the link (ARP, or IPv6 neighbour discovery) who answers for a --bind address that is not here',
     )
     .option(
       '--config <file>',

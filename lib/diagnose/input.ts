@@ -56,7 +56,7 @@ export interface HostSnapshot {
   /** Source-port pool toward the destination of a failed connect. */
   portUsage?: PortUsage;
   /**
-   * The IPv4 neighbour table, read for a bind EADDRNOTAVAIL: another host on the link answering for
+   * The neighbour table (ARP and IPv6 neighbour discovery), read for a bind EADDRNOTAVAIL: another host on the link answering for
    * the address (a VIP live on the VRRP master) makes it `address-on-other-host`.
    */
   neighbours?: Neighbour[];

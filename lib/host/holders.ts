@@ -105,6 +105,7 @@ export function findPortHolders(q: {
         inode: s.inode,
       };
       if (s.v6only !== undefined) holder.v6only = s.v6only;
+      if (s.device !== undefined) holder.device = s.device;
       if (s.remotePort !== 0) {
         holder.remote = s.remote;
         holder.remotePort = s.remotePort;

@@ -3,6 +3,7 @@ export { readAddresses } from './addresses.js';
 export { findPortHolders } from './holders.js';
 export { readPortUsage, topDestinations, type PortUsageQuery } from './port-usage.js';
 export { probeNeighbour, readNeighbours } from './neighbours.js';
+export { arpProbe } from './arp-probe.js';
 export { lookupRoute } from './route.js';
 export { countSockets, listSockets } from './sockets.js';
 export { readResolverConfig, type ResolverPaths } from './resolver.js';

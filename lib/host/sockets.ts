@@ -58,6 +58,16 @@ export function listSockets(q: SocketQuery = {}, limit = 1000): Result<SocketLis
     );
   }
   const sockets: SocketEntry[] = [];
+  const names = new Map<number, string>([[0, '']]);
+  const deviceOf = (index: number): string => {
+    let name = names.get(index);
+    if (name === undefined) {
+      const found = b.ifIndexToName(index);
+      name = typeof found === 'string' ? found : `if${index}`;
+      names.set(index, name);
+    }
+    return name;
+  };
   for (const s of raw.slice(0, limit)) {
     sockets.push({
       protocol: p.protocol,
@@ -70,6 +80,7 @@ export function listSockets(q: SocketQuery = {}, limit = 1000): Result<SocketLis
       uid: s.uid,
       inode: s.inode,
       ...(s.v6only !== undefined ? { v6only: s.v6only } : {}),
+      device: deviceOf(s.boundIf),
     });
   }
   return { ok: true, value: { sockets, truncated: raw.length > limit, via: 'sock_diag' } };

@@ -98,6 +98,7 @@ export function readNetSysctls(): NetSysctls {
   };
   const twReuse = read('net.ipv4.tcp_tw_reuse', r);
   const unprivilegedStart = read('net.ipv4.ip_unprivileged_port_start', r);
+  const bindv6only = read('net.ipv6.bindv6only', r);
 
   // No net/ipv6 where net/ipv4 can be read: the kernel has no IPv6. Neither readable: /proc/sys/net
   // is hidden or refused, and nothing is known about IPv6.
@@ -142,6 +143,7 @@ export function readNetSysctls(): NetSysctls {
     ipNonlocalBind,
     ...(twReuse !== undefined ? { tcpTwReuse: int(twReuse, 2) } : {}),
     ...(unprivilegedStart !== undefined ? { ipUnprivilegedPortStart: int(unprivilegedStart, 1024) } : {}),
+    ...(bindv6only !== undefined ? { bindv6only: bindv6only === '1' } : {}),
     disableIpv6,
     dadTransmits,
     acceptDad,

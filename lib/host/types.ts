@@ -14,6 +14,12 @@ export interface NetSysctls {
   /** net.ipv4.ip_unprivileged_port_start; absent when unreadable. */
   ipUnprivilegedPortStart?: number;
   /**
+   * net.ipv6.bindv6only (per network namespace): the IPV6_V6ONLY an IPv6 socket starts with when
+   * its program never sets the option (Node's dgram; not Node's TCP, which always sets it). Absent
+   * when unreadable.
+   */
+  bindv6only?: boolean;
+  /**
    * net.ipv6.conf.{all,default,IF}.disable_ipv6; `absent` when the kernel has no IPv6 at all (net/ipv6
    * missing where net/ipv4 is readable). When /proc/sys/net cannot be read, `absent` is false and
    * `unreadable` names net.ipv6.conf.all.disable_ipv6: unknown, not "no IPv6".
@@ -41,9 +47,22 @@ export interface PortHolder {
   inode: number;
   /** IPV6_V6ONLY as sock_diag reported it (IPv6 sockets in LISTEN or CLOSE); absent when unknown. */
   v6only?: boolean;
+  /** SO_BINDTODEVICE: the interface it is bound to, '' for none; absent when unknown (/proc/net). */
+  device?: string;
   pid?: number;
   command?: string;
 }
+
+/** A neighbour entry's state, as `ip neigh` names the kernel's NUD_* states. */
+export type NeighbourState =
+  | 'incomplete'
+  | 'reachable'
+  | 'stale'
+  | 'delay'
+  | 'probe'
+  | 'failed'
+  | 'noarp'
+  | 'permanent';
 
 /** One entry of the neighbour table: a host on a link that answered (or not) for an address. */
 export interface Neighbour {
@@ -52,8 +71,14 @@ export interface Neighbour {
   interface: string;
   /** The link-layer address that answered; absent while unanswered. */
   lladdr?: string;
-  /** reachable: answered (complete); incomplete: asked, no answer yet or none; permanent: set by hand. */
-  state: 'reachable' | 'incomplete' | 'permanent';
+  /**
+   * reachable, stale, delay, probe: answered (recently, or longer ago and not re-checked yet);
+   * incomplete: asked, no answer yet; failed: asked, nobody answered; noarp: multicast and the
+   * like, never asked; permanent: set by hand.
+   */
+  state: NeighbourState;
+  /** How it was learnt: the kernel's table (absent), or an answer to safebind's own RFC 5227 ARP probe. */
+  via?: 'arp-probe';
 }
 
 /** The kernel's route lookup toward a destination (ip route get). */
@@ -114,6 +139,12 @@ export interface SocketEntry {
    * sockets only); absent when not reported, and always from /proc/net, which does not show it.
    */
   v6only?: boolean;
+  /**
+   * SO_BINDTODEVICE: the interface the socket is bound to, '' for none (sock_diag's idiag_if);
+   * absent when unknown (read from /proc/net, which does not show it). An ifindex whose interface
+   * is gone reads 'if<N>'.
+   */
+  device?: string;
 }
 
 export interface SocketList {

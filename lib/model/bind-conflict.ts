@@ -8,6 +8,12 @@
 // IPv4 address too unless IPV6_V6ONLY is set; '::ffff:a.b.c.d' is IPv4 for the rule; any other IPv6
 // address covers itself only (the kernel sets IPV6_V6ONLY when a socket binds one). Two sockets'
 // addresses overlap when they share a family in which one is the wildcard or both are the same.
+//
+// SO_BINDTODEVICE (inet_bind_conflict: `!sk->sk_bound_dev_if || !sk2->sk_bound_dev_if ||
+// sk->sk_bound_dev_if == sk2->sk_bound_dev_if`): two sockets bound to different devices never
+// conflict, whatever their addresses; one bound and one not, or both to the same device, fall to the
+// address rule. An IPv6 socket that never set IPV6_V6ONLY takes it from net.ipv6.bindv6only when it
+// is created (measured, docs/kernel-facts.md: "SO_BINDTODEVICE and net.ipv6.bindv6only").
 import { mappedV4, parseIp, sameIp, isUnspecified, type Ip } from './ip.js';
 
 /** What a socket covers in one family: nothing, every address, or one address. */
@@ -23,6 +29,11 @@ export interface BoundEnd {
    * "maybe".
    */
   v6only?: boolean | undefined;
+  /**
+   * SO_BINDTODEVICE: the interface name, '' for none. Undefined: not known (a holder read from
+   * /proc/net); for a new bind, undefined is none.
+   */
+  device?: string | undefined;
 }
 
 /** The socket that holds the port, as the socket table shows it. */
@@ -91,14 +102,48 @@ function addressesOverlap(holder: BoundEnd, h: Ip, bind: BoundEnd, b: Ip, assume
 
 /**
  * Whether `holder` stands in the way of `bind` on the same port and protocol. The new bind's
- * IPV6_V6ONLY, when undefined, is the system default `net.ipv6.bindv6only` the caller passes.
+ * IPV6_V6ONLY, when undefined, is the system default `net.ipv6.bindv6only` the caller passes (read
+ * from the host); when that is undefined too (not read), both values are tried and a difference
+ * answers "maybe".
  */
-export function conflicts(holder: Holder, bind: NewBind, bindv6only = false): ConflictAnswer {
+export function conflicts(holder: Holder, bind: NewBind, bindv6only?: boolean): ConflictAnswer {
   const h = parseIp(holder.address);
   const b = parseIp(bind.address);
   if (h === undefined || b === undefined)
     return { verdict: 'maybe', reason: `${holder.address} or ${bind.address} is not an IP address` };
-  const newBind: BoundEnd = { address: bind.address, v6only: bind.v6only ?? bindv6only };
+  const bindDevice = bind.device ?? '';
+  if (
+    holder.device !== undefined &&
+    holder.device !== '' &&
+    bindDevice !== '' &&
+    holder.device !== bindDevice
+  )
+    return {
+      verdict: 'none',
+      reason: `bound to another device (SO_BINDTODEVICE ${holder.device}, this bind ${bindDevice})`,
+    };
+  const deviceUnknown = holder.device === undefined && bindDevice !== '';
+  const v6only = bind.v6only ?? bindv6only;
+  if (v6only === undefined) {
+    const dual = conflicts(holder, { ...bind, v6only: false });
+    const only = conflicts(holder, { ...bind, v6only: true });
+    if (dual.verdict === only.verdict) return dual;
+    return {
+      verdict: 'maybe',
+      reason: `${dual.verdict === 'none' ? only.reason : dual.reason} if this bind's IPV6_V6ONLY is off (net.ipv6.bindv6only was not read)`,
+    };
+  }
+  const answer = decide(holder, h, { ...bind, v6only }, b);
+  if (deviceUnknown && answer.verdict === 'conflict')
+    return {
+      verdict: 'maybe',
+      reason: `${answer.reason}, unless it is bound to a device other than ${bindDevice} (SO_BINDTODEVICE), which /proc/net does not show`,
+    };
+  return answer;
+}
+
+function decide(holder: Holder, h: Ip, bind: NewBind & { v6only: boolean }, b: Ip): ConflictAnswer {
+  const newBind: BoundEnd = { address: bind.address, v6only: bind.v6only };
   // An unknown v6only on a '::' holder: decide both ways; if they agree, the flag did not matter.
   const asDual = addressesOverlap(holder, h, newBind, b, false);
   const asV6only = addressesOverlap(holder, h, newBind, b, true);

@@ -3,6 +3,7 @@
 // (lib/host and lib/sys included) can use it.
 export * from './bind-conflict.js';
 export * from './ip.js';
+export * from './neighbour.js';
 export * from './percent.js';
 export * from './pool.js';
 export * from './subnet.js';

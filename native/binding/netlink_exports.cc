@@ -64,6 +64,7 @@ void NlConstants(Napi::Env env, Napi::Object c) {
   c.Set("scopes", NlTable(env, nl_scopes));
   c.Set("tcpStates", NlTable(env, nl_tcp_states));
   c.Set("routeTypes", NlTable(env, nl_route_types));
+  c.Set("neighbourStates", NlTable(env, nl_neighbour_states));
 }
 
 Napi::Value NlAddressesExport(const Napi::CallbackInfo& info) {
@@ -130,6 +131,28 @@ Napi::Value NlSocketListExport(const Napi::CallbackInfo& info) {
     o.Set("inode", Napi::Number::New(env, s.inode));
     o.Set("uid", Napi::Number::New(env, s.uid));
     if (s.v6only >= 0) o.Set("v6only", Napi::Boolean::New(env, s.v6only == 1));
+    o.Set("boundIf", s.bound_if);
+    out.Set(static_cast<uint32_t>(i), o);
+  }
+  return out;
+}
+
+Napi::Value NlNeighboursExport(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<NlNeighbour> list;
+  int rc = nl_neighbours(&list);
+  if (rc < 0) return Napi::Number::New(env, rc);
+  Napi::Array out = Napi::Array::New(env, list.size());
+  for (size_t i = 0; i < list.size(); i++) {
+    const NlNeighbour& n = list[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("family", n.family);
+    o.Set("ifindex", n.ifindex);
+    if (!n.ifname.empty()) o.Set("ifname", n.ifname);
+    o.Set("address", n.address);
+    if (!n.lladdr.empty()) o.Set("lladdr", n.lladdr);
+    o.Set("state", n.state);
+    o.Set("flags", n.flags);
     out.Set(static_cast<uint32_t>(i), o);
   }
   return out;

@@ -8,7 +8,8 @@
 
 namespace safebind {
 
-// Sets c.addressFlags, linkFlags, scopes, tcpStates and routeTypes: name → number tables.
+// Sets c.addressFlags, linkFlags, scopes, tcpStates, routeTypes and neighbourStates: name → number
+// tables.
 void NlConstants(Napi::Env env, Napi::Object c);
 // addresses() → [{ ifindex, ifname, family, address, prefixLength, … }], or -errno.
 Napi::Value NlAddressesExport(const Napi::CallbackInfo& info);
@@ -19,6 +20,8 @@ Napi::Value NlSocketListExport(const Napi::CallbackInfo& info);
 // socketIdentities(query) → { cookies: ArrayBuffer of uint64, states: Uint8Array, timers:
 // Uint8Array, expiresMs: Uint32Array } (one index per socket), or -errno.
 Napi::Value NlSocketIdentitiesExport(const Napi::CallbackInfo& info);
+// neighbours() → [{ family, ifindex, ifname?, address, lladdr?, state, flags }], or -errno.
+Napi::Value NlNeighboursExport(const Napi::CallbackInfo& info);
 // routeGet({ family, dst, src?, oif?, device? }) → { family, type, table, oif, … }, or -errno.
 Napi::Value NlRouteGetExport(const Napi::CallbackInfo& info);
 

@@ -251,4 +251,46 @@ describe('address-on-other-host', () => {
       expect(diagnosis.cause).toBe('address-not-local');
     }
   });
+
+  it('an IPv6 address answered for on eth0 (a stale entry counts) is address-on-other-host, with the IPv6 wording', () => {
+    const owner = { address: 'fd00::50', family: 6 as const, interface: 'eth0', lladdr: '52:54:00:aa:bb:cd' };
+    const d = diagnose(
+      bindFailure('fd00:0::50', 8080, 'EADDRNOTAVAIL'),
+      snapshot({ neighbours: [{ ...owner, state: 'stale' }] }),
+    );
+    expect(d.cause).toBe('address-on-other-host');
+    expect(d.remediation.flatMap((r) => r.commands ?? [])).toEqual([
+      'ip neigh show fd00::50 dev eth0',
+      'ndisc6 fd00::50 eth0',
+    ]);
+    expect(JSON.stringify(d.remediation)).not.toContain('addr add');
+    expect(d.details.join('\n')).toContain('a neighbour solicitation from this host');
+  });
+
+  it('a failed or multicast (noarp) IPv6 entry, or an IPv4 entry of the same text, leaves it address-not-local', () => {
+    for (const neighbours of [
+      [{ address: 'fd00::50', family: 6 as const, interface: 'eth0', state: 'failed' as const }],
+      [
+        {
+          address: 'fd00::50',
+          family: 6 as const,
+          interface: 'eth0',
+          lladdr: '33:33:00:00:00:50',
+          state: 'noarp' as const,
+        },
+      ],
+      [
+        {
+          address: 'fd00::50',
+          family: 4 as const,
+          interface: 'eth0',
+          lladdr: '52:54:00:aa:bb:cd',
+          state: 'reachable' as const,
+        },
+      ],
+    ]) {
+      const d = diagnose(bindFailure('fd00::50', 8080, 'EADDRNOTAVAIL'), snapshot({ neighbours }));
+      expect(d.cause).toBe('address-not-local');
+    }
+  });
 });

@@ -1,6 +1,7 @@
 // Every reader, failing ones included, leaves the descriptor count where it found it.
 import { describe, expect } from 'vitest';
 import { readAddresses } from '../../lib/host/addresses.js';
+import { readNeighbours } from '../../lib/host/neighbours.js';
 import { findPortHolders } from '../../lib/host/holders.js';
 import { readPortUsage } from '../../lib/host/port-usage.js';
 import { lookupRoute } from '../../lib/host/route.js';
@@ -28,6 +29,7 @@ describe('descriptor leaks', () => {
         ['lookupRoute to nowhere', () => lookupRoute('192.0.2.1')],
         ['lookupRoute unknown device', () => lookupRoute('127.0.0.1', { device: 'nosuch0' })],
         ['readNetSysctls', () => readNetSysctls()],
+        ['readNeighbours', () => readNeighbours()],
         ['findPortHolders', () => findPortHolders({ protocol: 'tcp', port: 7200 })],
         [
           'watchAddresses',

@@ -69,9 +69,17 @@ describe('conflicts(): the address rule, measured on 6.18', () => {
       });
   }
 
-  it("a new '::' bind without ipv6Only follows net.ipv6.bindv6only", () => {
-    expect(conflicts(listener(['0.0.0.0']), plain(['::'])).verdict).toBe('conflict');
+  it("a new '::' bind without ipv6Only follows net.ipv6.bindv6only; not read, it is 'maybe'", () => {
+    expect(conflicts(listener(['0.0.0.0']), plain(['::']), false).verdict).toBe('conflict');
     expect(conflicts(listener(['0.0.0.0']), plain(['::']), true).verdict).toBe('none');
+    const unread = conflicts(listener(['0.0.0.0']), plain(['::']));
+    expect(unread.verdict).toBe('maybe');
+    expect(unread.reason).toContain('net.ipv6.bindv6only was not read');
+    // Where the flag cannot matter, not knowing the sysctl changes nothing.
+    expect(conflicts(listener(['0.0.0.0']), plain(['127.0.0.1'])).verdict).toBe('conflict');
+    expect(conflicts(listener(['::', true]), plain(['::'])).verdict).toBe('conflict');
+    // An explicit ipv6Only outweighs the sysctl (Node's TCP listen always sets it; kernel-facts).
+    expect(conflicts(listener(['0.0.0.0']), plain(['::', false]), true).verdict).toBe('conflict');
   });
 
   it("a '::' holder whose IPV6_V6ONLY was not reported is 'maybe' for an IPv4 bind, a conflict for IPv6", () => {
@@ -125,5 +133,34 @@ describe('conflicts(): the exceptions', () => {
   it('UDP: SO_REUSEADDR on both shares whatever the state', () => {
     const h = listener(['0.0.0.0'], { state: 'UNCONN', reuseAddress: true });
     expect(conflicts(h, plain(['0.0.0.0'], { protocol: 'udp', reuseAddress: true })).verdict).toBe('none');
+  });
+});
+
+describe('conflicts(): SO_BINDTODEVICE, measured on 6.18', () => {
+  it('two sockets bound to different devices never conflict, whatever their addresses', () => {
+    expect(
+      conflicts(listener(['0.0.0.0'], { device: 'd0' }), plain(['0.0.0.0'], { device: 'd1' })).verdict,
+    ).toBe('none');
+    expect(
+      conflicts(listener(['::', false], { device: 'd0' }), plain(['0.0.0.0'], { device: 'd1' })).verdict,
+    ).toBe('none');
+  });
+
+  it('the same device, or one side bound and the other not, falls to the address rule', () => {
+    expect(
+      conflicts(listener(['0.0.0.0'], { device: 'd0' }), plain(['0.0.0.0'], { device: 'd0' })).verdict,
+    ).toBe('conflict');
+    expect(conflicts(listener(['0.0.0.0'], { device: 'd0' }), plain(['10.70.0.1'])).verdict).toBe('conflict');
+    expect(
+      conflicts(listener(['0.0.0.0'], { device: '' }), plain(['0.0.0.0'], { device: 'd0' })).verdict,
+    ).toBe('conflict');
+    expect(
+      conflicts(listener(['::', true], { device: 'd0' }), plain(['0.0.0.0'], { device: 'd0' })).verdict,
+    ).toBe('none');
+  });
+
+  it("a holder whose device is unknown (/proc/net) is only 'maybe' for a bind to a device", () => {
+    expect(conflicts(listener(['0.0.0.0']), plain(['0.0.0.0'], { device: 'd1' })).verdict).toBe('maybe');
+    expect(conflicts(listener(['0.0.0.0']), plain(['0.0.0.0'])).verdict).toBe('conflict');
   });
 });

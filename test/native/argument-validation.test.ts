@@ -105,7 +105,8 @@ describe('argument validation at the addon boundary', () => {
       const exports = ['socket','close','setIntOption','getIntOption','setLinger','getLinger','setDevice','getDevice',
         'setLocalPortRange','getLocalPortRange','bind','listen','connect','socketError','getsockname','getpeername',
         'ifNameToIndex','ifIndexToName','socketCounts','socketList','socketIdentities','routeGet','watchAddresses','churnStart',
-        'churnCancel','churnListen','churnListenerStats','churnListenerClose'];
+        'churnCancel','churnListen','churnListenerStats','churnListenerClose',
+        'arpBind','arpHardwareAddress','arpBroadcast','arpRecv'];
       let calls = 0, nonTypeErrors = [];
       for (const name of exports) for (const w of weird) {
         calls++;
@@ -115,7 +116,7 @@ describe('argument validation at the addon boundary', () => {
       probe('nonTypeErrors', () => nonTypeErrors.join('; '));`);
     expect(r.signal, r.stderr).toBeNull();
     expect(r.status, r.stderr).toBe(0);
-    expect(r.seen.calls).toBe(28 * 9);
+    expect(r.seen.calls).toBe(32 * 9);
     expect(r.seen.nonTypeErrors).toBe('');
   });
 

@@ -13,19 +13,26 @@ import {
   mappedLine,
   shownLocal,
 } from '../local-address.js';
+import { formatIp, neighbourAnswered } from '../../model/index.js';
 import { waitForAddressRemedy } from '../remedies.js';
 import { shellQuote } from '../shell.js';
 
-/** The answered neighbour entry for the bind's address on the link whose subnet contains it. */
+/**
+ * The answered neighbour entry (ARP or IPv6 neighbour discovery) for the bind's address on the link
+ * whose subnet contains it. The table's addresses are inet_ntop's text, the canonical form
+ * `formatIp` prints.
+ */
 export function ownerOnTheLink(ctx: Context): Neighbour | undefined {
   const ep = ctx.local;
-  if (ep === undefined || ep.present.length > 0 || ep.lookup?.family !== 4) return undefined;
-  const link = ep.subnet?.interface;
+  if (ep === undefined || ep.present.length > 0 || ep.lookup === undefined) return undefined;
+  const family = ep.lookup.family;
+  const wanted = formatIp(ep.lookup);
+  const link = ep.zone ?? ep.subnet?.interface;
   return (ctx.host.neighbours ?? []).find(
     (n) =>
-      n.address === ep.lookupText &&
-      n.state !== 'incomplete' &&
-      n.lladdr !== undefined &&
+      n.family === family &&
+      n.address === wanted &&
+      neighbourAnswered(n) &&
       (link === undefined || n.interface === link),
   );
 }
@@ -33,13 +40,20 @@ export function ownerOnTheLink(ctx: Context): Neighbour | undefined {
 export function addressOnOtherHost(ctx: Context): Diagnosis {
   const ep = localOf(ctx);
   const owner = ownerOnTheLink(ctx);
-  const address = ep.lookupText;
+  // Canonical, as the neighbour table and `ip neigh` print it.
+  const address = ep.lookup !== undefined ? formatIp(ep.lookup) : ep.lookupText;
   const iface = owner?.interface ?? ep.subnet?.interface ?? '<interface>';
   const lladdr = owner?.lladdr ?? '<lladdr>';
   const evidence = baseEvidence(ctx, ep);
   evidence['owner'] = owner ?? 'unknown';
-  evidence['localAddresses'] = ctx.addresses.filter((a) => a.family === 4).map(addressEvidence);
+  const family = ep.lookup?.family ?? 4;
+  evidence['localAddresses'] = ctx.addresses.filter((a) => a.family === family).map(addressEvidence);
   if (ep.subnet !== undefined) evidence['subnet'] = ep.subnet.cidr;
+  const v6 = family === 6;
+  const ask = v6 ? 'a neighbour solicitation from this host' : 'an ARP request from this host';
+  const askCommand = v6
+    ? `ndisc6 ${shellQuote(address)} ${shellQuote(iface)}`
+    : `arping -c 3 -I ${shellQuote(iface)} ${shellQuote(address)}`;
   return {
     cause: 'address-on-other-host',
     code: ctx.code,
@@ -48,9 +62,11 @@ export function addressOnOtherHost(ctx: Context): Diagnosis {
       failedLine(ctx, ep),
       ...mappedLine(ep),
       `${address} is on no interface of this host${ep.subnet !== undefined ? `, though it lies in ${ep.subnet.interface}'s subnet ${ep.subnet.cidr}` : ''}.`,
-      `The neighbour table holds ${address} at ${lladdr} on ${iface} (${owner?.state ?? 'answered'}): another host on that link has the address now.`,
-      'On a VRRP/keepalived backup this is expected: the VIP belongs to the master until failover. Adding it here too would put one address on two hosts of the link (duplicate ARP answers, traffic split between them).',
-      'The table shows who answered last; an entry goes stale after about a minute without traffic. With preflight --probe the link is asked again (an ARP request from this host).',
+      owner?.via === 'arp-probe'
+        ? `An ARP probe (RFC 5227, from 0.0.0.0) for ${address} on ${iface} was answered by ${lladdr}: another host on that link has the address now.`
+        : `The neighbour table holds ${address} at ${lladdr} on ${iface} (${owner?.state ?? 'answered'}): another host on that link has the address now.`,
+      `On a VRRP/keepalived backup this is expected: the VIP belongs to the master until failover. Adding it here too would put one address on two hosts of the link (duplicate ${v6 ? 'neighbour advertisements' : 'ARP answers'}, traffic split between them).`,
+      `The table shows who answered last; an entry goes stale after about a minute without traffic. With preflight --probe the link is asked again (${ask}).`,
     ],
     evidence,
     remediation: [
@@ -59,11 +75,12 @@ export function addressOnOtherHost(ctx: Context): Diagnosis {
         title: `Wait for failover: bind once ${address} moves here (keepalived attaches it when this node becomes master)`,
       },
       {
-        title: `See which host owns ${address} now, and whether it should`,
-        commands: [
-          `ip neigh show ${shellQuote(address)} dev ${shellQuote(iface)}`,
-          `arping -c 3 -I ${shellQuote(iface)} ${shellQuote(address)}`,
-        ],
+        title:
+          `See which host owns ${address} now, and whether it should` +
+          (v6
+            ? ' (ndisc6 asks the link; if it is missing, it is in the ndisc6 package on Debian and Ubuntu)'
+            : ''),
+        commands: [`ip neigh show ${shellQuote(address)} dev ${shellQuote(iface)}`, askCommand],
       },
       {
         title:

@@ -15,7 +15,8 @@ function v6onlyNote(holder: PortHolder): string {
 }
 
 function describeHolder(holder: PortHolder): string {
-  const local = formatEndpoint(holder.local, holder.localPort) + v6onlyNote(holder);
+  const device = holder.device ? ` (SO_BINDTODEVICE ${holder.device})` : '';
+  const local = formatEndpoint(holder.local, holder.localPort) + v6onlyNote(holder) + device;
   const remote =
     holder.remote !== undefined ? ` to ${formatEndpoint(holder.remote, holder.remotePort ?? 0)}` : '';
   const owner =
@@ -42,10 +43,14 @@ function holdersOf(ctx: Context) {
     listening: tcp && (ctx.failure.operation === 'listen' || ctx.error?.syscall === 'listen'),
     reuseAddress: ctx.failure.options.reuseAddress ?? false,
     reusePort: ctx.failure.options.reusePort ?? false,
+    device: ctx.failure.options.device,
   };
+  // The IPV6_V6ONLY a socket that never set it starts with; unread, conflicts() tries both.
+  const bindv6only = ctx.host.sysctls?.bindv6only;
   const judged = onPort.map((holder) => ({
     holder,
-    answer: ctx.local === undefined ? undefined : conflicts({ ...holder, address: holder.local }, bind),
+    answer:
+      ctx.local === undefined ? undefined : conflicts({ ...holder, address: holder.local }, bind, bindv6only),
   }));
   const all = judged.filter((j) => j.answer?.verdict !== 'none').map((j) => j.holder);
   const maybe = judged.filter((j) => j.answer?.verdict === 'maybe');
