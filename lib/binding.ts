@@ -101,6 +101,35 @@ export interface NativeSocketEntry {
   v6only?: boolean;
 }
 
+// --- namespace reader types (native/netns_read.h) ---
+/** One destination of a namespace's outbound TCP sockets and its sockets by state. */
+export interface NativeNetnsGroup {
+  family: 4 | 6;
+  address: string;
+  port: number;
+  total: number;
+  /** By state number (index = state, length 16). */
+  counts: number[];
+}
+
+/** What a thread that entered one namespace read there; each `*Rc` is 0 or -errno. */
+export interface NativeNetnsReading {
+  openRc: number;
+  setnsRc: number;
+  /** The namespace's inode (0 when the file could not be opened). */
+  inode: number;
+  diagRc: number;
+  /** Every TCP socket by state number, LISTEN included. */
+  states: number[];
+  /** The busiest destinations of outbound sockets (local port not a listening port). */
+  top: NativeNetnsGroup[];
+  /** One per requested destination, every socket toward it counted. */
+  dests: NativeNetnsGroup[];
+  /** One per requested file, opened in the namespace. */
+  files: Array<{ rc: number; text: string }>;
+}
+// --- end namespace reader types ---
+
 /** The kernel's answer to RTM_GETROUTE: what a packet toward `dst` would use. */
 export interface NativeRoute {
   family: number;
@@ -213,6 +242,17 @@ export interface NativeBinding {
   ifIndexToName(index: number): string | number;
   /** if_nameindex(3): every interface of the calling thread's namespace, or -errno. */
   interfaces(): Array<{ index: number; name: string }> | number;
+  /**
+   * Reads one network namespace on a thread of its own that enters it (setns) and exits: the TCP
+   * table grouped by destination in one walk, then `files` opened from inside. The calling thread
+   * and libuv's pool never change namespace. Resolves the reading, or -errno (pthread_create).
+   */
+  netnsRead(query: {
+    path: string;
+    dests: Array<{ address: string; port: number }>;
+    top: number;
+    files: string[];
+  }): Promise<NativeNetnsReading | number>;
   // --- churn methods ---
   /**
    * Starts a connect/close loop on a thread of its own (joined to the caller's network namespace).

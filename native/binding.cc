@@ -12,6 +12,7 @@
 #include "binding/args.h"
 #include "binding/churn_exports.h"
 #include "binding/netlink_exports.h"
+#include "binding/netns_exports.h"
 #include "sys.h"
 
 namespace safebind {
@@ -49,6 +50,9 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
                     InstanceMethod("routeGet", &SafebindAddon::RouteGet),
                     InstanceMethod("watchAddresses", &SafebindAddon::WatchAddresses),
                     // --- end netlink exports ---
+                    // --- namespace reader (exporter) ---
+                    InstanceMethod("netnsRead", &SafebindAddon::NetnsRead),
+                    // --- end namespace reader ---
                     // --- churn exports ---
                     InstanceMethod("churnStart", &SafebindAddon::ChurnStart),
                     InstanceMethod("churnCancel", &SafebindAddon::ChurnCancel),
@@ -301,6 +305,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
   // --- netlink methods (native/binding/netlink_exports.cc, address_watches.cc) ---
   Napi::Value Addresses(const Napi::CallbackInfo& info) { return NlAddressesExport(info); }
   Napi::Value SocketCounts(const Napi::CallbackInfo& info) { return NlSocketCountsExport(info); }
+  Napi::Value NetnsRead(const Napi::CallbackInfo& info) { return NetnsReadExport(info); }
   Napi::Value SocketList(const Napi::CallbackInfo& info) { return NlSocketListExport(info); }
   Napi::Value RouteGet(const Napi::CallbackInfo& info) { return NlRouteGetExport(info); }
   Napi::Value WatchAddresses(const Napi::CallbackInfo& info) { return watches_.Watch(info); }

@@ -16,11 +16,11 @@ export interface PortUsageQuery {
   protocol?: Protocol;
 }
 
-function destination(address: string, family: 4 | 6, port: number): string {
+export function destination(address: string, family: 4 | 6, port: number): string {
   return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-type Pool = { range: [number, number]; reserved: number; poolSize: number; notRead?: string };
+export type Pool = { range: [number, number]; reserved: number; poolSize: number; notRead?: string };
 
 /** The pool of this namespace, or NaN figures and the reason when its sysctls cannot be read. */
 function pool(): Pool {
@@ -45,7 +45,7 @@ function usageOf(inUse: number, p: Pool): number {
 }
 
 /** A PortUsage from a count and the pool; the pool's reason when it could not be read. */
-function portUsageOf(
+export function portUsageOf(
   protocol: Protocol,
   dest: string,
   p: Pool,

@@ -1,0 +1,13 @@
+// The namespace-reader export: argument unpacking, the worker that waits for the reader thread
+// off the JavaScript thread, and result packing. Node-API; the read itself is netns_read.cc.
+#pragma once
+
+#include <napi.h>
+
+namespace safebind {
+
+// netnsRead({ path, dests: [{ address, port }], top, files }) → Promise of
+// { openRc, setnsRc, inode, diagRc, states, top, dests, files }, or -errno (pthread_create).
+Napi::Value NetnsReadExport(const Napi::CallbackInfo& info);
+
+}  // namespace safebind
