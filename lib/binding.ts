@@ -121,10 +121,13 @@ export interface NativeNetnsReading {
   diagRc: number;
   /** Every TCP socket by state number, LISTEN included. */
   states: number[];
-  /** The busiest destinations of outbound sockets (local port not a listening port). */
+  /** The busiest destinations of outbound sockets (local port not a listening port), not requested ones. */
   top: NativeNetnsGroup[];
-  /** One per requested destination, every socket toward it counted. */
-  dests: NativeNetnsGroup[];
+  /**
+   * Per requested destination, in order, every socket toward it counted: 17 numbers each, the total
+   * then the count of each state number 0–15.
+   */
+  dests: Uint32Array;
   /** One per requested file, opened in the namespace. */
   files: Array<{ rc: number; text: string }>;
 }

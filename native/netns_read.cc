@@ -151,7 +151,9 @@ int walk_tcp(const NsReadQuery& q, NsReadResult* out) {
   if (q.top > 0) {
     std::vector<NsGroup> all;
     all.reserve(w.outbound.size());
-    for (const auto& kv : w.outbound) all.push_back(group_of(kv.first, kv.second));
+    // The busiest *other* destinations: the asked ones are reported on their own.
+    for (const auto& kv : w.outbound)
+      if (w.wanted.find(kv.first) == w.wanted.end()) all.push_back(group_of(kv.first, kv.second));
     size_t n = std::min(q.top, all.size());
     std::partial_sort(all.begin(), all.begin() + static_cast<long>(n), all.end(), busier);
     all.resize(n);

@@ -30,7 +30,7 @@ struct NsReadQuery {
   std::string path;
   // Destinations counted whatever their socket's local port (as portUsage counts them).
   std::vector<NsDest> dests;
-  // How many of the busiest destinations of outbound sockets to return (0: none).
+  // How many of the busiest destinations of outbound sockets to return besides `dests` (0: none).
   size_t top = 0;
   // Absolute paths read after the thread entered the namespace (sysctls: /proc/sys/net/...).
   std::vector<std::string> files;
@@ -48,7 +48,7 @@ struct NsReadResult {
   uint64_t dev = 0;
   int diag_rc = 0;  // -errno of the sock_diag walk (then the counts below are not read)
   uint32_t states[kNlStates] = {0};
-  std::vector<NsGroup> top;    // busiest first (total, then family, address, port)
+  std::vector<NsGroup> top;    // busiest first (total, then family, address, port), not in dests
   std::vector<NsGroup> dests;  // one per query dest, in order
   std::vector<NsFile> files;   // one per query file, in order
 };

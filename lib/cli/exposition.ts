@@ -23,6 +23,7 @@ const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 export function escapeLabelValue(value: string): string {
+  if (!/[\\"\n]/.test(value)) return value;
   return value.replace(/[\\"\n]/g, (c) => (c === '\\' ? '\\\\' : c === '"' ? '\\"' : '\\n'));
 }
 
@@ -40,16 +41,22 @@ export function formatValue(v: number): string {
 /** One family as text. Throws a TypeError for a name or label name the format does not allow. */
 export function formatFamily(f: MetricFamily): string {
   if (!NAME.test(f.name)) throw new TypeError(`invalid metric name ${JSON.stringify(f.name)}`);
-  const lines = [`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.type}`];
+  let out = `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
+  // Thousands of samples share a few label names: each name is checked once.
+  const checked = new Set<string>();
   for (const s of f.samples) {
-    const pairs = Object.entries(s.labels).map(([k, v]) => {
-      if (!LABEL.test(k) || k.startsWith('__'))
-        throw new TypeError(`invalid label name ${JSON.stringify(k)}`);
-      return `${k}="${escapeLabelValue(v)}"`;
-    });
-    lines.push(`${f.name}${pairs.length ? `{${pairs.join(',')}}` : ''} ${formatValue(s.value)}`);
+    let pairs = '';
+    for (const k in s.labels) {
+      if (!checked.has(k)) {
+        if (!LABEL.test(k) || k.startsWith('__'))
+          throw new TypeError(`invalid label name ${JSON.stringify(k)}`);
+        checked.add(k);
+      }
+      pairs += `${pairs ? ',' : ''}${k}="${escapeLabelValue(s.labels[k]!)}"`;
+    }
+    out += `${f.name}${pairs ? `{${pairs}}` : ''} ${formatValue(s.value)}\n`;
   }
-  return lines.join('\n') + '\n';
+  return out;
 }
 
 /** A whole exposition: every family, in order. */

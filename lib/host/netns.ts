@@ -5,7 +5,7 @@
 // answers for the namespace of the thread that opens the file). Owners' cgroups name the container
 // or pod, where they can be read.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import type { NativeNetnsGroup } from '../binding.js';
+import { isIPv6 } from 'node:net';
 import { parsePortRange, parsePortRanges, poolOf } from '../model/pool.js';
 import { errnoResult } from '../sys/errors.js';
 import type { PortUsage, Result } from '../types.js';
@@ -140,6 +140,9 @@ export interface NetnsReading {
   unreadable: Record<string, string>;
 }
 
+/** Numbers per requested destination in the native answer: the total, then 16 states. */
+const DEST_STRIDE = 17;
+
 const FILES = [
   'net.ipv4.ip_local_port_range',
   'net.ipv4.ip_local_reserved_ports',
@@ -172,7 +175,7 @@ export async function readNetns(
     const raw = await b.netnsRead({
       path,
       dests: dests.map((d) => ({ address: d.host, port: d.port })),
-      top: top + dests.length,
+      top,
       files: FILES.map((f) => `/proc/sys/${f.replaceAll('.', '/')}`),
     });
     if (typeof raw === 'number') return errnoResult('pthread_create', raw);
@@ -213,19 +216,19 @@ export async function readNetns(
       .map(([k, v]) => `${k}: ${v}`)
       .join(', ');
     const pool = poolFrom(range, text['net.ipv4.ip_local_reserved_ports'], why);
-    const usage = (g: NativeNetnsGroup): PortUsage => {
+    const usage = (address: string, family: 4 | 6, port: number, counts: ArrayLike<number>, at: number) => {
       const by: Record<string, number> = {};
-      g.counts.forEach((n, s) => {
-        if (n) by[nameOf(names, s)] = n;
-      });
-      return portUsageOf('tcp', destination(g.address, g.family, g.port), pool, g.total, by);
+      for (let st = 0; st < 16; st++) {
+        const n = counts[at + 1 + st]!;
+        if (n) by[nameOf(names, st)] = n;
+      }
+      return portUsageOf('tcp', destination(address, family, port), pool, counts[at]!, by);
     };
-    const asked = new Set(raw.dests.map((g) => destination(g.address, g.family, g.port)));
-    reading.pools = raw.dests.map(usage);
-    for (const g of raw.top) {
-      if (reading.pools.length >= dests.length + top) break;
-      if (!asked.has(destination(g.address, g.family, g.port))) reading.pools.push(usage(g));
-    }
+    reading.pools = dests.map((d, i) =>
+      usage(d.host, isIPv6(d.host) ? 6 : 4, d.port, raw.dests, i * DEST_STRIDE),
+    );
+    for (const g of raw.top)
+      reading.pools.push(usage(g.address, g.family, g.port, [g.total, ...g.counts], 0));
     return { ok: true, value: reading };
   }
   return last;

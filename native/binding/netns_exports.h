@@ -7,7 +7,8 @@
 namespace safebind {
 
 // netnsRead({ path, dests: [{ address, port }], top, files }) → Promise of
-// { openRc, setnsRc, inode, diagRc, states, top, dests, files }, or -errno (pthread_create).
+// { openRc, setnsRc, inode, diagRc, states, top, dests (Uint32Array: per dest, total then 16
+// states), files }, or -errno (pthread_create).
 Napi::Value NetnsReadExport(const Napi::CallbackInfo& info);
 
 }  // namespace safebind
