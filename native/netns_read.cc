@@ -40,13 +40,14 @@ struct Key {
 
 struct KeyHash {
   size_t operator()(const Key& k) const {
-    // FNV-1a over the 19 bytes that matter.
-    uint64_t h = 1469598103934665603ull;
-    auto mix = [&h](uint8_t b) { h = (h ^ b) * 1099511628211ull; };
-    mix(k.family);
-    for (uint8_t b : k.addr) mix(b);
-    mix(static_cast<uint8_t>(k.port));
-    mix(static_cast<uint8_t>(k.port >> 8));
+    // Multiply-xor over the address words and the port: one hash per socket of the walk.
+    uint64_t a, b;
+    memcpy(&a, k.addr, 8);
+    memcpy(&b, k.addr + 8, 8);
+    uint64_t h = a * 0x9E3779B97F4A7C15ull;
+    h ^= b * 0xC2B2AE3D27D4EB4Full;
+    h ^= ((static_cast<uint64_t>(k.port) << 8) | k.family) * 0x165667B19E3779F9ull;
+    h ^= h >> 29;
     return static_cast<size_t>(h);
   }
 };
@@ -77,11 +78,17 @@ struct Counts {
   uint32_t by_state[kNlStates] = {0};
 };
 
+// Per destination: every socket toward it (what an asked destination reports), and the outbound
+// ones alone (local port not a listening port: what ranks the busiest).
+struct Tally {
+  Counts all, outbound;
+  bool asked = false;
+};
+
 struct Walk {
   uint32_t* states;
   std::vector<bool> listening = std::vector<bool>(65536, false);
-  std::unordered_map<Key, Counts, KeyHash> outbound;
-  std::unordered_map<Key, Counts, KeyHash> wanted;  // the query's dests, pre-filled
+  std::unordered_map<Key, Tally, KeyHash> by_dest;  // the asked ones pre-filled
 };
 
 void on_listener(const NlSockSeen& s, void* ctx) {
@@ -99,13 +106,16 @@ void on_socket(const NlSockSeen& s, void* ctx) {
   auto* w = static_cast<Walk*>(ctx);
   if (s.state < kNlStates) w->states[s.state]++;
   Key k = key_of(s.family, s.dst, s.dport);
-  if (!w->wanted.empty()) {
-    auto it = w->wanted.find(k);
-    if (it != w->wanted.end()) add(&it->second, s.state);
+  // The server side of an inbound connection: its peer port is a client's source port, no
+  // destination of ours; it counts only toward an asked destination.
+  if (w->listening[s.sport]) {
+    auto it = w->by_dest.find(k);
+    if (it != w->by_dest.end()) add(&it->second.all, s.state);
+    return;
   }
-  // The server side of an inbound connection: its peer port is a client's source port.
-  if (w->listening[s.sport]) return;
-  add(&w->outbound[k], s.state);
+  Tally& t = w->by_dest[k];
+  add(&t.all, s.state);
+  add(&t.outbound, s.state);
 }
 
 NsGroup group_of(const Key& k, const Counts& c) {
@@ -126,17 +136,20 @@ bool busier(const NsGroup& a, const NsGroup& b) {
   return a.dest.port < b.dest.port;
 }
 
+Key key_of_dest(const NsDest& d) {
+  Key k;
+  memset(&k, 0, sizeof(k));
+  k.family = static_cast<uint8_t>(d.family);
+  memcpy(k.addr, d.addr, 16);
+  k.port = d.port;
+  return k;
+}
+
 int walk_tcp(const NsReadQuery& q, NsReadResult* out) {
   Walk w;
   w.states = out->states;
-  for (const NsDest& d : q.dests) {
-    Key k;
-    memset(&k, 0, sizeof(k));
-    k.family = static_cast<uint8_t>(d.family);
-    memcpy(k.addr, d.addr, 16);
-    k.port = d.port;
-    w.wanted.emplace(k, Counts());
-  }
+  w.by_dest.reserve(q.dests.size() + 1024);
+  for (const NsDest& d : q.dests) w.by_dest[key_of_dest(d)].asked = true;
   NlSockQuery listen_q;
   listen_q.protocol = IPPROTO_TCP;
   listen_q.family = AF_UNSPEC;
@@ -150,23 +163,18 @@ int walk_tcp(const NsReadQuery& q, NsReadResult* out) {
 
   if (q.top > 0) {
     std::vector<NsGroup> all;
-    all.reserve(w.outbound.size());
+    all.reserve(w.by_dest.size());
     // The busiest *other* destinations: the asked ones are reported on their own.
-    for (const auto& kv : w.outbound)
-      if (w.wanted.find(kv.first) == w.wanted.end()) all.push_back(group_of(kv.first, kv.second));
+    for (const auto& kv : w.by_dest)
+      if (!kv.second.asked && kv.second.outbound.total > 0)
+        all.push_back(group_of(kv.first, kv.second.outbound));
     size_t n = std::min(q.top, all.size());
     std::partial_sort(all.begin(), all.begin() + static_cast<long>(n), all.end(), busier);
     all.resize(n);
     out->top = std::move(all);
   }
-  for (const NsDest& d : q.dests) {
-    Key k;
-    memset(&k, 0, sizeof(k));
-    k.family = static_cast<uint8_t>(d.family);
-    memcpy(k.addr, d.addr, 16);
-    k.port = d.port;
-    out->dests.push_back(group_of(k, w.wanted[k]));
-  }
+  for (const NsDest& d : q.dests)
+    out->dests.push_back(group_of(key_of_dest(d), w.by_dest[key_of_dest(d)].all));
   return 0;
 }
 

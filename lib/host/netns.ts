@@ -63,11 +63,17 @@ function processesByNetns(): { byInode: Map<number, number[]>; unreadable: numbe
 function idsOf(pids: number[]): CgroupIds {
   const members: CgroupIds[] = [];
   for (const pid of pids) {
+    let ids: CgroupIds;
     try {
-      members.push(cgroupIds(readFileSync(`/proc/${pid}/cgroup`, 'utf8')));
+      ids = cgroupIds(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
     } catch {
       // The process is gone, or its cgroup hidden: it says nothing either way.
+      continue;
     }
+    // One process in no container and no pod (the host's namespace: most processes) settles it:
+    // the namespace is nobody's alone, and the rest need not be read.
+    if (ids.container === undefined && ids.pod === undefined) return {};
+    members.push(ids);
   }
   return commonIds(members);
 }

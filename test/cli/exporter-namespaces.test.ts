@@ -31,7 +31,10 @@ describe('safebind exporter', () => {
     async (ns) => {
       const near = await startPod(ns, '40000 40009', 9);
       const calm = await startPod(ns, '40000 40999', 3);
-      const exporter = await startExporter(['--netns', near.path, '--netns', calm.path, '--top', '5']);
+      const exporter = await startExporter([
+        ...['--netns', near.path, '--netns', calm.path, '--top', '5'],
+        ...['--dest', '127.0.0.1:7000', '--dest', '[::1]:9'],
+      ]);
       const samples = parseExposition(await exporter.metrics());
 
       const ratio = (pod: typeof near) =>
@@ -41,6 +44,12 @@ describe('safebind exporter', () => {
         });
       expect(ratio(near).map((s) => s.value)).toEqual([0.9]);
       expect(ratio(calm).map((s) => s.value)).toEqual([0.003]);
+      // An asked destination with no socket is still exported, at 0; each pod's busiest is the asked one.
+      for (const pod of [near, calm]) {
+        const pools = find(samples, 'safebind_port_pool_in_use', { netns: String(pod.inode) });
+        expect(pools.map((s) => s.labels.destination).sort()).toEqual(['127.0.0.1:7000', '[::1]:9']);
+        expect(pools.find((s) => s.labels.destination === '[::1]:9')?.value).toBe(0);
+      }
       expect(find(samples, 'safebind_port_range_size', { netns: String(near.inode) })[0]?.value).toBe(10);
       expect(find(samples, 'safebind_port_range_size', { netns: String(calm.inode) })[0]?.value).toBe(1000);
       // The pods' own processes: a listener and both ends of each connection.
