@@ -2,7 +2,7 @@
 // safebind/prometheus (lib/prometheus.ts), each sample with `netns` (the namespace's inode) and
 // `container` and `pod` (from its processes' cgroups; empty when unknown, never guessed).
 import type { NetnsReading, NetnsRef } from '../host/netns.js';
-import type { MetricFamily, Sample } from './exposition.js';
+import { renderLabels, type MetricFamily, type Sample } from './exposition.js';
 
 export interface NamespaceResult {
   ns: NetnsRef;
@@ -24,24 +24,26 @@ export function exporterFamilies(results: NamespaceResult[], scrapeSeconds: numb
   const up: Sample[] = [];
   for (const { ns, reading } of results) {
     const base = baseLabels(ns);
+    const prefix = renderLabels(base);
     if ('error' in reading) {
       up.push({ labels: base, value: 0 });
       continue;
     }
     up.push({ labels: base, value: reading.sockets ? 1 : 0 });
     for (const [state, n] of Object.entries(reading.sockets ?? {}))
-      sockets.push({ labels: { ...base, state }, value: n });
+      sockets.push({ prefix, labels: { state }, value: n });
     if (reading.rangeSize !== undefined) range.push({ labels: base, value: reading.rangeSize });
-    for (const u of reading.pools) {
-      const labels = { ...base, destination: u.destination };
-      inUse.push({ labels, value: u.inUse });
+    const p = reading.pools;
+    for (let i = 0; i < p.destinations.length; i++) {
+      const labels = { destination: p.destinations[i]! };
+      inUse.push({ prefix, labels, value: p.inUse[i]! });
       // A pool whose range could not be read has no ratio: no sample, rather than NaN or 0.
-      if (Number.isFinite(u.usage)) ratio.push({ labels, value: u.usage });
+      if (Number.isFinite(p.usage[i])) ratio.push({ prefix, labels, value: p.usage[i]! });
     }
     for (const family of ['v4', 'v6'] as const) {
       const on = reading.nonlocalBind[family];
       if (on !== undefined)
-        nonlocal.push({ labels: { ...base, family: family === 'v4' ? 'ipv4' : 'ipv6' }, value: on ? 1 : 0 });
+        nonlocal.push({ prefix, labels: { family: family === 'v4' ? 'ipv4' : 'ipv6' }, value: on ? 1 : 0 });
     }
   }
   return [

@@ -3,7 +3,7 @@
 // answers in the text exposition format written by exposition.ts, with no client library. The
 // command's definition is in commands.ts; this module is loaded only when the command runs.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listNetns, readNetns, type NetnsRef } from '../host/netns.js';
+import { destinationLabel, listNetns, readNetns, type NetnsDest, type NetnsRef } from '../host/netns.js';
 import { parseTarget } from '../sys/address.js';
 import { exporterFamilies, type NamespaceResult } from './exporter-metrics.js';
 import { EXPOSITION_CONTENT_TYPE, formatExposition } from './exposition.js';
@@ -26,7 +26,7 @@ interface Settings {
   host: string;
   port: number;
   netns: string[];
-  dests: Array<{ host: string; port: number }>;
+  dests: NetnsDest[];
   top: number;
 }
 
@@ -42,7 +42,8 @@ function settingsOf(flags: ExporterFlags): Settings {
       throw new UsageError(
         `--dest ${text}: give an IP address and a port; the socket table knows only addresses`,
       );
-    return { host: t.value.address.address, port: t.value.port };
+    const host = t.value.address.address;
+    return { host, port: t.value.port, label: destinationLabel(host, t.value.port) };
   });
   if (!/^\d+$/.test(flags.top) || Number(flags.top) > 100_000)
     throw new UsageError(`--top ${flags.top}: expected a whole number from 0 to 100000`);

@@ -8,6 +8,11 @@
 export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export interface Sample {
+  /**
+   * Label pairs already written by {@link renderLabels}, put before `labels`: many samples share
+   * them (an exporter's namespace labels), so they are escaped once.
+   */
+  prefix?: string;
   labels: Record<string, string>;
   value: number;
 }
@@ -38,22 +43,31 @@ export function formatValue(v: number): string {
   return String(v);
 }
 
+const checkedNames = new Set<string>();
+
+function checkLabelName(k: string): void {
+  if (checkedNames.has(k)) return;
+  if (!LABEL.test(k) || k.startsWith('__')) throw new TypeError(`invalid label name ${JSON.stringify(k)}`);
+  checkedNames.add(k);
+}
+
+/** `a="x",b="y"`: label pairs escaped, for a {@link Sample}'s prefix. */
+export function renderLabels(labels: Record<string, string>): string {
+  let pairs = '';
+  for (const k in labels) {
+    checkLabelName(k);
+    pairs += `${pairs ? ',' : ''}${k}="${escapeLabelValue(labels[k]!)}"`;
+  }
+  return pairs;
+}
+
 /** One family as text. Throws a TypeError for a name or label name the format does not allow. */
 export function formatFamily(f: MetricFamily): string {
   if (!NAME.test(f.name)) throw new TypeError(`invalid metric name ${JSON.stringify(f.name)}`);
   let out = `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
-  // Thousands of samples share a few label names: each name is checked once.
-  const checked = new Set<string>();
   for (const s of f.samples) {
-    let pairs = '';
-    for (const k in s.labels) {
-      if (!checked.has(k)) {
-        if (!LABEL.test(k) || k.startsWith('__'))
-          throw new TypeError(`invalid label name ${JSON.stringify(k)}`);
-        checked.add(k);
-      }
-      pairs += `${pairs ? ',' : ''}${k}="${escapeLabelValue(s.labels[k]!)}"`;
-    }
+    const own = renderLabels(s.labels);
+    const pairs = s.prefix ? (own ? `${s.prefix},${own}` : s.prefix) : own;
     out += `${f.name}${pairs ? `{${pairs}}` : ''} ${formatValue(s.value)}\n`;
   }
   return out;

@@ -8,10 +8,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { parsePortRange, parsePortRanges, poolOf } from '../model/pool.js';
 import { errnoResult } from '../sys/errors.js';
-import type { PortUsage, Result } from '../types.js';
+import type { Result } from '../types.js';
 import { cgroupIds, commonIds, type CgroupIds } from './cgroup-ids.js';
 import { hostBinding } from './failure.js';
-import { destination, portUsageOf, type Pool } from './port-usage.js';
+import { destination, usageOf, type Pool } from './port-usage.js';
 import { stateNames, nameOf } from './socket-query.js';
 
 /** A network namespace found on the host. */
@@ -132,6 +132,31 @@ export function listNetns(specs: string[]): Result<{ namespaces: NetnsRef[]; hid
   return { ok: true, value: { namespaces: [...found.values()], hiddenProcesses: unreadable } };
 }
 
+/** Source-port pools of one namespace, column by column (index i is one destination). */
+export interface NetnsPools {
+  /** `IP:PORT` or `[IPV6]:PORT`, as PortUsage.destination. */
+  destinations: string[];
+  /** Sockets in any state but LISTEN toward each. */
+  inUse: number[];
+  /** In use over the pool; NaN for every destination when the pool could not be read. */
+  usage: number[];
+  /** Why the pool (range less reserved ports) could not be read. */
+  notRead?: string;
+}
+
+/** A destination to count, parsed once: its IP literal, port and label. */
+export interface NetnsDest {
+  host: string;
+  port: number;
+  /** `IP:PORT` or `[IPV6]:PORT`. */
+  label: string;
+}
+
+/** The label of a destination, as PortUsage.destination writes it. */
+export function destinationLabel(host: string, port: number): string {
+  return destination(host, isIPv6(host) ? 6 : 4, port);
+}
+
 /** What one namespace holds, as the exporter's gauges need it. */
 export interface NetnsReading {
   inode: number;
@@ -140,8 +165,11 @@ export interface NetnsReading {
   /** The ports of ip_local_port_range, or undefined when it could not be read. */
   rangeSize?: number;
   nonlocalBind: { v4?: boolean; v6?: boolean };
-  /** The requested destinations, then the busiest ones not among them. */
-  pools: PortUsage[];
+  /**
+   * The requested destinations, then the busiest ones not among them: columns rather than one
+   * PortUsage each, since an exporter may ask for thousands at every scrape.
+   */
+  pools: NetnsPools;
   /** What could not be read, and why. */
   unreadable: Record<string, string>;
 }
@@ -169,7 +197,7 @@ function poolFrom(range: string | undefined, reserved: string | undefined, why: 
  */
 export async function readNetns(
   paths: string[],
-  dests: Array<{ host: string; port: number }>,
+  dests: NetnsDest[],
   top: number,
 ): Promise<Result<NetnsReading>> {
   const load = hostBinding();
@@ -198,7 +226,8 @@ export async function readNetns(
       if (f && f.rc === 0) text[name] = f.text.trim().replace(/\s+/g, ' ');
       else unreadable[name] = errnoResult('open', f?.rc ?? -5).error.code;
     });
-    const reading: NetnsReading = { inode: raw.inode, nonlocalBind: {}, pools: [], unreadable };
+    const pools: NetnsPools = { destinations: [], inUse: [], usage: [] };
+    const reading: NetnsReading = { inode: raw.inode, nonlocalBind: {}, pools, unreadable };
     const range = text['net.ipv4.ip_local_port_range'];
     const parsedRange = range === undefined ? undefined : parsePortRange(range);
     if (parsedRange) reading.rangeSize = Math.max(0, parsedRange[1] - parsedRange[0] + 1);
@@ -222,19 +251,14 @@ export async function readNetns(
       .map(([k, v]) => `${k}: ${v}`)
       .join(', ');
     const pool = poolFrom(range, text['net.ipv4.ip_local_reserved_ports'], why);
-    const usage = (address: string, family: 4 | 6, port: number, counts: ArrayLike<number>, at: number) => {
-      const by: Record<string, number> = {};
-      for (let st = 0; st < 16; st++) {
-        const n = counts[at + 1 + st]!;
-        if (n) by[nameOf(names, st)] = n;
-      }
-      return portUsageOf('tcp', destination(address, family, port), pool, counts[at]!, by);
+    if (pool.notRead !== undefined) pools.notRead = pool.notRead;
+    const add = (label: string, inUse: number) => {
+      pools.destinations.push(label);
+      pools.inUse.push(inUse);
+      pools.usage.push(usageOf(inUse, pool));
     };
-    reading.pools = dests.map((d, i) =>
-      usage(d.host, isIPv6(d.host) ? 6 : 4, d.port, raw.dests, i * DEST_STRIDE),
-    );
-    for (const g of raw.top)
-      reading.pools.push(usage(g.address, g.family, g.port, [g.total, ...g.counts], 0));
+    for (let i = 0; i < dests.length; i++) add(dests[i]!.label, raw.dests[i * DEST_STRIDE]!);
+    for (const g of raw.top) add(destination(g.address, g.family, g.port), g.total);
     return { ok: true, value: reading };
   }
   return last;

@@ -38,7 +38,8 @@ function pool(): Pool {
   return { range, reserved: inRange, poolSize: Math.max(0, size - inRange) };
 }
 
-function usageOf(inUse: number, p: Pool): number {
+/** In use over the pool: NaN when the pool was not read; an empty pool is full once anything is in use. */
+export function usageOf(inUse: number, p: Pool): number {
   if (p.notRead !== undefined) return NaN;
   if (p.poolSize === 0) return inUse > 0 ? 1 : 0;
   return inUse / p.poolSize;
