@@ -65,7 +65,7 @@ function exporter(args) {
 const allDests = Array.from({ length: DESTS }, (_, d) => `${destOf(d)}:${PORT}`);
 const withDests = await exporter([...allDests.flatMap((d) => ['--dest', d]), '--top', '20']);
 const topOnly = await exporter(['--top', '20']);
-const get = async (url) => (await fetch(url)).text();
+const get = async (url) => (await globalThis.fetch(url)).text();
 await get(withDests.url); // warm-up: JIT, first thread
 await get(topOnly.url);
 
