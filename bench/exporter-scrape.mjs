@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { enterPrivateNetns } from './netns.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,6 +35,7 @@ execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-o', floorBin, join(here, 'sockd
 execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-o', fillBin, join(here, 'tw_fill.c')]);
 const dist = resolve(process.env.SAFEBIND_DIST ?? join(here, '..', 'dist'));
 const { portUsage } = await import(pathToFileURL(join(dist, 'index.js')).href);
+const addon = createRequire(import.meta.url)(join(here, '..', 'build', 'Release', 'safebind.node'));
 
 const destOf = (d) => `127.0.${1 + Math.floor(d / 250)}.${1 + (d % 250)}`;
 const t0 = performance.now();
@@ -62,6 +64,7 @@ function exporter(args) {
     });
   });
 }
+const addonDests = Array.from({ length: DESTS }, (_, d) => ({ address: destOf(d), port: PORT }));
 const allDests = Array.from({ length: DESTS }, (_, d) => `${destOf(d)}:${PORT}`);
 const withDests = await exporter([...allDests.flatMap((d) => ['--dest', d]), '--top', '20']);
 const topOnly = await exporter(['--top', '20']);
@@ -75,6 +78,9 @@ const methods = {
   floorAll: () => JSON.parse(execFileSync(floorBin, ['0.0.0.0', '0', '3', 'all'], { encoding: 'utf8' })),
   scrape5000: () => get(withDests.url),
   scrapeTop: () => get(topOnly.url),
+  // The addon's namespace read alone (thread, setns, both dumps, grouping), in this process.
+  addonTop: () => addon.netnsRead({ path: '/proc/self/ns/net', dests: [], top: 20, files: [] }),
+  addon5000: () => addon.netnsRead({ path: '/proc/self/ns/net', dests: addonDests, top: 20, files: [] }),
   floor1: () =>
     JSON.parse(execFileSync(floorBin, [destOf(0), String(PORT), '3', 'one'], { encoding: 'utf8' })),
   portUsage: () => portUsage({ host: destOf(0), port: PORT }),
@@ -134,6 +140,12 @@ log(
 );
 log(
   `exporter scrape, top 20 only           ${m.scrapeTop.toFixed(1)} ms  self-reported ${median(selfMs.scrapeTop).toFixed(1)} ms → ${x(m.scrapeTop, m.floorAll)} the floor`,
+);
+log(
+  `addon netnsRead alone, top 20      ${m.addonTop.toFixed(1)} ms → ${x(m.addonTop, m.floorAll)} the floor`,
+);
+log(
+  `addon netnsRead alone, ${DESTS} dests  ${m.addon5000.toFixed(1)} ms → ${x(m.addon5000, m.floorAll)} the floor`,
 );
 log(
   `old way (safebind/prometheus, one dump per destination): ${OLD_SAMPLE} destinations ${oldMs.toFixed(0)} ms → ` +

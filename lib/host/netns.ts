@@ -4,7 +4,7 @@
 // TCP table grouped by destination in one walk, and its sysctls opened from inside it (/proc/sys/net
 // answers for the namespace of the thread that opens the file). Owners' cgroups name the container
 // or pod, where they can be read.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { parsePortRange, parsePortRanges, poolOf } from '../model/pool.js';
 import { errnoResult } from '../sys/errors.js';
@@ -36,6 +36,16 @@ function inodeOf(path: string): number | undefined {
   }
 }
 
+/** The inode a /proc/PID/ns/net link names (`net:[4026531833]`): no stat structure built per process. */
+function linkedInode(path: string): number | undefined {
+  try {
+    const m = /^net:\[(\d+)\]$/.exec(readlinkSync(path));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Which namespace each readable process is in: inode → pids. Unreadable ones are counted. */
 function processesByNetns(): { byInode: Map<number, number[]>; unreadable: number } {
   const byInode = new Map<number, number[]>();
@@ -48,7 +58,7 @@ function processesByNetns(): { byInode: Map<number, number[]>; unreadable: numbe
   }
   for (const name of entries) {
     if (!/^\d+$/.test(name)) continue;
-    const inode = inodeOf(`/proc/${name}/ns/net`);
+    const inode = linkedInode(`/proc/${name}/ns/net`);
     if (inode === undefined) {
       unreadable++;
       continue;
@@ -88,6 +98,26 @@ function ref(inode: number, paths: string[], pids: number[]): NetnsRef {
  * cannot be read fails the whole list: it is what the user asked for.
  */
 export function listNetns(specs: string[]): Result<{ namespaces: NetnsRef[]; hiddenProcesses: number }> {
+  if (specs.length === 0) {
+    // The exporter's own namespace: when this process is in no container and no pod, the namespace
+    // is nobody's alone (idsOf's rule), and no other process need be looked at.
+    const self = inodeOf(SELF);
+    if (self === undefined) return errnoResult('stat', -2, { address: SELF });
+    let own: CgroupIds | undefined;
+    try {
+      own = cgroupIds(readFileSync('/proc/self/cgroup', 'utf8'));
+    } catch {
+      own = undefined;
+    }
+    if (own && own.container === undefined && own.pod === undefined)
+      return {
+        ok: true,
+        value: {
+          namespaces: [{ inode: self, paths: [SELF], pids: [process.pid], ids: {} }],
+          hiddenProcesses: 0,
+        },
+      };
+  }
   const { byInode, unreadable } = processesByNetns();
   const found = new Map<number, NetnsRef>();
   const add = (inode: number, path: string) => {
