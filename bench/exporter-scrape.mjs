@@ -64,7 +64,11 @@ function exporter(args) {
     });
   });
 }
-const addonDests = Array.from({ length: DESTS }, (_, d) => ({ address: destOf(d), port: PORT }));
+const addonDests = new Uint8Array(DESTS * 19); // the packing of prepareDests() in lib/host/netns.ts
+for (let d = 0; d < DESTS; d++) {
+  addonDests.set([4, ...destOf(d).split('.').map(Number)], d * 19);
+  addonDests.set([PORT >> 8, PORT & 0xff], d * 19 + 17);
+}
 const allDests = Array.from({ length: DESTS }, (_, d) => `${destOf(d)}:${PORT}`);
 const withDests = await exporter([...allDests.flatMap((d) => ['--dest', d]), '--top', '20']);
 const topOnly = await exporter(['--top', '20']);
@@ -79,7 +83,8 @@ const methods = {
   scrape5000: () => get(withDests.url),
   scrapeTop: () => get(topOnly.url),
   // The addon's namespace read alone (thread, setns, both dumps, grouping), in this process.
-  addonTop: () => addon.netnsRead({ path: '/proc/self/ns/net', dests: [], top: 20, files: [] }),
+  addonTop: () =>
+    addon.netnsRead({ path: '/proc/self/ns/net', dests: new Uint8Array(0), top: 20, files: [] }),
   addon5000: () => addon.netnsRead({ path: '/proc/self/ns/net', dests: addonDests, top: 20, files: [] }),
   floor1: () =>
     JSON.parse(execFileSync(floorBin, [destOf(0), String(PORT), '3', 'one'], { encoding: 'utf8' })),

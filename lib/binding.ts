@@ -252,7 +252,8 @@ export interface NativeBinding {
    */
   netnsRead(query: {
     path: string;
-    dests: Array<{ address: string; port: number }>;
+    /** 19 bytes per destination: 4 or 6, the address in 16 bytes (IPv4 in the first 4), the port big-endian. */
+    dests: Uint8Array;
     top: number;
     files: string[];
   }): Promise<NativeNetnsReading | number>;

@@ -3,7 +3,14 @@
 // answers in the text exposition format written by exposition.ts, with no client library. The
 // command's definition is in commands.ts; this module is loaded only when the command runs.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { destinationLabel, listNetns, readNetns, type NetnsDest, type NetnsRef } from '../host/netns.js';
+import {
+  destinationLabel,
+  listNetns,
+  prepareDests,
+  readNetns,
+  type NetnsRef,
+  type PreparedDests,
+} from '../host/netns.js';
 import { parseTarget } from '../sys/address.js';
 import { exporterFamilies, type NamespaceResult } from './exporter-metrics.js';
 import { EXPOSITION_CONTENT_TYPE, formatExposition } from './exposition.js';
@@ -26,7 +33,7 @@ interface Settings {
   host: string;
   port: number;
   netns: string[];
-  dests: NetnsDest[];
+  dests: PreparedDests;
   top: number;
 }
 
@@ -55,7 +62,7 @@ function settingsOf(flags: ExporterFlags): Settings {
     host: listen.value.address.address,
     port: listen.value.port,
     netns: flags.netns,
-    dests,
+    dests: prepareDests(dests),
     top: Number(flags.top),
   };
 }

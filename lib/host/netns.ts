@@ -6,6 +6,7 @@
 // or pod, where they can be read.
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
+import { mappedV4, parseIp } from '../model/ip.js';
 import { parsePortRange, parsePortRanges, poolOf } from '../model/pool.js';
 import { errnoResult } from '../sys/errors.js';
 import type { Result } from '../types.js';
@@ -182,6 +183,30 @@ export interface NetnsDest {
   label: string;
 }
 
+/** Destinations parsed and packed once for every scrape: see netnsRead in lib/binding.ts. */
+export interface PreparedDests {
+  list: NetnsDest[];
+  packed: Uint8Array;
+}
+
+const DEST_BYTES = 19;
+
+/** Packs the destinations for the addon; throws a TypeError for a host that is not an IP literal. */
+export function prepareDests(list: NetnsDest[]): PreparedDests {
+  const packed = new Uint8Array(list.length * DEST_BYTES);
+  list.forEach((d, i) => {
+    const parsed = parseIp(d.host);
+    if (!parsed) throw new TypeError(`not an IP literal: ${d.host}`);
+    const ip = mappedV4(parsed) ?? parsed;
+    const at = i * DEST_BYTES;
+    packed[at] = ip.family;
+    packed.set(ip.bytes, at + 1);
+    packed[at + 17] = d.port >> 8;
+    packed[at + 18] = d.port & 0xff;
+  });
+  return { list, packed };
+}
+
 /** The label of a destination, as PortUsage.destination writes it. */
 export function destinationLabel(host: string, port: number): string {
   return destination(host, isIPv6(host) ? 6 : 4, port);
@@ -227,9 +252,10 @@ function poolFrom(range: string | undefined, reserved: string | undefined, why: 
  */
 export async function readNetns(
   paths: string[],
-  dests: NetnsDest[],
+  prepared: PreparedDests,
   top: number,
 ): Promise<Result<NetnsReading>> {
+  const dests = prepared.list;
   const load = hostBinding();
   if (!load.ok) return load;
   const b = load.binding;
@@ -238,7 +264,7 @@ export async function readNetns(
   for (const path of paths) {
     const raw = await b.netnsRead({
       path,
-      dests: dests.map((d) => ({ address: d.host, port: d.port })),
+      dests: prepared.packed,
       top,
       files: FILES.map((f) => `/proc/sys/${f.replaceAll('.', '/')}`),
     });

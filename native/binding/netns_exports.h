@@ -6,7 +6,7 @@
 
 namespace safebind {
 
-// netnsRead({ path, dests: [{ address, port }], top, files }) → Promise of
+// netnsRead({ path, dests: Uint8Array (19 bytes per destination), top, files }) → Promise of
 // { openRc, setnsRc, inode, diagRc, states, top, dests (Uint32Array: per dest, total then 16
 // states), files }, or -errno (pthread_create).
 Napi::Value NetnsReadExport(const Napi::CallbackInfo& info);
