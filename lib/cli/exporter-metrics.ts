@@ -10,6 +10,8 @@ export interface NamespaceResult {
   reading: NetnsReading | { error: string };
 }
 
+const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 function baseLabels(ns: NetnsRef): Record<string, string> {
   return { netns: String(ns.inode), container: ns.ids.container ?? '', pod: ns.ids.pod ?? '' };
 }
@@ -35,10 +37,11 @@ export function exporterFamilies(results: NamespaceResult[], scrapeSeconds: numb
     if (reading.rangeSize !== undefined) range.push({ labels: base, value: reading.rangeSize });
     const p = reading.pools;
     for (let i = 0; i < p.destinations.length; i++) {
-      const labels = { destination: p.destinations[i]! };
-      inUse.push({ prefix, labels, value: p.inUse[i]! });
+      // Thousands per scrape: the pairs are written once for both gauges of a destination.
+      const pairs = `${prefix},${renderLabels({ destination: p.destinations[i]! })}`;
+      inUse.push({ prefix: pairs, labels: NO_LABELS, value: p.inUse[i]! });
       // A pool whose range could not be read has no ratio: no sample, rather than NaN or 0.
-      if (Number.isFinite(p.usage[i])) ratio.push({ prefix, labels, value: p.usage[i]! });
+      if (Number.isFinite(p.usage[i])) ratio.push({ prefix: pairs, labels: NO_LABELS, value: p.usage[i]! });
     }
     for (const family of ['v4', 'v6'] as const) {
       const on = reading.nonlocalBind[family];
