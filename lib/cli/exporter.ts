@@ -95,6 +95,8 @@ export async function exporterAction(flags: ExporterFlags): Promise<void> {
   // A namespace path that cannot be read is bad usage, found now rather than at the first scrape.
   const first = listNetns(s.netns);
   if (!first.ok) throw new UsageError(`--netns: ${first.error.message}`);
+  if (first.value.missing.length > 0)
+    throw new UsageError(`--netns ${first.value.missing[0]}: no such namespace file`);
   // Concurrent scrapes share one reading.
   let pending: Promise<string> | undefined;
   const metrics = () => {

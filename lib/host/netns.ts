@@ -96,9 +96,10 @@ function ref(inode: number, paths: string[], pids: number[]): NetnsRef {
 /**
  * The namespaces to read. `specs` holds `all` (every namespace of the host) and paths of namespace
  * files; empty means this process's own namespace. Namespaces are deduplicated by inode. A path that
- * cannot be read fails the whole list: it is what the user asked for.
+ * does not exist is listed in `missing`: the exporter refuses it at start, and skips a namespace
+ * deleted later.
  */
-export function listNetns(specs: string[]): Result<{ namespaces: NetnsRef[]; hiddenProcesses: number }> {
+export function listNetns(specs: string[]): Result<NetnsList> {
   if (specs.length === 0) {
     // The exporter's own namespace: when this process is in no container and no pod, the namespace
     // is nobody's alone (idsOf's rule), and no other process need be looked at.
@@ -116,10 +117,12 @@ export function listNetns(specs: string[]): Result<{ namespaces: NetnsRef[]; hid
         value: {
           namespaces: [{ inode: self, paths: [SELF], pids: [process.pid], ids: {} }],
           hiddenProcesses: 0,
+          missing: [],
         },
       };
   }
   const { byInode, unreadable } = processesByNetns();
+  const missing: string[] = [];
   const found = new Map<number, NetnsRef>();
   const add = (inode: number, path: string) => {
     const known = found.get(inode);
@@ -134,7 +137,10 @@ export function listNetns(specs: string[]): Result<{ namespaces: NetnsRef[]; hid
   for (const spec of wanted) {
     if (spec !== 'all') {
       const inode = inodeOf(spec);
-      if (inode === undefined) return errnoResult('stat', -2, { address: spec });
+      if (inode === undefined) {
+        missing.push(spec);
+        continue;
+      }
       add(inode, spec);
       continue;
     }
@@ -160,7 +166,7 @@ export function listNetns(specs: string[]): Result<{ namespaces: NetnsRef[]; hid
       if (!ns.paths.includes(path)) ns.paths.push(path);
     }
   }
-  return { ok: true, value: { namespaces: [...found.values()], hiddenProcesses: unreadable } };
+  return { ok: true, value: { namespaces: [...found.values()], hiddenProcesses: unreadable, missing } };
 }
 
 /** Source-port pools of one namespace, column by column (index i is one destination). */
@@ -210,6 +216,15 @@ export function prepareDests(list: NetnsDest[]): PreparedDests {
 /** The label of a destination, as PortUsage.destination writes it. */
 export function destinationLabel(host: string, port: number): string {
   return destination(host, isIPv6(host) ? 6 : 4, port);
+}
+
+/** The namespaces found, and what could not be looked at. */
+export interface NetnsList {
+  namespaces: NetnsRef[];
+  /** Processes whose /proc/PID/ns/net could not be read (another user's, without the privilege). */
+  hiddenProcesses: number;
+  /** Namespace files asked for by path that do not exist (or cannot be stat'ed). */
+  missing: string[];
 }
 
 /** What one namespace holds, as the exporter's gauges need it. */
