@@ -144,6 +144,24 @@ describe('safebind exporter', () => {
   );
 
   netnsIt(
+    'a namespace deleted after start is left out of the next scrape; the others are still read',
+    async (ns) => {
+      const gone = await startPod(ns, '40000 40009', 1);
+      const stays = await startPod(ns, '40000 40009', 2);
+      const exporter = await startExporter(['--netns', gone.path, '--netns', stays.path]);
+      const read = (text: string) =>
+        parseExposition(text)
+          .filter((s) => s.name === 'safebind_exporter_netns_read')
+          .map((s) => s.labels.netns)
+          .sort();
+      expect(read(await exporter.metrics())).toEqual([String(gone.inode), String(stays.inode)].sort());
+      process.kill(gone.pid, 'SIGKILL');
+      ns.run(`ip netns del ${gone.name}`);
+      expect(read(await exporter.metrics())).toEqual([String(stays.inode)]);
+    },
+  );
+
+  netnsIt(
     'bad flags exit 2 with one line, and SIGTERM ends the exporter with status 0',
     async () => {
       for (const [args, says] of [
