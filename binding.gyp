@@ -9,6 +9,8 @@
             "native/binding/args.cc",
             "native/binding/address_watches.cc",
             "native/binding/netlink_exports.cc",
+            "native/binding/netns_exports.cc",
+            "native/netns_read.cc",
             "native/binding/churn_exports.cc",
             "native/binding/churn_runs.cc",
             "native/socket_ops.cc",

@@ -2,14 +2,17 @@
 // the request id, the address in an INET_DIAG_REQ_BYTECODE host condition), counting by state and
 // nothing else. sock_diag(7), netlink(7), tcp(7).
 //
-// Two floors, chosen by the fourth argument:
+// Three floors, chosen by the fourth argument:
 //   two  (default) one SOCK_DIAG_BY_FAMILY dump per family, AF_INET then AF_INET6: two walks of the
 //        kernel's TCP hash tables, as ss(8) does;
 //   one  a single TCPDIAG_GETSOCK dump (struct inet_diag_req), which the kernel turns into a v2
 //        request with sdiag_family = AF_UNSPEC: one walk returns both families. What the addon
 //        does for TCP queries over both families.
+//   all  the same single dump with no filter at all (every socket but LISTEN, any address and
+//   port):
+//        the raw dump a whole-table reading needs, the exporter's floor (IPV4 and PORT ignored).
 //
-//   sockdiag_floor IPV4 PORT RUNS [two|one]
+//   sockdiag_floor IPV4 PORT RUNS [two|one|all]
 // prints one JSON line: {"inUse":N,"medianMs":X,"runs":N,"walks":1|2}
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +20,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +69,8 @@ static void fill_filter(struct filter* f, uint32_t addr) {
 
 // One dump: of `family` (v2), or of both families at once when family is AF_UNSPEC (the legacy
 // TCPDIAG_GETSOCK request). Adds to counts[state]. 0, or -1 on error.
+static int no_filter = 0;  // "all": the request carries no bytecode and no port
+
 static int dump(int family, uint32_t addr, uint16_t port, unsigned counts[16]) {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) return -1;
@@ -83,6 +89,11 @@ static int dump(int family, uint32_t addr, uint16_t port, unsigned counts[16]) {
     fill_filter(&rc.f, addr);
     msg = &rc;
     msg_len = sizeof(rc);
+    if (no_filter) {
+      rc.req.id.idiag_dport = 0;
+      msg_len = offsetof(struct request_compat, f);
+      rc.nlh.nlmsg_len = (uint32_t)msg_len;
+    }
   } else {
     memset(&r, 0, sizeof(r));
     r.nlh.nlmsg_len = sizeof(r);
@@ -142,7 +153,8 @@ int main(int argc, char** argv) {
     fprintf(stderr, "usage: sockdiag_floor IPV4 PORT RUNS [two|one]\n");
     return 2;
   }
-  int one_walk = argc > 4 && strcmp(argv[4], "one") == 0;
+  no_filter = argc > 4 && strcmp(argv[4], "all") == 0;
+  int one_walk = no_filter || (argc > 4 && strcmp(argv[4], "one") == 0);
   uint32_t addr;
   if (inet_pton(AF_INET, argv[1], &addr) != 1) return 2;
   char* end = NULL;

@@ -120,6 +120,38 @@ export interface NativeSocketEntry {
   boundIf: number;
 }
 
+// --- namespace reader types (native/netns_read.h) ---
+/** One destination of a namespace's outbound TCP sockets and its sockets by state. */
+export interface NativeNetnsGroup {
+  family: 4 | 6;
+  address: string;
+  port: number;
+  total: number;
+  /** By state number (index = state, length 16). */
+  counts: number[];
+}
+
+/** What a thread that entered one namespace read there; each `*Rc` is 0 or -errno. */
+export interface NativeNetnsReading {
+  openRc: number;
+  setnsRc: number;
+  /** The namespace's inode (0 when the file could not be opened). */
+  inode: number;
+  diagRc: number;
+  /** Every TCP socket by state number, LISTEN included. */
+  states: number[];
+  /** The busiest destinations of outbound sockets (local port not a listening port), not requested ones. */
+  top: NativeNetnsGroup[];
+  /**
+   * Per requested destination, in order, every socket toward it counted: 17 numbers each, the total
+   * then the count of each state number 0–15.
+   */
+  dests: Uint32Array;
+  /** One per requested file, opened in the namespace. */
+  files: Array<{ rc: number; text: string }>;
+}
+// --- end namespace reader types ---
+
 /** The kernel's answer to RTM_GETROUTE: what a packet toward `dst` would use. */
 export interface NativeRoute {
   family: number;
@@ -251,6 +283,18 @@ export interface NativeBinding {
   ifIndexToName(index: number): string | number;
   /** if_nameindex(3): every interface of the calling thread's namespace, or -errno. */
   interfaces(): Array<{ index: number; name: string }> | number;
+  /**
+   * Reads one network namespace on a thread of its own that enters it (setns) and exits: the TCP
+   * table grouped by destination in one walk, then `files` opened from inside. The calling thread
+   * and libuv's pool never change namespace. Resolves the reading, or -errno (pthread_create).
+   */
+  netnsRead(query: {
+    path: string;
+    /** 19 bytes per destination: 4 or 6, the address in 16 bytes (IPv4 in the first 4), the port big-endian. */
+    dests: Uint8Array;
+    top: number;
+    files: string[];
+  }): Promise<NativeNetnsReading | number>;
   // --- churn methods ---
   /**
    * Starts a connect/close loop on a thread of its own (joined to the caller's network namespace).

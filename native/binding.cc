@@ -12,6 +12,7 @@
 #include "binding/args.h"
 #include "binding/churn_exports.h"
 #include "binding/netlink_exports.h"
+#include "binding/netns_exports.h"
 #include "binding/packet_exports.h"
 #include "sys.h"
 
@@ -57,6 +58,9 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
                     InstanceMethod("arpRecv", &SafebindAddon::ArpRecv),
                     InstanceMethod("watchAddresses", &SafebindAddon::WatchAddresses),
                     // --- end netlink exports ---
+                    // --- namespace reader (exporter) ---
+                    InstanceMethod("netnsRead", &SafebindAddon::NetnsRead),
+                    // --- end namespace reader ---
                     // --- churn exports ---
                     InstanceMethod("churnStart", &SafebindAddon::ChurnStart),
                     InstanceMethod("churnCancel", &SafebindAddon::ChurnCancel),
@@ -309,6 +313,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
   // --- netlink methods (native/binding/netlink_exports.cc, address_watches.cc) ---
   Napi::Value Addresses(const Napi::CallbackInfo& info) { return NlAddressesExport(info); }
   Napi::Value SocketCounts(const Napi::CallbackInfo& info) { return NlSocketCountsExport(info); }
+  Napi::Value NetnsRead(const Napi::CallbackInfo& info) { return NetnsReadExport(info); }
   Napi::Value SocketList(const Napi::CallbackInfo& info) { return NlSocketListExport(info); }
   Napi::Value SocketIdentities(const Napi::CallbackInfo& info) {
     return NlSocketIdentitiesExport(info);

@@ -96,6 +96,18 @@ struct NlSockIdentity {
   uint32_t expires_ms = 0;
 };
 int nl_socket_identities(const NlSockQuery& query, std::vector<NlSockIdentity>* out);
+// One matching socket as the dump gives it, valid only during the visit: addresses in network
+// order (4 words; an IPv4 address in the first).
+struct NlSockSeen {
+  int family = 0;
+  int state = 0;
+  const uint32_t* src = nullptr;
+  const uint32_t* dst = nullptr;
+  uint16_t sport = 0, dport = 0;
+};
+using NlSockVisit = void (*)(const NlSockSeen& socket, void* ctx);
+// Calls visit for every matching socket, with no copy and no text: the walk a caller groups itself.
+int nl_socket_visit(const NlSockQuery& query, NlSockVisit visit, void* ctx);
 
 // route.cc: RTM_GETROUTE, as `ip route get`.
 struct NlRouteQuery {

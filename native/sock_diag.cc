@@ -272,6 +272,33 @@ int nl_socket_list(const NlSockQuery& query, size_t limit, std::vector<NlSockEnt
   return dump(query, list_one, &ctx);
 }
 
+namespace {
+struct VisitCtx {
+  NlSockVisit visit;
+  void* ctx;
+};
+
+int visit_one(const nlmsghdr* msg, void* ctx) {
+  auto* v = static_cast<VisitCtx*>(ctx);
+  const inet_diag_msg* r = diag_msg(msg);
+  if (!r) return 0;
+  NlSockSeen seen;
+  seen.family = r->idiag_family;
+  seen.state = r->idiag_state;
+  seen.src = r->id.idiag_src;
+  seen.dst = r->id.idiag_dst;
+  seen.sport = ntohs(r->id.idiag_sport);
+  seen.dport = ntohs(r->id.idiag_dport);
+  v->visit(seen, v->ctx);
+  return 0;
+}
+}  // namespace
+
+int nl_socket_visit(const NlSockQuery& query, NlSockVisit visit, void* ctx) {
+  VisitCtx v = {visit, ctx};
+  return dump(query, visit_one, &v);
+}
+
 }  // namespace safebind
 
 namespace safebind {

@@ -8,6 +8,7 @@ import type { DoctorFlags } from './doctor.js';
 import type { PreflightFlags } from './preflight.js';
 import type { ChurnFlags } from './bench.js';
 import type { CapacityFlags } from './bench-capacity.js';
+import type { ExporterFlags } from './exporter.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -108,7 +109,10 @@ export function benchCommand(): Command {
     .exitOverride()
     .action(async (flags: ChurnFlags) => (await import('./bench.js')).churnAction(flags));
   return new Command('bench')
-    .description('Benchmarks: `bench churn` measures connect/close churn and source-port exhaustion.')
+    .description(
+      'Benchmarks: `bench churn` measures connect/close churn and source-port exhaustion; `bench capacity` how many ' +
+        'connections toward one destination each source-address approach holds.',
+    )
     .exitOverride()
     .addCommand(churn)
     .addCommand(capacityCommand());
@@ -139,3 +143,44 @@ Exit status: 0 measured, 1 could not run (no namespace), 2 bad usage.`,
     .exitOverride()
     .action(async (flags: CapacityFlags) => (await import('./bench-capacity.js')).capacityAction(flags));
 }
+
+// --- exporter (issue 16) ---
+export function exporterCommand(): Command {
+  return new Command('exporter')
+    .description(
+      'A standalone Prometheus endpoint (/metrics, text format 0.0.4; no client library needed): the ' +
+        'gauges of safebind/prometheus, each labelled with the network namespace (its inode) and, where ' +
+        "the owning processes' cgroups name them, the container and the pod. Each namespace is read by a " +
+        'thread that enters it; the exporter itself never moves. Reads only.',
+    )
+    .option('--listen <host:port>', 'address to serve /metrics on (default 127.0.0.1:9877)', '127.0.0.1:9877')
+    .option(
+      '--netns <all|path>',
+      'namespaces to read: "all" (every one of the host: /run/netns and each /proc/PID/ns/net), or a ' +
+        "namespace file such as /run/netns/NAME (repeatable; default: the exporter's own)",
+      collect,
+      [],
+    )
+    .option(
+      '--dest <host:port>',
+      'export the source-port pool toward this destination in every namespace read (repeatable)',
+      collect,
+      [],
+    )
+    .option('--top <n>', 'also export the n busiest destinations of each namespace (0: none)', '20')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ safebind exporter
+  $ safebind exporter --listen 0.0.0.0:9877 --netns all --top 10
+  $ safebind exporter --netns /run/netns/blue --dest 10.0.0.7:5432 --top 0
+
+  Alert rules and a Grafana dashboard: docs/prometheus/ in the package's repository.
+
+Exit status: 0 after SIGTERM or SIGINT, 2 for bad usage (a flag, an address in use).`,
+    )
+    .exitOverride()
+    .action(async (flags: ExporterFlags) => (await import('./exporter.js')).exporterAction(flags));
+}
+// --- end exporter ---

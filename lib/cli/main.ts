@@ -10,7 +10,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { benchCommand, doctorCommand, preflightCommand } from './commands.js';
+import { benchCommand, doctorCommand, exporterCommand, preflightCommand } from './commands.js';
 import { printable } from '../diagnose/shell.js';
 import { UsageError } from './usage-error.js';
 
@@ -36,6 +36,7 @@ export function buildProgram(): Command {
   program.addCommand(doctorCommand());
   program.addCommand(preflightCommand());
   program.addCommand(benchCommand());
+  program.addCommand(exporterCommand());
   oneLineErrors(program);
   return program;
 }

@@ -16,11 +16,11 @@ export interface PortUsageQuery {
   protocol?: Protocol;
 }
 
-function destination(address: string, family: 4 | 6, port: number): string {
+export function destination(address: string, family: 4 | 6, port: number): string {
   return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-type Pool = { range: [number, number]; reserved: number; poolSize: number; notRead?: string };
+export type Pool = { range: [number, number]; reserved: number; poolSize: number; notRead?: string };
 
 /** The pool of this namespace, or NaN figures and the reason when its sysctls cannot be read. */
 function pool(): Pool {
@@ -38,14 +38,15 @@ function pool(): Pool {
   return { range, reserved: inRange, poolSize: Math.max(0, size - inRange) };
 }
 
-function usageOf(inUse: number, p: Pool): number {
+/** In use over the pool: NaN when the pool was not read; an empty pool is full once anything is in use. */
+export function usageOf(inUse: number, p: Pool): number {
   if (p.notRead !== undefined) return NaN;
   if (p.poolSize === 0) return inUse > 0 ? 1 : 0;
   return inUse / p.poolSize;
 }
 
 /** A PortUsage from a count and the pool; the pool's reason when it could not be read. */
-function portUsageOf(
+export function portUsageOf(
   protocol: Protocol,
   dest: string,
   p: Pool,

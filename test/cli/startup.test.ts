@@ -62,7 +62,7 @@ describe('start-up', () => {
     const urls = loaded(['--version'], 'version');
     expect(urls).toContain('main.js');
     expect(fromPackages(urls)).toEqual([]);
-    for (const command of ['doctor', 'preflight', 'bench'])
+    for (const command of ['doctor', 'preflight', 'bench', 'exporter'])
       expect(chunkOf(urls, command), command).toBe(false);
   });
 
@@ -71,6 +71,7 @@ describe('start-up', () => {
     expect(chunkOf(urls, 'doctor')).toBe(true);
     expect(chunkOf(urls, 'bench')).toBe(false);
     expect(chunkOf(urls, 'preflight')).toBe(false);
+    expect(chunkOf(urls, 'exporter')).toBe(false);
     expect(fromPackages(urls)).toEqual([]);
   });
 

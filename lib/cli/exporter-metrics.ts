@@ -1,0 +1,96 @@
+// The exporter's gauges from its namespace readings: the names, help and labels of
+// safebind/prometheus (lib/prometheus.ts), each sample with `netns` (the namespace's inode) and
+// `container` and `pod` (from its processes' cgroups; empty when unknown, never guessed).
+import type { NetnsReading, NetnsRef } from '../host/netns.js';
+import { renderLabels, type MetricFamily, type Sample } from './exposition.js';
+
+export interface NamespaceResult {
+  ns: NetnsRef;
+  /** The reading, or why there is none. */
+  reading: NetnsReading | { error: string };
+}
+
+const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+function baseLabels(ns: NetnsRef): Record<string, string> {
+  return { netns: String(ns.inode), container: ns.ids.container ?? '', pod: ns.ids.pod ?? '' };
+}
+
+/** The families of one scrape, in a fixed order. */
+export function exporterFamilies(results: NamespaceResult[], scrapeSeconds: number): MetricFamily[] {
+  const sockets: Sample[] = [];
+  const range: Sample[] = [];
+  const inUse: Sample[] = [];
+  const ratio: Sample[] = [];
+  const nonlocal: Sample[] = [];
+  const up: Sample[] = [];
+  for (const { ns, reading } of results) {
+    const base = baseLabels(ns);
+    const prefix = renderLabels(base);
+    if ('error' in reading) {
+      up.push({ labels: base, value: 0 });
+      continue;
+    }
+    up.push({ labels: base, value: reading.sockets ? 1 : 0 });
+    for (const [state, n] of Object.entries(reading.sockets ?? {}))
+      sockets.push({ prefix, labels: { state }, value: n });
+    if (reading.rangeSize !== undefined) range.push({ labels: base, value: reading.rangeSize });
+    const p = reading.pools;
+    for (let i = 0; i < p.destinations.length; i++) {
+      // Thousands per scrape: the pairs are written once for both gauges of a destination.
+      const pairs = `${prefix},${renderLabels({ destination: p.destinations[i]! })}`;
+      inUse.push({ prefix: pairs, labels: NO_LABELS, value: p.inUse[i]! });
+      // A pool whose range could not be read has no ratio: no sample, rather than NaN or 0.
+      if (Number.isFinite(p.usage[i])) ratio.push({ prefix: pairs, labels: NO_LABELS, value: p.usage[i]! });
+    }
+    for (const family of ['v4', 'v6'] as const) {
+      const on = reading.nonlocalBind[family];
+      if (on !== undefined)
+        nonlocal.push({ prefix, labels: { family: family === 'v4' ? 'ipv4' : 'ipv6' }, value: on ? 1 : 0 });
+    }
+  }
+  return [
+    {
+      name: 'safebind_sockets',
+      help: 'TCP sockets by state, as ss -tan counts them (sock_diag).',
+      type: 'gauge',
+      samples: sockets,
+    },
+    {
+      name: 'safebind_port_range_size',
+      help: 'Ports in net.ipv4.ip_local_port_range, the ephemeral source-port range.',
+      type: 'gauge',
+      samples: range,
+    },
+    {
+      name: 'safebind_port_pool_in_use',
+      help: 'TCP source ports in use toward a destination (sockets in any state but LISTEN).',
+      type: 'gauge',
+      samples: inUse,
+    },
+    {
+      name: 'safebind_port_pool_usage_ratio',
+      help: 'Source ports in use toward a destination over the pool (range less reserved ports); connect fails at 1.',
+      type: 'gauge',
+      samples: ratio,
+    },
+    {
+      name: 'safebind_nonlocal_bind_enabled',
+      help: '1 when net.ipv4.ip_nonlocal_bind (ipv4) or net.ipv6.ip_nonlocal_bind (ipv6) lets any address be bound.',
+      type: 'gauge',
+      samples: nonlocal,
+    },
+    {
+      name: 'safebind_exporter_netns_read',
+      help: '1 when the namespace was entered and its socket table read at this scrape, else 0.',
+      type: 'gauge',
+      samples: up,
+    },
+    {
+      name: 'safebind_exporter_scrape_duration_seconds',
+      help: 'How long reading every namespace took at this scrape.',
+      type: 'gauge',
+      samples: [{ labels: {}, value: scrapeSeconds }],
+    },
+  ];
+}

@@ -1,0 +1,47 @@
+// The text exposition format written by hand (lib/cli/exposition.ts): escaping per format 0.0.4, and
+// what promtool itself accepts.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { escapeHelp, escapeLabelValue, formatExposition, formatValue } from '../../lib/cli/exposition.js';
+import { unmet } from '../helpers/prerequisite.js';
+
+describe('exposition format', () => {
+  it('escapes backslash, double quote and line feed in label values, and only those', () => {
+    expect(escapeLabelValue('a\\b"c\nd\te')).toBe('a\\\\b\\"c\\nd\te');
+    expect(escapeHelp('x\\y\nz "q"')).toBe('x\\\\y\\nz "q"');
+  });
+
+  it('writes NaN and infinities as the format spells them', () => {
+    expect([NaN, Infinity, -Infinity, 0.5, 3].map(formatValue)).toEqual(['NaN', '+Inf', '-Inf', '0.5', '3']);
+  });
+
+  it('refuses metric and label names the format does not allow', () => {
+    expect(() => formatExposition([{ name: '1bad', help: '', type: 'gauge', samples: [] }])).toThrow(
+      TypeError,
+    );
+    expect(() =>
+      formatExposition([
+        { name: 'ok', help: '', type: 'gauge', samples: [{ labels: { 'a-b': 'x' }, value: 1 }] },
+      ]),
+    ).toThrow(TypeError);
+  });
+
+  it('an exposition with awkward label values passes promtool check metrics', (ctx) => {
+    if (spawnSync('sh', ['-c', 'command -v promtool']).status !== 0)
+      unmet(ctx, 'promtool is not installed (.ci/run installs prometheus)');
+    const text = formatExposition([
+      {
+        name: 'safebind_port_pool_in_use',
+        help: 'TCP source ports in use toward a destination.\nSecond line \\ here.',
+        type: 'gauge',
+        samples: [
+          { labels: { destination: '[fd00::7]:443', container: 'we"ird\\na\nme' }, value: 3 },
+          { labels: { destination: '10.0.0.7:5432', container: '' }, value: NaN },
+        ],
+      },
+    ]);
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(check.stderr + check.stdout).toBe('');
+    expect(check.status).toBe(0);
+  });
+});
