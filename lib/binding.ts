@@ -129,6 +129,10 @@ export interface NativeNetnsGroup {
   total: number;
   /** By state number (index = state, length 16). */
   counts: number[];
+  /** TIME_WAIT sockets whose timer started after the walk at `sinceMs` (all of them without it). */
+  freshTimeWait: number;
+  /** TIME_WAIT timers in 1-s buckets: index k counts timers of k000–k999 ms (60 buckets). */
+  timeWaitTimers: Uint32Array;
 }
 
 /** What a thread that entered one namespace read there; each `*Rc` is 0 or -errno. */
@@ -138,13 +142,16 @@ export interface NativeNetnsReading {
   /** The namespace's inode (0 when the file could not be opened). */
   inode: number;
   diagRc: number;
+  /** CLOCK_MONOTONIC (ms) at the start of the walk: the next read's `sinceMs`. */
+  walkMs: number;
   /** Every TCP socket by state number, LISTEN included. */
   states: number[];
   /** The busiest destinations of outbound sockets (local port not a listening port), not requested ones. */
   top: NativeNetnsGroup[];
   /**
-   * Per requested destination, in order, every socket toward it counted: 17 numbers each, the total
-   * then the count of each state number 0–15.
+   * Per requested destination, in order, every socket toward it counted: 78 numbers each, the total,
+   * the count of each state number 0–15, then `freshTimeWait` and the 60 `timeWaitTimers` buckets
+   * as NativeNetnsGroup has them.
    */
   dests: Uint32Array;
   /** One per requested file, opened in the namespace. */
@@ -294,6 +301,8 @@ export interface NativeBinding {
     dests: Uint8Array;
     top: number;
     files: string[];
+    /** `walkMs` of the previous read of this namespace: TIME_WAIT timers started since are `fresh`. */
+    sinceMs?: number;
   }): Promise<NativeNetnsReading | number>;
   // --- churn methods ---
   /**

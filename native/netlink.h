@@ -104,6 +104,8 @@ struct NlSockSeen {
   const uint32_t* src = nullptr;
   const uint32_t* dst = nullptr;
   uint16_t sport = 0, dport = 0;
+  int timer = 0;            // idiag_timer: 3 for a TIME_WAIT socket's timer
+  uint32_t expires_ms = 0;  // idiag_expires: ms left on that timer
 };
 using NlSockVisit = void (*)(const NlSockSeen& socket, void* ctx);
 // Calls visit for every matching socket, with no copy and no text: the walk a caller groups itself.

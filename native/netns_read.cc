@@ -18,15 +18,20 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <unordered_map>
 
 namespace safebind {
 namespace {
 
-constexpr int kListen = 10;  // TCP_LISTEN
+constexpr int kListen = 10;         // TCP_LISTEN
+constexpr int kTimeWait = 6;        // TCP_TIME_WAIT
+constexpr int kTwTimer = 3;         // idiag_timer of a TIME_WAIT socket
+constexpr double kTwLenMs = 60000;  // TCP_TIMEWAIT_LEN
 constexpr size_t kMaxFile = 64 * 1024;
 
 struct Key {
@@ -76,7 +81,11 @@ Key key_of(int family, const uint32_t* words, uint16_t port) {
 struct Counts {
   uint32_t total = 0;
   uint32_t by_state[kNlStates] = {0};
+  uint32_t fresh = 0;
+  int32_t timers = -1;  // index of its TIME_WAIT timer histogram in Walk::timers; -1: none yet
 };
+
+using Histogram = std::array<uint32_t, kTwBuckets>;
 
 // Per destination: every socket toward it (what an asked destination reports), and the outbound
 // ones alone (local port not a listening port: what ranks the busiest).
@@ -89,6 +98,10 @@ struct Walk {
   uint32_t* states;
   std::vector<bool> listening = std::vector<bool>(65536, false);
   std::unordered_map<Key, Tally, KeyHash> by_dest;  // the asked ones pre-filled
+  // Only destinations with a TIME_WAIT socket get a histogram (240 bytes), made on the first one.
+  std::vector<Histogram> timers;
+  // A TIME_WAIT timer above this started after the previous walk (see NsGroup::fresh_time_wait).
+  double fresh_above_ms = -1;
 };
 
 void on_listener(const NlSockSeen& s, void* ctx) {
@@ -97,9 +110,17 @@ void on_listener(const NlSockSeen& s, void* ctx) {
   w->listening[s.sport] = true;
 }
 
-void add(Counts* c, int state) {
+void add(Walk* w, Counts* c, const NlSockSeen& s) {
   c->total++;
-  if (state < kNlStates) c->by_state[state]++;
+  if (s.state < kNlStates) c->by_state[s.state]++;
+  if (s.state != kTimeWait || s.timer != kTwTimer) return;
+  if (static_cast<double>(s.expires_ms) > w->fresh_above_ms) c->fresh++;
+  if (c->timers < 0) {
+    c->timers = static_cast<int32_t>(w->timers.size());
+    w->timers.push_back(Histogram{});
+  }
+  size_t bucket = std::min<size_t>(s.expires_ms / 1000, kTwBuckets - 1);
+  w->timers[static_cast<size_t>(c->timers)][bucket]++;
 }
 
 void on_socket(const NlSockSeen& s, void* ctx) {
@@ -110,16 +131,21 @@ void on_socket(const NlSockSeen& s, void* ctx) {
   // destination of ours; it counts only toward an asked destination.
   if (w->listening[s.sport]) {
     auto it = w->by_dest.find(k);
-    if (it != w->by_dest.end()) add(&it->second.all, s.state);
+    if (it != w->by_dest.end()) add(w, &it->second.all, s);
     return;
   }
   Tally& t = w->by_dest[k];
-  add(&t.all, s.state);
-  add(&t.outbound, s.state);
+  add(w, &t.all, s);
+  add(w, &t.outbound, s);
 }
 
-NsGroup group_of(const Key& k, const Counts& c) {
+NsGroup group_of(const Walk& w, const Key& k, const Counts& c) {
   NsGroup g;
+  g.fresh_time_wait = c.fresh;
+  if (c.timers >= 0) {
+    const Histogram& h = w.timers[static_cast<size_t>(c.timers)];
+    std::copy(h.begin(), h.end(), g.time_wait_timers);
+  }
   g.dest.family = k.family;
   memcpy(g.dest.addr, k.addr, 16);
   g.dest.port = k.port;
@@ -148,6 +174,11 @@ Key key_of_dest(const NsDest& d) {
 int walk_tcp(const NsReadQuery& q, NsReadResult* out) {
   Walk w;
   w.states = out->states;
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  out->walk_ms = static_cast<double>(now.tv_sec) * 1000 + static_cast<double>(now.tv_nsec) / 1e6;
+  // Without a previous walk every TIME_WAIT socket counts (the caller makes no rate of it).
+  if (q.since_ms > 0) w.fresh_above_ms = kTwLenMs - (out->walk_ms - q.since_ms);
   w.by_dest.reserve(q.dests.size() + 1024);
   for (const NsDest& d : q.dests) w.by_dest[key_of_dest(d)].asked = true;
   NlSockQuery listen_q;
@@ -167,14 +198,14 @@ int walk_tcp(const NsReadQuery& q, NsReadResult* out) {
     // The busiest *other* destinations: the asked ones are reported on their own.
     for (const auto& kv : w.by_dest)
       if (!kv.second.asked && kv.second.outbound.total > 0)
-        all.push_back(group_of(kv.first, kv.second.outbound));
+        all.push_back(group_of(w, kv.first, kv.second.outbound));
     size_t n = std::min(q.top, all.size());
     std::partial_sort(all.begin(), all.begin() + static_cast<long>(n), all.end(), busier);
     all.resize(n);
     out->top = std::move(all);
   }
   for (const NsDest& d : q.dests)
-    out->dests.push_back(group_of(key_of_dest(d), w.by_dest[key_of_dest(d)].all));
+    out->dests.push_back(group_of(w, key_of_dest(d), w.by_dest[key_of_dest(d)].all));
   return 0;
 }
 

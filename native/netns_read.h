@@ -19,10 +19,17 @@ struct NsDest {
   uint16_t port = 0;
 };
 
+// TIME_WAIT timers in 1-s buckets: bucket k holds the sockets whose timer reads k000..k999 ms.
+constexpr size_t kTwBuckets = 60;
+
 struct NsGroup {
   NsDest dest;
   uint32_t total = 0;
   uint32_t counts[kNlStates] = {0};
+  // TIME_WAIT sockets (idiag_timer 3) whose timer started after the previous reading: timer above
+  // TCP_TIMEWAIT_LEN less the time since then (all of them when there was no previous reading).
+  uint32_t fresh_time_wait = 0;
+  uint32_t time_wait_timers[kTwBuckets] = {0};
 };
 
 struct NsReadQuery {
@@ -34,6 +41,8 @@ struct NsReadQuery {
   size_t top = 0;
   // Absolute paths read after the thread entered the namespace (sysctls: /proc/sys/net/...).
   std::vector<std::string> files;
+  // CLOCK_MONOTONIC (ms) at the start of the previous walk of this namespace; 0: none.
+  double since_ms = 0;
 };
 
 struct NsFile {
@@ -46,7 +55,8 @@ struct NsReadResult {
   int setns_rc = 0;  // -errno of setns
   uint64_t inode = 0;
   uint64_t dev = 0;
-  int diag_rc = 0;  // -errno of the sock_diag walk (then the counts below are not read)
+  double walk_ms = 0;  // CLOCK_MONOTONIC (ms) at the start of the walk
+  int diag_rc = 0;     // -errno of the sock_diag walk (then the counts below are not read)
   uint32_t states[kNlStates] = {0};
   std::vector<NsGroup> top;    // busiest first (total, then family, address, port), not in dests
   std::vector<NsGroup> dests;  // one per query dest, in order

@@ -289,6 +289,8 @@ int visit_one(const nlmsghdr* msg, void* ctx) {
   seen.dst = r->id.idiag_dst;
   seen.sport = ntohs(r->id.idiag_sport);
   seen.dport = ntohs(r->id.idiag_dport);
+  seen.timer = r->idiag_timer;
+  seen.expires_ms = r->idiag_expires;
   v->visit(seen, v->ctx);
   return 0;
 }

@@ -8,6 +8,8 @@ export interface NamespaceResult {
   ns: NetnsRef;
   /** The reading, or why there is none. */
   reading: NetnsReading | { error: string };
+  /** Seconds until each destination's pool fills (by label; exporter-forecast.ts), where known. */
+  exhaustion?: Map<string, number>;
 }
 
 const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
@@ -24,7 +26,8 @@ export function exporterFamilies(results: NamespaceResult[], scrapeSeconds: numb
   const ratio: Sample[] = [];
   const nonlocal: Sample[] = [];
   const up: Sample[] = [];
-  for (const { ns, reading } of results) {
+  const exhaustion: Sample[] = [];
+  for (const { ns, reading, exhaustion: seconds } of results) {
     const base = baseLabels(ns);
     const prefix = renderLabels(base);
     if ('error' in reading) {
@@ -42,6 +45,8 @@ export function exporterFamilies(results: NamespaceResult[], scrapeSeconds: numb
       inUse.push({ prefix: pairs, labels: NO_LABELS, value: p.inUse[i]! });
       // A pool whose range could not be read has no ratio: no sample, rather than NaN or 0.
       if (Number.isFinite(p.usage[i])) ratio.push({ prefix: pairs, labels: NO_LABELS, value: p.usage[i]! });
+      const s = seconds?.get(p.destinations[i]!);
+      if (s !== undefined) exhaustion.push({ prefix: pairs, labels: NO_LABELS, value: s });
     }
     for (const family of ['v4', 'v6'] as const) {
       const on = reading.nonlocalBind[family];
@@ -73,6 +78,12 @@ export function exporterFamilies(results: NamespaceResult[], scrapeSeconds: numb
       help: 'Source ports in use toward a destination over the pool (range less reserved ports); connect fails at 1.',
       type: 'gauge',
       samples: ratio,
+    },
+    {
+      name: 'safebind_port_pool_exhaustion_seconds',
+      help: 'Seconds until the source-port pool toward a destination is full at the rate of new connections since the last scrape; +Inf when it does not fill at that rate.',
+      type: 'gauge',
+      samples: exhaustion,
     },
     {
       name: 'safebind_nonlocal_bind_enabled',

@@ -12,6 +12,7 @@ import {
   type PreparedDests,
 } from '../host/netns.js';
 import { parseTarget } from '../sys/address.js';
+import { exhaustionSeconds, memoryOf, type ForecastMemory } from './exporter-forecast.js';
 import { exporterFamilies, type NamespaceResult } from './exporter-metrics.js';
 import { EXPOSITION_CONTENT_TYPE, formatExposition } from './exposition.js';
 import { UsageError } from './usage-error.js';
@@ -35,6 +36,8 @@ interface Settings {
   netns: string[];
   dests: PreparedDests;
   top: number;
+  /** The previous scrape's reading of each namespace (by inode), for the exhaustion forecast. */
+  memory: Map<number, ForecastMemory>;
 }
 
 function settingsOf(flags: ExporterFlags): Settings {
@@ -64,6 +67,7 @@ function settingsOf(flags: ExporterFlags): Settings {
     netns: flags.netns,
     dests: prepareDests(dests),
     top: Number(flags.top),
+    memory: new Map(),
   };
 }
 
@@ -73,8 +77,18 @@ async function readAll(namespaces: NetnsRef[], s: Settings): Promise<NamespaceRe
   const lane = async () => {
     for (let i = next++; i < namespaces.length; i = next++) {
       const ns = namespaces[i]!;
-      const r = await readNetns(ns.paths, s.dests, s.top);
-      results[i] = { ns, reading: r.ok ? r.value : { error: r.error.message } };
+      const before = s.memory.get(ns.inode);
+      const r = await readNetns(ns.paths, s.dests, s.top, before?.walkMs);
+      if (!r.ok) {
+        s.memory.delete(ns.inode);
+        results[i] = { ns, reading: { error: r.error.message } };
+        continue;
+      }
+      const exhaustion = exhaustionSeconds(before, r.value);
+      const now = memoryOf(r.value);
+      if (now) s.memory.set(ns.inode, now);
+      else s.memory.delete(ns.inode);
+      results[i] = { ns, reading: r.value, exhaustion };
     }
   };
   await Promise.all(Array.from({ length: PARALLEL }, lane));
@@ -87,6 +101,9 @@ export async function scrape(s: Settings): Promise<string> {
   const list = listNetns(s.netns);
   if (!list.ok) throw new Error(list.error.message);
   const results = await readAll(list.value.namespaces, s);
+  // A namespace gone from the list is forgotten: its inode may name a new one later.
+  const listed = new Set(list.value.namespaces.map((ns) => ns.inode));
+  for (const inode of s.memory.keys()) if (!listed.has(inode)) s.memory.delete(inode);
   return formatExposition(exporterFamilies(results, (performance.now() - t0) / 1000));
 }
 

@@ -6,8 +6,9 @@
 // or pod, where they can be read.
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
-import { mappedV4, parseIp } from '../model/ip.js';
+import { isLoopback, mappedV4, parseIp } from '../model/ip.js';
 import { parsePortRange, parsePortRanges, poolOf } from '../model/pool.js';
+import type { TimeWaitSettings } from '../model/time-wait.js';
 import { errnoResult } from '../sys/errors.js';
 import type { Result } from '../types.js';
 import { cgroupIds, commonIds, type CgroupIds } from './cgroup-ids.js';
@@ -179,6 +180,16 @@ export interface NetnsPools {
   usage: number[];
   /** Why the pool (range less reserved ports) could not be read. */
   notRead?: string;
+  /** Ports in the pool (range less reserved); NaN when it could not be read. */
+  poolSize: number;
+  /** Whether each destination is loopback (where tcp_tw_reuse=2 applies). */
+  loopback: boolean[];
+  /** Sockets toward each that are not in TIME_WAIT. */
+  notTimeWait: number[];
+  /** TIME_WAIT sockets toward each whose timer started after the previous read (`sinceMs`). */
+  freshTimeWait: number[];
+  /** TIME_WAIT timers toward each in 1-s buckets (index k: k000–k999 ms left), 60 buckets. */
+  timeWaitTimers: Uint32Array[];
 }
 
 /** A destination to count, parsed once: its IP literal, port and label. */
@@ -242,17 +253,48 @@ export interface NetnsReading {
   pools: NetnsPools;
   /** What could not be read, and why. */
   unreadable: Record<string, string>;
+  /** CLOCK_MONOTONIC (ms) at the start of the socket walk: the next read's `sinceMs`. */
+  walkMs: number;
+  /** tcp_tw_reuse, tcp_tw_reuse_delay and tcp_timestamps of the namespace, those that were read. */
+  timeWait: TimeWaitSettings;
 }
 
-/** Numbers per requested destination in the native answer: the total, then 16 states. */
-const DEST_STRIDE = 17;
+/** Numbers per requested destination in the native answer: the total, 16 states, fresh, 60 buckets. */
+const DEST_STRIDE = 78;
+const TW_BUCKETS = 60;
 
 const FILES = [
   'net.ipv4.ip_local_port_range',
   'net.ipv4.ip_local_reserved_ports',
   'net.ipv4.ip_nonlocal_bind',
   'net.ipv6.ip_nonlocal_bind',
+  'net.ipv4.tcp_tw_reuse',
+  'net.ipv4.tcp_tw_reuse_delay',
+  'net.ipv4.tcp_timestamps',
 ] as const;
+
+/** The TIME_WAIT settings from the files read in the namespace; as readTimeWaitSettings reads them. */
+function timeWaitOf(text: Record<string, string | undefined>, rcs: Record<string, number>): TimeWaitSettings {
+  const int = (name: string) => {
+    const v = text[name] === undefined ? NaN : Number(text[name]);
+    return Number.isInteger(v) ? v : undefined;
+  };
+  const out: TimeWaitSettings = {};
+  const twReuse = int('net.ipv4.tcp_tw_reuse');
+  const delay = int('net.ipv4.tcp_tw_reuse_delay');
+  const timestamps = int('net.ipv4.tcp_timestamps');
+  if (twReuse !== undefined) out.twReuse = twReuse;
+  if (timestamps !== undefined) out.timestamps = timestamps;
+  if (delay !== undefined) out.reuseDelayMs = delay;
+  // /proc/sys/net/ipv4 readable but the file missing: the kernel (before 6.13) has no such sysctl.
+  else if (twReuse !== undefined && rcs['net.ipv4.tcp_tw_reuse_delay'] === -2) out.reuseDelayMs = 'absent';
+  return out;
+}
+
+function loopbackText(host: string): boolean {
+  const ip = parseIp(host);
+  return ip !== undefined && isLoopback(ip);
+}
 
 function poolFrom(range: string | undefined, reserved: string | undefined, why: string): Pool {
   const r = range === undefined ? undefined : parsePortRange(range);
@@ -269,6 +311,7 @@ export async function readNetns(
   paths: string[],
   prepared: PreparedDests,
   top: number,
+  sinceMs?: number,
 ): Promise<Result<NetnsReading>> {
   const dests = prepared.list;
   const load = hostBinding();
@@ -282,6 +325,7 @@ export async function readNetns(
       dests: prepared.packed,
       top,
       files: FILES.map((f) => `/proc/sys/${f.replaceAll('.', '/')}`),
+      ...(sinceMs !== undefined ? { sinceMs } : {}),
     });
     if (typeof raw === 'number') return errnoResult('pthread_create', raw);
     if (raw.openRc < 0) {
@@ -292,13 +336,33 @@ export async function readNetns(
     if (raw.setnsRc < 0) return errnoResult('setns', raw.setnsRc, { address: path });
     const unreadable: Record<string, string> = {};
     const text: Record<string, string | undefined> = {};
+    const rcs: Record<string, number> = {};
     FILES.forEach((name, i) => {
       const f = raw.files[i];
+      rcs[name] = f?.rc ?? -5;
       if (f && f.rc === 0) text[name] = f.text.trim().replace(/\s+/g, ' ');
       else unreadable[name] = errnoResult('open', f?.rc ?? -5).error.code;
     });
-    const pools: NetnsPools = { destinations: [], inUse: [], usage: [] };
-    const reading: NetnsReading = { inode: raw.inode, nonlocalBind: {}, pools, unreadable };
+    const timeWait = timeWaitOf(text, rcs);
+    if (timeWait.reuseDelayMs === 'absent') delete unreadable['net.ipv4.tcp_tw_reuse_delay'];
+    const pools: NetnsPools = {
+      destinations: [],
+      inUse: [],
+      usage: [],
+      poolSize: NaN,
+      loopback: [],
+      notTimeWait: [],
+      freshTimeWait: [],
+      timeWaitTimers: [],
+    };
+    const reading: NetnsReading = {
+      inode: raw.inode,
+      nonlocalBind: {},
+      pools,
+      unreadable,
+      walkMs: raw.walkMs,
+      timeWait,
+    };
     const range = text['net.ipv4.ip_local_port_range'];
     const parsedRange = range === undefined ? undefined : parsePortRange(range);
     if (parsedRange) reading.rangeSize = Math.max(0, parsedRange[1] - parsedRange[0] + 1);
@@ -323,13 +387,25 @@ export async function readNetns(
       .join(', ');
     const pool = poolFrom(range, text['net.ipv4.ip_local_reserved_ports'], why);
     if (pool.notRead !== undefined) pools.notRead = pool.notRead;
-    const add = (label: string, inUse: number) => {
+    pools.poolSize = pool.poolSize;
+    const add = (label: string, inUse: number, host: string, fresh: number, timers: Uint32Array) => {
       pools.destinations.push(label);
       pools.inUse.push(inUse);
       pools.usage.push(usageOf(inUse, pool));
+      pools.loopback.push(loopbackText(host));
+      let timeWaits = 0;
+      for (const n of timers) timeWaits += n;
+      pools.notTimeWait.push(inUse - timeWaits);
+      pools.freshTimeWait.push(fresh);
+      pools.timeWaitTimers.push(timers);
     };
-    for (let i = 0; i < dests.length; i++) add(dests[i]!.label, raw.dests[i * DEST_STRIDE]!);
-    for (const g of raw.top) add(destination(g.address, g.family, g.port), g.total);
+    for (let i = 0; i < dests.length; i++) {
+      const at = i * DEST_STRIDE;
+      const timers = raw.dests.subarray(at + 18, at + 18 + TW_BUCKETS);
+      add(dests[i]!.label, raw.dests[at]!, dests[i]!.host, raw.dests[at + 17]!, timers);
+    }
+    for (const g of raw.top)
+      add(destination(g.address, g.family, g.port), g.total, g.address, g.freshTimeWait, g.timeWaitTimers);
     return { ok: true, value: reading };
   }
   return last;

@@ -26,6 +26,10 @@ Napi::Object GroupValue(Napi::Env env, const NsGroup& g) {
   Napi::Array counts = Napi::Array::New(env, kNlStates);
   for (uint32_t i = 0; i < kNlStates; i++) counts.Set(i, Napi::Number::New(env, g.counts[i]));
   o.Set("counts", counts);
+  o.Set("freshTimeWait", Napi::Number::New(env, g.fresh_time_wait));
+  Napi::Uint32Array timers = Napi::Uint32Array::New(env, kTwBuckets);
+  for (size_t i = 0; i < kTwBuckets; i++) timers[i] = g.time_wait_timers[i];
+  o.Set("timeWaitTimers", timers);
   return o;
 }
 
@@ -52,6 +56,7 @@ class NetnsReadWorker : public Napi::AsyncWorker {
     o.Set("setnsRc", result_.setns_rc);
     o.Set("inode", Napi::Number::New(env, static_cast<double>(result_.inode)));
     o.Set("diagRc", result_.diag_rc);
+    o.Set("walkMs", Napi::Number::New(env, result_.walk_ms));
     Napi::Array states = Napi::Array::New(env, kNlStates);
     for (uint32_t i = 0; i < kNlStates; i++)
       states.Set(i, Napi::Number::New(env, result_.states[i]));
@@ -60,13 +65,19 @@ class NetnsReadWorker : public Napi::AsyncWorker {
     for (size_t i = 0; i < result_.top.size(); i++)
       top.Set(static_cast<uint32_t>(i), GroupValue(env, result_.top[i]));
     o.Set("top", top);
-    // Thousands of destinations: one typed array (total, then 16 states, per destination) instead
-    // of an object each, whose creation would cost more than the walk.
-    const size_t stride = 1 + kNlStates;
+    // Thousands of destinations: one typed array (per destination: the total, 16 states, the fresh
+    // TIME_WAIT count, 60 timer buckets) instead of an object each, whose creation would cost more
+    // than the walk.
+    const size_t stride = 2 + kNlStates + kTwBuckets;
     Napi::Uint32Array dests = Napi::Uint32Array::New(env, result_.dests.size() * stride);
+    uint32_t* d = dests.Data();
     for (size_t i = 0; i < result_.dests.size(); i++) {
-      dests[i * stride] = result_.dests[i].total;
-      for (size_t s = 0; s < kNlStates; s++) dests[i * stride + 1 + s] = result_.dests[i].counts[s];
+      const NsGroup& g = result_.dests[i];
+      uint32_t* row = d + i * stride;
+      row[0] = g.total;
+      memcpy(row + 1, g.counts, sizeof(g.counts));
+      row[1 + kNlStates] = g.fresh_time_wait;
+      memcpy(row + 2 + kNlStates, g.time_wait_timers, sizeof(g.time_wait_timers));
     }
     o.Set("dests", dests);
     Napi::Array files = Napi::Array::New(env, result_.files.size());
@@ -116,8 +127,8 @@ bool DestsArg(Napi::Value v, std::vector<NsDest>* out) {
 
 Napi::Value NetnsReadExport(const Napi::CallbackInfo& info) {
   const char* usage =
-      "safebind: netnsRead({ path, dests: Uint8Array (19 bytes each), top, files: [path] }) "
-      "expected";
+      "safebind: netnsRead({ path, dests: Uint8Array (19 bytes each), top, files: [path], "
+      "sinceMs? }) expected";
   Napi::Env env = info.Env();
   if (!CheckArgs(info, 1, usage)) return env.Undefined();
   if (!info[0].IsObject()) {
@@ -129,12 +140,20 @@ Napi::Value NetnsReadExport(const Napi::CallbackInfo& info) {
   Napi::Value dests = obj.Get("dests");
   Napi::Value top = obj.Get("top");
   Napi::Value files = obj.Get("files");
+  Napi::Value since = obj.Get("sinceMs");
   if (!path.IsString() || !files.IsArray() || !top.IsNumber() ||
       !WholeIn(top.As<Napi::Number>().DoubleValue(), 0, 1e6)) {
     ThrowTypeError(env, usage);
     return env.Undefined();
   }
+  if (!since.IsUndefined() &&
+      (!since.IsNumber() || !(since.As<Napi::Number>().DoubleValue() >= 0) ||
+       !(since.As<Napi::Number>().DoubleValue() <= 9e15))) {
+    ThrowTypeError(env, usage);
+    return env.Undefined();
+  }
   NsReadQuery query;
+  if (since.IsNumber()) query.since_ms = since.As<Napi::Number>().DoubleValue();
   query.path = path.As<Napi::String>().Utf8Value();
   if (query.path.empty()) {
     ThrowTypeError(env, usage);

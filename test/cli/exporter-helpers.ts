@@ -62,7 +62,12 @@ export function parseExposition(text: string): ParsedSample[] {
     for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
       labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     }
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
+    const text = m[3]!;
+    out.push({
+      name: m[1]!,
+      labels,
+      value: text === '+Inf' ? Infinity : text === '-Inf' ? -Infinity : Number(text),
+    });
   }
   return out;
 }
