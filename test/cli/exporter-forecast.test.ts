@@ -31,13 +31,12 @@ interface Churn {
 }
 
 /**
- * A namespace with `range` and tcp_tw_reuse=0 (so a closed port stays blocked for the whole
- * TIME_WAIT) whose node process listens on 127.0.0.1:7000 and connects to it at `rate`/s, each
+ * A namespace with `range` and `twReuse` (0: a closed port stays blocked for the whole TIME_WAIT) whose node process listens on 127.0.0.1:7000 and connects to it at `rate`/s, each
  * connection closed by the client at once (a plain close: the client side goes to TIME_WAIT).
  */
-async function startChurn(ns: Netns, range: string, rate: number): Promise<Churn> {
+async function startChurn(ns: Netns, range: string, rate: number, twReuse = 0): Promise<Churn> {
   const name = ns.peer();
-  for (const s of [`net.ipv4.ip_local_port_range=${range}`, 'net.ipv4.tcp_tw_reuse=0'])
+  for (const s of [`net.ipv4.ip_local_port_range=${range}`, `net.ipv4.tcp_tw_reuse=${twReuse}`])
     execFileSync('ip', ['netns', 'exec', name, 'sysctl', '-q', '-w', s]);
   const script = `
     const net = require('node:net');
@@ -114,6 +113,26 @@ describe('safebind exporter: safebind_port_pool_exhaustion_seconds', () => {
 
       // The idle pod holds 3 connections and makes none: its pool never fills.
       expect(one(second, GAUGE, { netns: String(idle.inode), destination: DEST })?.value).toBe(Infinity);
+    },
+    60_000,
+  );
+
+  netnsIt(
+    "takes the TIME_WAIT hold from the pod's own tcp_tw_reuse: with reuse the same churn never fills the pool",
+    async (ns) => {
+      // tcp_tw_reuse=1 with timestamps (the default): connect() takes a TIME_WAIT port again after
+      // tcp_tw_reuse_delay (1 s), so 100/s holds about 100 ports: the pool of 2,000 never fills.
+      const reuse = await startChurn(ns, '40000 41999', 100, 1);
+      const plain = await startChurn(ns, '40000 41999', 100, 0);
+      const exporter = await startExporter(['--netns', reuse.path, '--netns', plain.path, '--dest', DEST]);
+      await sleep(1000);
+      await exporter.metrics();
+      await sleep(2000);
+      const second = parseExposition(await exporter.metrics());
+      expect(one(second, GAUGE, { netns: String(reuse.inode), destination: DEST })?.value).toBe(Infinity);
+      const plainSeconds = one(second, GAUGE, { netns: String(plain.inode), destination: DEST })?.value;
+      expect(plainSeconds).toBeGreaterThan(5);
+      expect(plainSeconds).toBeLessThan(25);
     },
     60_000,
   );
