@@ -33,6 +33,9 @@ describe('netnsRead', () => {
       { path: '/proc/self/ns/net', dests: none, top: -1, files: [] },
       { path: '/proc/self/ns/net', dests: none, top: 1.5, files: [] },
       { path: '/proc/self/ns/net', dests: none, top: 0, files: [7] },
+      { path: '/proc/self/ns/net', dests: none, top: 0, files: [], sinceMs: -1 },
+      { path: '/proc/self/ns/net', dests: none, top: 0, files: [], sinceMs: NaN },
+      { path: '/proc/self/ns/net', dests: none, top: 0, files: [], sinceMs: '5' },
     ];
     for (const q of bad)
       expect(() => (b.netnsRead as (q: unknown) => unknown)(q), JSON.stringify(q)).toThrow(TypeError);
@@ -82,11 +85,59 @@ describe('netnsRead', () => {
         const counts = b.socketCounts({ protocol: 6, family: 0, states: 0 });
         expect(r.states).toEqual(counts);
         // Both spellings of the destination count the 5 client sockets (a v4-mapped one is IPv4).
-        expect([r.dests[0], r.dests[17]]).toEqual([5, 5]);
+        expect([r.dests[0], r.dests[78]]).toEqual([5, 5]);
         // Asked destinations are not repeated among the busiest; the server's side is not outbound.
         expect(r.top).toEqual([]);
       } finally {
         for (const c of clients) c.destroy();
+        server.close();
+      }
+    },
+  );
+
+  netnsIt(
+    'counts TIME_WAIT timers in 1-s buckets, and as fresh only those started after the walk at sinceMs',
+    async (_ns, ctx) => {
+      const b = addon(ctx);
+      const server = net.createServer((s) => s.on('error', () => {})).listen(7101, '127.0.0.1');
+      await new Promise((ok) => server.once('listening', ok));
+      const dests = prepareDests([{ host: '127.0.0.1', port: 7101, label: '127.0.0.1:7101' }]);
+      const read = async (sinceMs?: number) => {
+        const r = await b.netnsRead({
+          path: '/proc/self/ns/net',
+          dests: dests.packed,
+          top: 0,
+          files: [],
+          ...(sinceMs !== undefined ? { sinceMs } : {}),
+        });
+        if (typeof r === 'number') throw new Error(`errno ${r}`);
+        return r;
+      };
+      try {
+        const connect = () =>
+          new Promise<void>((ok) => {
+            // The client closes first: its side goes to TIME_WAIT once the server's FIN arrives.
+            const c = net.connect(7101, '127.0.0.1', () => c.end());
+            c.on('close', () => ok());
+          });
+        await Promise.all(Array.from({ length: 4 }, connect));
+        const before = await read();
+        await Promise.all(Array.from({ length: 3 }, connect));
+        const after = await read(before.walkMs);
+        const timers = (r: typeof after) => Array.from(r.dests.subarray(18, 78));
+        const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
+        // All 7 in TIME_WAIT (state 6), their timers just under 60 s: the top buckets.
+        expect(after.dests[1 + 6]).toBe(7);
+        expect(sum(timers(after))).toBe(7);
+        expect(sum(timers(after).slice(0, 58))).toBe(0);
+        // Without sinceMs every TIME_WAIT is fresh; with it, only the 3 closed since that walk.
+        expect(before.dests[17]).toBe(4);
+        expect(after.dests[17]).toBe(3);
+        // Nothing closed since: none is fresh.
+        const again = await read(after.walkMs);
+        expect(again.dests[17]).toBe(0);
+        expect(again.walkMs).toBeGreaterThan(after.walkMs);
+      } finally {
         server.close();
       }
     },
