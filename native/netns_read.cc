@@ -110,16 +110,21 @@ void on_listener(const NlSockSeen& s, void* ctx) {
   w->listening[s.sport] = true;
 }
 
-void add(Walk* w, Counts* c, const NlSockSeen& s) {
+void add(Counts* c, int state) {
   c->total++;
-  if (s.state < kNlStates) c->by_state[s.state]++;
-  if (s.state != kTimeWait || s.timer != kTwTimer) return;
-  if (static_cast<double>(s.expires_ms) > w->fresh_above_ms) c->fresh++;
+  if (state < kNlStates) c->by_state[state]++;
+}
+
+// A TIME_WAIT socket's timer, kept for one Counts of its destination only (the one reported: all
+// sockets for an asked destination, the outbound ones for the others), so a socket of the walk
+// touches at most one histogram.
+void add_timer(Walk* w, Counts* c, uint32_t expires_ms) {
+  if (static_cast<double>(expires_ms) > w->fresh_above_ms) c->fresh++;
   if (c->timers < 0) {
     c->timers = static_cast<int32_t>(w->timers.size());
     w->timers.push_back(Histogram{});
   }
-  size_t bucket = std::min<size_t>(s.expires_ms / 1000, kTwBuckets - 1);
+  size_t bucket = std::min<size_t>(expires_ms / 1000, kTwBuckets - 1);
   w->timers[static_cast<size_t>(c->timers)][bucket]++;
 }
 
@@ -127,16 +132,20 @@ void on_socket(const NlSockSeen& s, void* ctx) {
   auto* w = static_cast<Walk*>(ctx);
   if (s.state < kNlStates) w->states[s.state]++;
   Key k = key_of(s.family, s.dst, s.dport);
+  const bool time_wait = s.state == kTimeWait && s.timer == kTwTimer;
   // The server side of an inbound connection: its peer port is a client's source port, no
   // destination of ours; it counts only toward an asked destination.
   if (w->listening[s.sport]) {
     auto it = w->by_dest.find(k);
-    if (it != w->by_dest.end()) add(w, &it->second.all, s);
+    if (it == w->by_dest.end()) return;
+    add(&it->second.all, s.state);
+    if (time_wait && it->second.asked) add_timer(w, &it->second.all, s.expires_ms);
     return;
   }
   Tally& t = w->by_dest[k];
-  add(w, &t.all, s);
-  add(w, &t.outbound, s);
+  add(&t.all, s.state);
+  add(&t.outbound, s.state);
+  if (time_wait) add_timer(w, t.asked ? &t.all : &t.outbound, s.expires_ms);
 }
 
 NsGroup group_of(const Walk& w, const Key& k, const Counts& c) {

@@ -14,6 +14,8 @@ import type { NetnsReading } from '../host/netns.js';
 import { forecastPool } from '../model/forecast.js';
 import { blockingLeft, TIME_WAIT_LEN_MS, timeWaitHold } from '../model/time-wait.js';
 
+const TIME_WAIT_BUCKETS = 60;
+
 /** What the next scrape of a namespace compares with. */
 export interface ForecastMemory {
   walkMs: number;
@@ -22,11 +24,16 @@ export interface ForecastMemory {
 }
 
 /** The TIME_WAIT timers of a destination as forecastPool takes them: each bucket at its middle. */
-function timersOf(buckets: Uint32Array, holdMs: number): number[] {
-  const out: number[] = [];
-  for (let k = 0; k < buckets.length; k++) {
-    const ms = blockingLeft(k * 1000 + 500, holdMs);
-    for (let n = buckets[k]!; n > 0; n--) out.push(ms);
+function timersOf(buckets: Uint32Array, from: number, holdMs: number): number[] {
+  let total = 0;
+  for (let k = 0; k < TIME_WAIT_BUCKETS; k++) total += buckets[from + k]!;
+  const out = new Array<number>(total);
+  let at = 0;
+  for (let k = 0; k < TIME_WAIT_BUCKETS; k++) {
+    const n = buckets[from + k]!;
+    if (n === 0) continue;
+    out.fill(blockingLeft(k * 1000 + 500, holdMs), at, at + n);
+    at += n;
   }
   return out;
 }
@@ -46,13 +53,15 @@ export function exhaustionSeconds(
   if (!before || !now.sockets) return out;
   const elapsedMs = now.walkMs - before.walkMs;
   if (!(elapsedMs > 0)) return out;
+  // One namespace, one set of sysctls: the hold differs only between loopback and other destinations.
+  const holds = [false, true].map((loopback) => timeWaitHold(now.timeWait, loopback).holdMs);
   for (let i = 0; i < p.destinations.length; i++) {
     const label = p.destinations[i]!;
     const then = before.notTimeWait.get(label);
     if (then === undefined) continue;
-    const hold = timeWaitHold(now.timeWait, p.loopback[i]!);
-    const holdKnown = Number.isFinite(hold.holdMs);
-    const holdMs = holdKnown ? hold.holdMs : TIME_WAIT_LEN_MS;
+    const hold = holds[p.loopback[i] ? 1 : 0]!;
+    const holdKnown = Number.isFinite(hold);
+    const holdMs = holdKnown ? hold : TIME_WAIT_LEN_MS;
     const opened = p.notTimeWait[i]! - then;
     const rate = Math.max(
       0,
@@ -63,7 +72,7 @@ export function exhaustionSeconds(
       poolSize: p.poolSize,
       notTimeWait: p.notTimeWait[i]!,
       // With the hold unknown, the worst case: every TIME_WAIT blocks to the end of its timer.
-      timeWaitBlockingMs: timersOf(p.timeWaitTimers[i]!, holdMs),
+      timeWaitBlockingMs: timersOf(p.timers[i]!, p.timersAt[i]!, holdMs),
       holdMs,
     });
     if (f.exhaustionSeconds === 0) out.set(label, 0);

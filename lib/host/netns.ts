@@ -188,8 +188,12 @@ export interface NetnsPools {
   notTimeWait: number[];
   /** TIME_WAIT sockets toward each whose timer started after the previous read (`sinceMs`). */
   freshTimeWait: number[];
-  /** TIME_WAIT timers toward each in 1-s buckets (index k: k000–k999 ms left), 60 buckets. */
-  timeWaitTimers: Uint32Array[];
+  /**
+   * TIME_WAIT timers toward each in 1-s buckets (bucket k: k000–k999 ms left): the 60 numbers of
+   * destination i start at `timersAt[i]` of `timers[i]` (views of the native answer, not copies).
+   */
+  timers: Uint32Array[];
+  timersAt: number[];
 }
 
 /** A destination to count, parsed once: its IP literal, port and label. */
@@ -204,6 +208,8 @@ export interface NetnsDest {
 export interface PreparedDests {
   list: NetnsDest[];
   packed: Uint8Array;
+  /** Whether each is loopback (where tcp_tw_reuse=2 applies). */
+  loopback: boolean[];
 }
 
 const DEST_BYTES = 19;
@@ -221,7 +227,7 @@ export function prepareDests(list: NetnsDest[]): PreparedDests {
     packed[at + 17] = d.port >> 8;
     packed[at + 18] = d.port & 0xff;
   });
-  return { list, packed };
+  return { list, packed, loopback: list.map((d) => loopbackText(d.host)) };
 }
 
 /** The label of a destination, as PortUsage.destination writes it. */
@@ -353,7 +359,8 @@ export async function readNetns(
       loopback: [],
       notTimeWait: [],
       freshTimeWait: [],
-      timeWaitTimers: [],
+      timers: [],
+      timersAt: [],
     };
     const reading: NetnsReading = {
       inode: raw.inode,
@@ -388,24 +395,33 @@ export async function readNetns(
     const pool = poolFrom(range, text['net.ipv4.ip_local_reserved_ports'], why);
     if (pool.notRead !== undefined) pools.notRead = pool.notRead;
     pools.poolSize = pool.poolSize;
-    const add = (label: string, inUse: number, host: string, fresh: number, timers: Uint32Array) => {
+    const add = (
+      label: string,
+      inUse: number,
+      loopback: boolean,
+      fresh: number,
+      timers: Uint32Array,
+      at: number,
+    ) => {
       pools.destinations.push(label);
       pools.inUse.push(inUse);
       pools.usage.push(usageOf(inUse, pool));
-      pools.loopback.push(loopbackText(host));
+      pools.loopback.push(loopback);
       let timeWaits = 0;
-      for (const n of timers) timeWaits += n;
+      for (let k = at; k < at + TW_BUCKETS; k++) timeWaits += timers[k]!;
       pools.notTimeWait.push(inUse - timeWaits);
       pools.freshTimeWait.push(fresh);
-      pools.timeWaitTimers.push(timers);
+      pools.timers.push(timers);
+      pools.timersAt.push(at);
     };
     for (let i = 0; i < dests.length; i++) {
       const at = i * DEST_STRIDE;
-      const timers = raw.dests.subarray(at + 18, at + 18 + TW_BUCKETS);
-      add(dests[i]!.label, raw.dests[at]!, dests[i]!.host, raw.dests[at + 17]!, timers);
+      add(dests[i]!.label, raw.dests[at]!, prepared.loopback[i]!, raw.dests[at + 17]!, raw.dests, at + 18);
     }
-    for (const g of raw.top)
-      add(destination(g.address, g.family, g.port), g.total, g.address, g.freshTimeWait, g.timeWaitTimers);
+    for (const g of raw.top) {
+      const label = destination(g.address, g.family, g.port);
+      add(label, g.total, loopbackText(g.address), g.freshTimeWait, g.timeWaitTimers, 0);
+    }
     return { ok: true, value: reading };
   }
   return last;

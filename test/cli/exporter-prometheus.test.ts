@@ -130,7 +130,11 @@ scrape_configs:
 
       const pod = await startPod(ns, '40000 40009', 2);
       const exporter = await startExporter(['--netns', pod.path]);
+      // Two scrapes: the exhaustion forecast has no sample until the second.
       const written = new Set(parseExposition(await exporter.metrics()).map((s) => s.name));
+      await new Promise((ok) => setTimeout(ok, 200));
+      for (const s of parseExposition(await exporter.metrics())) written.add(s.name);
+      expect(written).toContain('safebind_port_pool_exhaustion_seconds');
       const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as {
         panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
         templating: { list: Array<{ query: { query: string } }> };
