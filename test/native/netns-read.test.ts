@@ -121,8 +121,15 @@ describe('netnsRead', () => {
             c.on('close', () => ok());
           });
         await Promise.all(Array.from({ length: 4 }, connect));
+        // The timers are in jiffies (4 ms at HZ=250) and the walk's clock is CLOCK_MONOTONIC: a
+        // socket closed within a tick or two of a walk's start may fall on either side, so each
+        // phase is 50 ms clear of the walks around it.
+        const settle = () => new Promise((ok) => setTimeout(ok, 50));
+        await settle();
         const before = await read();
+        await settle();
         await Promise.all(Array.from({ length: 3 }, connect));
+        await settle();
         const after = await read(before.walkMs);
         const timers = (r: typeof after) => Array.from(r.dests.subarray(18, 78));
         const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
@@ -134,6 +141,7 @@ describe('netnsRead', () => {
         expect(before.dests[17]).toBe(4);
         expect(after.dests[17]).toBe(3);
         // Nothing closed since: none is fresh.
+        await settle();
         const again = await read(after.walkMs);
         expect(again.dests[17]).toBe(0);
         expect(again.walkMs).toBeGreaterThan(after.walkMs);
