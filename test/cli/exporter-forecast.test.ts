@@ -28,6 +28,8 @@ interface Churn {
   inode: number;
   /** Connections made so far and when (performance.now() of the test process, ms). */
   made(): { count: number; atMs: number };
+  /** Resolves at the first EADDRNOTAVAIL of the client (performance.now() of the test process). */
+  exhausted: Promise<number>;
 }
 
 /**
@@ -48,7 +50,7 @@ async function startChurn(ns: Netns, range: string, rate: number, twReuse = 0): 
         const due = Math.floor(((performance.now() - t0) * ${rate}) / 1000);
         for (; started < due; started++) {
           const c = net.connect(7000, '127.0.0.1', () => { made++; c.end(); });
-          c.on('error', () => {});
+          c.on('error', (e) => { if (e.code === 'EADDRNOTAVAIL') process.stdout.write('full\\n'); });
         }
       }, 5);
       setInterval(() => process.stdout.write(made + '\\n'), 50);
@@ -60,16 +62,20 @@ async function startChurn(ns: Netns, range: string, rate: number, twReuse = 0): 
     child.kill('SIGKILL');
   });
   let last = { count: 0, atMs: performance.now() };
+  let full: (atMs: number) => void = () => {};
+  const exhausted = new Promise<number>((ok) => (full = ok));
   await new Promise<void>((resolve, reject) => {
     child.on('exit', (code) => reject(new Error(`churn process exited ${code}`)));
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       const lines = d.trim().split('\n');
-      last = { count: Number(lines[lines.length - 1]), atMs: performance.now() };
+      if (lines.includes('full')) full(performance.now());
+      const counts = lines.filter((l) => /^\d+$/.test(l));
+      if (counts.length) last = { count: Number(counts[counts.length - 1]), atMs: performance.now() };
       resolve();
     });
   });
   const path = `/run/netns/${name}`;
-  return { path, inode: statSync(path).ino, made: () => last };
+  return { path, inode: statSync(path).ino, made: () => last, exhausted };
 }
 
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
@@ -91,6 +97,7 @@ describe('safebind exporter: safebind_port_pool_exhaustion_seconds', () => {
       ).toBeGreaterThan(50);
       await sleep(3000);
       const second = parseExposition(await exporter.metrics());
+      const secondAt = performance.now();
       const m1 = churn.made();
 
       const labels = { netns: String(churn.inode), destination: DEST };
@@ -113,6 +120,12 @@ describe('safebind exporter: safebind_port_pool_exhaustion_seconds', () => {
 
       // The idle pod holds 3 connections and makes none: its pool never fills.
       expect(one(second, GAUGE, { netns: String(idle.inode), destination: DEST })?.value).toBe(Infinity);
+
+      // The rehearsal: the client's first EADDRNOTAVAIL comes when the gauge said (within 10 %).
+      const measured = ((await churn.exhausted) - secondAt) / 1000;
+      expect(Math.abs(got! - measured) / measured, `forecast ${got} s, measured ${measured} s`).toBeLessThan(
+        0.1,
+      );
     },
     60_000,
   );
