@@ -5,16 +5,18 @@
 // answers for the namespace of the thread that opens the file). Owners' cgroups name the container
 // or pod, where they can be read.
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { isIPv6 } from 'node:net';
-import { isLoopback, mappedV4, parseIp } from '../model/ip.js';
 import { parsePortRange, parsePortRanges, poolOf } from '../model/pool.js';
 import type { TimeWaitSettings } from '../model/time-wait.js';
 import { errnoResult } from '../sys/errors.js';
 import type { Result } from '../types.js';
 import { cgroupIds, commonIds, type CgroupIds } from './cgroup-ids.js';
 import { hostBinding } from './failure.js';
+import { isLoopbackHost, type PreparedDests } from './netns-dests.js';
 import { destination, usageOf, type Pool } from './port-usage.js';
 import { stateNames, nameOf } from './socket-query.js';
+import { timeWaitFromFiles } from './time-wait-settings.js';
+
+export { destinationLabel, prepareDests, type NetnsDest, type PreparedDests } from './netns-dests.js';
 
 /** A network namespace found on the host. */
 export interface NetnsRef {
@@ -196,45 +198,6 @@ export interface NetnsPools {
   timersAt: number[];
 }
 
-/** A destination to count, parsed once: its IP literal, port and label. */
-export interface NetnsDest {
-  host: string;
-  port: number;
-  /** `IP:PORT` or `[IPV6]:PORT`. */
-  label: string;
-}
-
-/** Destinations parsed and packed once for every scrape: see netnsRead in lib/binding.ts. */
-export interface PreparedDests {
-  list: NetnsDest[];
-  packed: Uint8Array;
-  /** Whether each is loopback (where tcp_tw_reuse=2 applies). */
-  loopback: boolean[];
-}
-
-const DEST_BYTES = 19;
-
-/** Packs the destinations for the addon; throws a TypeError for a host that is not an IP literal. */
-export function prepareDests(list: NetnsDest[]): PreparedDests {
-  const packed = new Uint8Array(list.length * DEST_BYTES);
-  list.forEach((d, i) => {
-    const parsed = parseIp(d.host);
-    if (!parsed) throw new TypeError(`not an IP literal: ${d.host}`);
-    const ip = mappedV4(parsed) ?? parsed;
-    const at = i * DEST_BYTES;
-    packed[at] = ip.family;
-    packed.set(ip.bytes, at + 1);
-    packed[at + 17] = d.port >> 8;
-    packed[at + 18] = d.port & 0xff;
-  });
-  return { list, packed, loopback: list.map((d) => loopbackText(d.host)) };
-}
-
-/** The label of a destination, as PortUsage.destination writes it. */
-export function destinationLabel(host: string, port: number): string {
-  return destination(host, isIPv6(host) ? 6 : 4, port);
-}
-
 /** The namespaces found, and what could not be looked at. */
 export interface NetnsList {
   namespaces: NetnsRef[];
@@ -278,29 +241,6 @@ const FILES = [
   'net.ipv4.tcp_tw_reuse_delay',
   'net.ipv4.tcp_timestamps',
 ] as const;
-
-/** The TIME_WAIT settings from the files read in the namespace; as readTimeWaitSettings reads them. */
-function timeWaitOf(text: Record<string, string | undefined>, rcs: Record<string, number>): TimeWaitSettings {
-  const int = (name: string) => {
-    const v = text[name] === undefined ? NaN : Number(text[name]);
-    return Number.isInteger(v) ? v : undefined;
-  };
-  const out: TimeWaitSettings = {};
-  const twReuse = int('net.ipv4.tcp_tw_reuse');
-  const delay = int('net.ipv4.tcp_tw_reuse_delay');
-  const timestamps = int('net.ipv4.tcp_timestamps');
-  if (twReuse !== undefined) out.twReuse = twReuse;
-  if (timestamps !== undefined) out.timestamps = timestamps;
-  if (delay !== undefined) out.reuseDelayMs = delay;
-  // /proc/sys/net/ipv4 readable but the file missing: the kernel (before 6.13) has no such sysctl.
-  else if (twReuse !== undefined && rcs['net.ipv4.tcp_tw_reuse_delay'] === -2) out.reuseDelayMs = 'absent';
-  return out;
-}
-
-function loopbackText(host: string): boolean {
-  const ip = parseIp(host);
-  return ip !== undefined && isLoopback(ip);
-}
 
 function poolFrom(range: string | undefined, reserved: string | undefined, why: string): Pool {
   const r = range === undefined ? undefined : parsePortRange(range);
@@ -349,7 +289,7 @@ export async function readNetns(
       if (f && f.rc === 0) text[name] = f.text.trim().replace(/\s+/g, ' ');
       else unreadable[name] = errnoResult('open', f?.rc ?? -5).error.code;
     });
-    const timeWait = timeWaitOf(text, rcs);
+    const timeWait = timeWaitFromFiles(text, rcs);
     if (timeWait.reuseDelayMs === 'absent') delete unreadable['net.ipv4.tcp_tw_reuse_delay'];
     const pools: NetnsPools = {
       destinations: [],
@@ -420,7 +360,7 @@ export async function readNetns(
     }
     for (const g of raw.top) {
       const label = destination(g.address, g.family, g.port);
-      add(label, g.total, loopbackText(g.address), g.freshTimeWait, g.timeWaitTimers, 0);
+      add(label, g.total, isLoopbackHost(g.address), g.freshTimeWait, g.timeWaitTimers, 0);
     }
     return { ok: true, value: reading };
   }

@@ -34,3 +34,27 @@ export function readTimeWaitSettings(): TimeWaitSettings & { unreadable: Record<
   if (typeof timestamps === 'number') out.timestamps = timestamps;
   return out;
 }
+
+/**
+ * The same settings from files another thread read (the exporter's namespace reader): their text by
+ * sysctl name, and each open's result (0 or -errno), ENOENT of tcp_tw_reuse_delay meaning absent.
+ */
+export function timeWaitFromFiles(
+  text: Record<string, string | undefined>,
+  rcs: Record<string, number>,
+): TimeWaitSettings {
+  const int = (name: string) => {
+    const v = text[name] === undefined ? NaN : Number(text[name]);
+    return Number.isInteger(v) ? v : undefined;
+  };
+  const out: TimeWaitSettings = {};
+  const twReuse = int('net.ipv4.tcp_tw_reuse');
+  const delay = int('net.ipv4.tcp_tw_reuse_delay');
+  const timestamps = int('net.ipv4.tcp_timestamps');
+  if (twReuse !== undefined) out.twReuse = twReuse;
+  if (timestamps !== undefined) out.timestamps = timestamps;
+  if (delay !== undefined) out.reuseDelayMs = delay;
+  // /proc/sys/net/ipv4 readable but the file missing: the kernel (before 6.13) has no such sysctl.
+  else if (twReuse !== undefined && rcs['net.ipv4.tcp_tw_reuse_delay'] === -2) out.reuseDelayMs = 'absent';
+  return out;
+}
