@@ -23,17 +23,14 @@ export interface ForecastMemory {
   notTimeWait: Map<string, number>;
 }
 
-/** The TIME_WAIT timers of a destination as forecastPool takes them: each bucket at its middle. */
-function timersOf(buckets: Uint32Array, from: number, holdMs: number): number[] {
-  let total = 0;
-  for (let k = 0; k < TIME_WAIT_BUCKETS; k++) total += buckets[from + k]!;
-  const out = new Array<number>(total);
-  let at = 0;
+/** The TIME_WAIT timers of a destination as forecastPool takes them grouped: each bucket at its middle. */
+function timersOf(buckets: Uint32Array, from: number, holdMs: number): { ms: number[]; counts: number[] } {
+  const out = { ms: [] as number[], counts: [] as number[] };
   for (let k = 0; k < TIME_WAIT_BUCKETS; k++) {
     const n = buckets[from + k]!;
     if (n === 0) continue;
-    out.fill(blockingLeft(k * 1000 + 500, holdMs), at, at + n);
-    at += n;
+    out.ms.push(blockingLeft(k * 1000 + 500, holdMs));
+    out.counts.push(n);
   }
   return out;
 }
@@ -72,7 +69,8 @@ export function exhaustionSeconds(
       poolSize: p.poolSize,
       notTimeWait: p.notTimeWait[i]!,
       // With the hold unknown, the worst case: every TIME_WAIT blocks to the end of its timer.
-      timeWaitBlockingMs: timersOf(p.timers[i]!, p.timersAt[i]!, holdMs),
+      timeWaitBlockingMs: [],
+      timeWaitBlockingGroups: timersOf(p.timers[i]!, p.timersAt[i]!, holdMs),
       holdMs,
     });
     if (f.exhaustionSeconds === 0) out.set(label, 0);

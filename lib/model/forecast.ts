@@ -19,6 +19,12 @@ export interface ForecastInput {
    * before the reuse delay has passed (0 for most).
    */
   timeWaitBlockingMs: number[];
+  /**
+   * The same figures grouped, for callers that hold them bucketed (the exporter's 1-s timer
+   * buckets): `counts[i]` TIME_WAIT sockets block for `ms[i]`, `ms` ascending. Added to
+   * `timeWaitBlockingMs`; the answer is the one the ungrouped list would give.
+   */
+  timeWaitBlockingGroups?: { ms: number[]; counts: number[] };
   /** How long a new connection's TIME_WAIT blocks its port: TCP_TIMEWAIT_LEN, or the reuse delay. */
   holdMs: number;
 }
@@ -47,8 +53,9 @@ export function forecastPool(input: ForecastInput): ForecastFigures {
   const { ratePerSec: rate, poolSize, notTimeWait, holdMs } = input;
   if (!(rate >= 0) || !(holdMs >= 0) || !(notTimeWait >= 0))
     throw new RangeError('forecastPool: rate, holdMs and notTimeWait must be non-negative numbers');
-  const freed = input.timeWaitBlockingMs.filter((ms) => ms > 0).sort((a, b) => a - b);
-  const blockingNow = notTimeWait + freed.length;
+  const freed = releases(input);
+  let blockingNow = notTimeWait;
+  for (const n of freed.counts) blockingNow += n;
   const steadyState = notTimeWait + (rate * holdMs) / 1000;
   const known = Number.isFinite(poolSize) && poolSize >= 0;
   const steadyUsage = known ? (poolSize > 0 ? steadyState / poolSize : 1) : NaN;
@@ -58,23 +65,57 @@ export function forecastPool(input: ForecastInput): ForecastFigures {
   return { blockingNow, steadyState, steadyUsage, exhaustionSeconds };
 }
 
+/** The releases still ahead (ms > 0), ascending, sockets released at the same instant grouped. */
+function releases(input: ForecastInput): { ms: number[]; counts: number[] } {
+  const flat = input.timeWaitBlockingMs.filter((ms) => ms > 0).sort((a, b) => a - b);
+  const g = input.timeWaitBlockingGroups ?? { ms: [], counts: [] };
+  const out = { ms: [] as number[], counts: [] as number[] };
+  const put = (ms: number, n: number) => {
+    if (!(ms > 0) || !(n > 0)) return;
+    const last = out.ms.length - 1;
+    if (last >= 0 && out.ms[last] === ms) out.counts[last]! += n;
+    else {
+      out.ms.push(ms);
+      out.counts.push(n);
+    }
+  };
+  // Both ascending: one merge.
+  let a = 0;
+  let b = 0;
+  while (a < flat.length || b < g.ms.length) {
+    if (b >= g.ms.length || (a < flat.length && flat[a]! <= g.ms[b]!)) put(flat[a++]!, 1);
+    else {
+      put(g.ms[b]!, g.counts[b]!);
+      b++;
+    }
+  }
+  return out;
+}
+
 /**
  * The first instant (s) at which blockingNow + rate·t − (ports freed by then) reaches poolSize,
  * for t ≤ holdMs; null when it does not. The level rises linearly between two releases and drops
- * by one at each, so the pool fills, if at all, within one of those linear pieces.
+ * at each (by the sockets released then), so the pool fills, if at all, within one of those
+ * linear pieces.
  */
-function fillTime(rate: number, poolSize: number, blockingNow: number, freed: number[], holdMs: number) {
+function fillTime(
+  rate: number,
+  poolSize: number,
+  blockingNow: number,
+  freed: { ms: number[]; counts: number[] },
+  holdMs: number,
+) {
   const horizon = holdMs / 1000;
   let releasedBefore = 0;
   let from = 0;
-  for (let i = 0; i <= freed.length; i++) {
-    const to = i < freed.length ? Math.min(freed[i]! / 1000, horizon) : horizon;
+  for (let i = 0; i <= freed.ms.length; i++) {
+    const to = i < freed.ms.length ? Math.min(freed.ms[i]! / 1000, horizon) : horizon;
     // Level on [from, to): blockingNow - releasedBefore + rate·t.
     const t = (poolSize - blockingNow + releasedBefore) / rate;
     if (t <= to && t >= from) return t;
     if (t < from) return from;
     if (to >= horizon) break;
-    releasedBefore++;
+    releasedBefore += freed.counts[i]!;
     from = to;
   }
   return null;

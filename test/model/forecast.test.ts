@@ -123,4 +123,40 @@ describe('timeWaitHold', () => {
     expect(blockingLeft(30_000, 1000)).toBe(0);
     expect(blockingLeft(30_000, 60_000)).toBe(30_000);
   });
+
+  it('gives the same answer for TIME_WAIT releases listed one by one and grouped', () => {
+    // A fixed pseudo-random sequence: many pools, rates and release lists, each also given grouped
+    // (equal release times summed, as the exporter's buckets hold them) and half-and-half.
+    let seed = 12345;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let round = 0; round < 500; round++) {
+      const flat = Array.from({ length: Math.floor(rnd() * 200) }, () => Math.floor(rnd() * 12) * 5000);
+      const input = {
+        ratePerSec: rnd() < 0.1 ? 0 : rnd() * 100,
+        poolSize: Math.floor(rnd() * 400),
+        notTimeWait: Math.floor(rnd() * 100),
+        timeWaitBlockingMs: flat,
+        holdMs: rnd() < 0.5 ? 60_000 : 30_000,
+      };
+      const counts = new Map<number, number>();
+      for (const ms of flat) counts.set(ms, (counts.get(ms) ?? 0) + 1);
+      const ms = [...counts.keys()].sort((a, b) => a - b);
+      const grouped = { ms, counts: ms.map((m) => counts.get(m)!) };
+      const expected = forecastPool(input);
+      expect(forecastPool({ ...input, timeWaitBlockingMs: [], timeWaitBlockingGroups: grouped })).toEqual(
+        expected,
+      );
+      const half = Math.floor(flat.length / 2);
+      const rest = new Map<number, number>();
+      for (const m of flat.slice(half)) rest.set(m, (rest.get(m) ?? 0) + 1);
+      const restMs = [...rest.keys()].sort((a, b) => a - b);
+      expect(
+        forecastPool({
+          ...input,
+          timeWaitBlockingMs: flat.slice(0, half),
+          timeWaitBlockingGroups: { ms: restMs, counts: restMs.map((m) => rest.get(m)!) },
+        }),
+      ).toEqual(expected);
+    }
+  });
 });
