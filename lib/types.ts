@@ -106,6 +106,12 @@ export interface Address {
   scopeId?: number;
   /** up, running, loopback, tentative, dadfailed, deprecated, secondary, permanent, nodad … */
   flags: string[];
+  /**
+   * Only without the native addon: the flags and fields that could not be read for this address
+   * ('lower-up', 'up', 'interface', 'prefixLength', 'address flags'). A name listed here is unknown,
+   * never false; with the addon every flag is read and this is absent.
+   */
+  unknown?: string[];
 }
 
 /** How full the source-port pool toward one destination is. Connect fails when `inUse` reaches `poolSize`. */

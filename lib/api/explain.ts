@@ -44,7 +44,7 @@ export async function diagnoseFailure(
   { probe = false }: { probe?: boolean } = {},
 ): Promise<Diagnosis> {
   if (probe) await askTheLink(failure);
-  const d = diagnose(failure, gatherSnapshot(failure));
+  const d = diagnose(failure, await gatherSnapshot(failure));
   return {
     ...d,
     summary: printable(d.summary),

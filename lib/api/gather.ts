@@ -7,9 +7,9 @@ import { release } from 'node:os';
 import type { Attempt, HostSnapshot } from '../diagnose/input.js';
 import {
   findPortHolders,
+  hostReader,
   readNeighbours,
   listSockets,
-  lookupRoute,
   readAddresses,
   readNetSysctls,
   readPortUsage,
@@ -17,7 +17,7 @@ import {
 } from '../host/index.js';
 import { isNameFailure } from '../diagnose/lookup.js';
 import { formatIp } from '../model/index.js';
-import { closeSocket, openSocket, parseHost, sockAddr, type SockAddr } from '../sys/index.js';
+import { parseHost, sockAddr, type SockAddr } from '../sys/index.js';
 
 /** CAP_NET_BIND_SERVICE is bit 10 of the capability sets (linux/capability.h). */
 const CAP_NET_BIND_SERVICE_BIT = 10n;
@@ -35,7 +35,7 @@ function readPrivileges(): HostSnapshot['privileges'] {
 }
 
 /** Is the address bindable now? A bind to port 0 of the same address, closed at once. */
-function probeBind(failure: Attempt): HostSnapshot['rebind'] {
+async function probeBind(failure: Attempt): Promise<HostSnapshot['rebind']> {
   const local = failure.local;
   if (!local) return undefined;
   let addr: SockAddr;
@@ -51,10 +51,15 @@ function probeBind(failure: Attempt): HostSnapshot['rebind'] {
       ...(local.scopeId !== undefined ? { scopeId: local.scopeId } : {}),
     };
   }
-  const opened = openSocket({ family: addr.family, protocol: failure.protocol, bind: addr });
-  if (!opened.ok) return { ok: false, code: opened.error.code };
-  closeSocket(opened.value);
-  return { ok: true };
+  const bound = await hostReader().probeBind({
+    address: addr.address,
+    family: addr.family,
+    port: 0,
+    protocol: failure.protocol,
+    ...(addr.scopeId !== undefined ? { scopeId: addr.scopeId } : {}),
+    ...(local.interface !== undefined ? { interface: local.interface } : {}),
+  });
+  return bound.ok ? { ok: true } : { ok: false, code: bound.error.code };
 }
 
 /** How many distinct local ports of the ephemeral range are bound (for bind(…, 0) EADDRINUSE). */
@@ -83,9 +88,12 @@ function readBoundPorts(failure: Attempt, snapshot: HostSnapshot): HostSnapshot[
   return { inUse: ports.size, poolSize };
 }
 
-export function gatherSnapshot(failure: Attempt): HostSnapshot {
+export async function gatherSnapshot(failure: Attempt): Promise<HostSnapshot> {
   const snapshot: HostSnapshot = { platform: process.platform, kernel: release(), unavailable: [] };
   if (process.platform !== 'linux') return snapshot;
+  const reader = hostReader();
+  if (reader.kind === 'no-addon')
+    snapshot.unavailable.push(`running without the native addon: ${reader.notRead.join(', ')} not read`);
 
   const addresses = readAddresses();
   if (addresses.ok) snapshot.addresses = addresses.value;
@@ -96,7 +104,7 @@ export function gatherSnapshot(failure: Attempt): HostSnapshot {
   const bindStep = failure.error?.syscall === 'bind' || failure.operation !== 'connect';
 
   if (code === 'EADDRNOTAVAIL' && failure.operation !== 'connect') {
-    snapshot.rebind = probeBind(failure);
+    snapshot.rebind = await probeBind(failure);
     // Whether another host on the link answers for the address (a VIP live on the VRRP master).
     const neighbours = readNeighbours();
     if (neighbours.ok) snapshot.neighbours = neighbours.value;
@@ -164,7 +172,10 @@ export function gatherSnapshot(failure: Attempt): HostSnapshot {
 
   if (code === 'ENETUNREACH' || code === 'EHOSTUNREACH') {
     if (failure.remote) {
-      snapshot.route = lookupRoute(failure.remote.host, failure.local ? { source: failure.local.host } : {});
+      snapshot.route = await reader.lookupRoute(
+        failure.remote.host,
+        failure.local ? { source: failure.local.host } : {},
+      );
     } else {
       snapshot.unavailable.push(
         'the route: the error does not name the destination (pass { host, port } as context)',
