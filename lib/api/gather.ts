@@ -69,6 +69,14 @@ function readBoundPorts(failure: Attempt, snapshot: HostSnapshot): HostSnapshot[
   const [lo, hi] = range;
   const reserved = snapshot.sysctls?.ipLocalReservedPorts ?? [];
   const isReserved = (p: number) => reserved.some(([a, b]) => p >= a && p <= b);
+  // /proc/net/tcp lists listeners and connections, not TCP sockets only bound: a count from it
+  // would understate how full the range is.
+  if (hostReader().kind === 'no-addon' && failure.protocol === 'tcp') {
+    snapshot.unavailable.push(
+      'the bound ports of the range (TCP sockets bound without listening are not in /proc/net/tcp; sock_diag, through the addon, lists them)',
+    );
+    return undefined;
+  }
   // Every bound socket in any state holds its port: listeners, established, TIME_WAIT, unconnected UDP.
   const listed = listSockets({ protocol: failure.protocol }, 200_000);
   if (!listed.ok) {

@@ -73,6 +73,7 @@ export const NOT_READ_WITHOUT_ADDON = [
   'IPv4 address flags (secondary, permanent…) and IPv6 flags above permanent',
   'the interface and gateway of routes',
   'IPV6_V6ONLY of listening sockets',
+  'TCP sockets bound without listening',
   'address notifications (changes are polled)',
 ] as const;
 

@@ -9,7 +9,7 @@ import type { Address, Result } from '../../types.js';
 import { formatIpBytes } from '../../sys/ip-text.js';
 import { parseIp, networkOf, sameIp } from '../../model/index.js';
 import { hexToBytes } from '../proc-net.js';
-import { readLinks, type Links } from './links.js';
+import { linkOf, readLinks, type Links } from './links.js';
 import { readProcNet, rows } from './proc-text.js';
 
 // The low 8 IFA_F_* bits, the only ones /proc/net/if_inet6 prints (include/uapi/linux/if_addr.h);
@@ -108,7 +108,8 @@ function connectedRoutes(): Connected[] {
 
 function readV4(links: Links): { addresses: Address[]; fibRead: boolean } {
   const out: Address[] = [];
-  for (const [name, entries] of Object.entries(networkInterfaces())) {
+  for (const [label, entries] of Object.entries(networkInterfaces())) {
+    const name = linkOf(label);
     for (const e of entries ?? []) {
       if (e.family !== 'IPv4') continue;
       const { flags, unknown } = linkFlags(name, links);

@@ -30,7 +30,9 @@ export function readLinks(): Links {
     upKnown: new Set(),
     index: new Map(),
   };
-  for (const [name, entries] of Object.entries(networkInterfaces())) {
+  for (const [label, entries] of Object.entries(networkInterfaces())) {
+    // getifaddrs names an IPv4 address by its label (eth0:vip), which starts with the link's name.
+    const name = linkOf(label);
     links.running.add(name);
     links.up.add(name); // IFF_RUNNING is only set on a link that is up
     if (entries?.some((e) => e.internal)) links.loopback.add(name);
@@ -66,4 +68,10 @@ function ipv4Links(): string[] {
   } catch {
     return [];
   }
+}
+
+/** The link an IPv4 label (`eth0:vip`) belongs to: the label up to its first ':'. */
+export function linkOf(label: string): string {
+  const colon = label.indexOf(':');
+  return colon < 0 ? label : label.slice(0, colon);
 }

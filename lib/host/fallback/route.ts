@@ -30,7 +30,8 @@ function errnoOf(e: unknown): number {
 function connectVia(socket: Socket, dst: string, port: number, source: string | undefined): Promise<number> {
   return new Promise((resolve) => {
     socket.once('error', (e) => resolve(errnoOf(e)));
-    const go = () => socket.connect(port, dst, () => resolve(0));
+    // dgram hands connect's own failure to the callback (the 'error' event gets the rest).
+    const go = () => socket.connect(port, dst, (e?: Error) => resolve(e ? errnoOf(e) : 0));
     if (source === undefined) go();
     else socket.bind({ address: source, port: 0, exclusive: true }, go);
   });
