@@ -277,7 +277,7 @@ function muslAdvice(): string {
   if (header === undefined || header.glibcVersionRuntime !== undefined) return '';
   return (
     '\nThis Node runs on musl libc (Alpine), for which no prebuild is shipped. Build the addon here with:' +
-    '\n  apk add python3 make g++ && npm rebuild safebind' +
+    '\n  apk add --no-cache python3 make g++ linux-headers && npm rebuild safebind' +
     '\nUntil then safebind runs without it: doctor, preflight, explain, portUsage and inspectHost read /proc and use Node sockets.'
   );
 }
