@@ -164,7 +164,9 @@ export interface HostReport {
    * table: sock_diag and /proc/net both refused), `topDestinations`, or a sysctl's dotted name.
    * Whatever is named here is missing from the report, not empty: `sockets.byState` of `{}` with
    * `notRead.sockets` set means the table was not read, not that there are no sockets. Absent
-   * when everything was read.
+   * when everything was read. Without the native addon, `addon` names why it is not used and the
+   * facts the no-addon readers cannot read, and `address <ip>` an IPv4 address whose interface and
+   * prefix could not be told.
    */
   notRead?: Record<string, string>;
 }

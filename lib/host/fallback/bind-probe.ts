@@ -63,7 +63,7 @@ export function bindWithNode(probe: BindProbe, reason: string): Promise<Result<{
     const fail = (e: unknown) => resolve({ ok: false, error: socketError('bind', errnoOf(e), target) });
     if (probe.protocol === 'tcp') {
       const server = createServer();
-      server.once('error', fail);
+      server.on('error', fail);
       server.listen(
         { host, port: probe.port, exclusive: true, ...(ipv6Only !== undefined ? { ipv6Only } : {}) },
         () => {
@@ -82,7 +82,10 @@ export function bindWithNode(probe: BindProbe, reason: string): Promise<Result<{
       reuseAddr: probe.options?.reuseAddress === true,
       ...(ipv6Only !== undefined ? { ipv6Only } : {}),
     });
-    socket.once('error', (e) => {
+    let failed = false;
+    socket.on('error', (e) => {
+      if (failed) return;
+      failed = true;
       socket.close();
       fail(e);
     });

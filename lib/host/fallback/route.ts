@@ -29,7 +29,8 @@ function errnoOf(e: unknown): number {
 /** Binds (when a source is given) and connects `socket`; the errno of the step that failed, or 0. */
 function connectVia(socket: Socket, dst: string, port: number, source: string | undefined): Promise<number> {
   return new Promise((resolve) => {
-    socket.once('error', (e) => resolve(errnoOf(e)));
+    // `on`, not `once`: a second error must not go unhandled; only the first one counts.
+    socket.on('error', (e) => resolve(errnoOf(e)));
     // dgram hands connect's own failure to the callback (the 'error' event gets the rest).
     const go = () => socket.connect(port, dst, (e?: Error) => resolve(e ? errnoOf(e) : 0));
     if (source === undefined) go();
