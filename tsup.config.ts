@@ -19,6 +19,12 @@ export default defineConfig([
     entry: {
       index: 'lib/index.ts',
       prometheus: 'lib/prometheus.ts',
+      // safebind/agent; undici (an optional peer) stays external and is required only by createDispatcher.
+      agent: 'lib/agent.ts',
+      // The capacity bench's child (a namespace of its own), as the churn rehearsal's.
+      'bench/capacity-entry': 'lib/bench/capacity-entry.ts',
+      // safebind/register (issue 14): a side-effect entry, loaded by --import (ESM) or -r (CommonJS).
+      register: 'lib/register.ts',
       // The churn rehearsal's child runs this, not the CLI: the library needs no CLI build.
       'bench/rehearse-entry': 'lib/bench/rehearse-entry.ts',
     },

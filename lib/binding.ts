@@ -193,6 +193,13 @@ export interface NativeBinding {
   /** The matching sockets, at most `limit` of them. */
   socketList(query: NativeSocketQuery, limit: number): NativeSocketEntry[] | number;
   /**
+   * The cookie, state, timer (idiag_timer) and timer's milliseconds left of every matching socket, one
+   * index per socket, in typed arrays (no object per socket): forecast's readings.
+   */
+  socketIdentities(
+    query: NativeSocketQuery,
+  ): { cookies: ArrayBuffer; states: Uint8Array; timers: Uint8Array; expiresMs: Uint32Array } | number;
+  /**
    * RTM_GETROUTE toward dst (optionally from src, out of ifindex oif or the interface named `device`,
    * resolved in the calling thread's namespace: -ENODEV when it has none). -ENETUNREACH etc. when none.
    */

@@ -22,3 +22,7 @@ export { safeListen, type ListenOptions, type ListenResult } from './api/safe-li
 export { safeConnect, type ConnectOptions, type ConnectResult } from './api/safe-connect.js';
 export { preflight, type ConnectTarget, type PreflightSpec } from './api/preflight.js';
 export { AbortError } from './api/abort-error.js';
+// watchErrors (issue 14): every socket failure of the process diagnosed; safebind/register prints them.
+export { watchErrors, type ReportInfo, type WatchErrorsOptions } from './api/watch-errors.js';
+// forecast (issue 16)
+export { forecast, type Forecast, type ForecastOptions } from './api/forecast.js';

@@ -6,6 +6,11 @@ import { countSockets, readNetSysctls, readPortUsage, topDestinations } from './
 import type { NetSysctls } from './host/types.js';
 import { parseTarget } from './sys/address.js';
 import type { PortUsage, Result } from './types.js';
+// Issue 16: forecast and audit gauges, in a file of their own.
+import { FORECAST_METRIC_NAMES, forecastAndAuditGauges } from './prometheus-forecast.js';
+
+export { FORECAST_METRIC_NAMES, registerNamespaceAuditMetrics } from './prometheus-forecast.js';
+export type { NamespaceSysctls } from './host/types.js';
 
 /** Options of {@link registerMetrics}. */
 export interface MetricsOptions {
@@ -79,6 +84,14 @@ function parseDestinations(list: unknown): Array<{ host: string; port: number }>
  *   `net.ipv4.ip_local_reserved_ports`); connect fails with EADDRNOTAVAIL at 1.
  * - `safebind_nonlocal_bind_enabled{family}`: 1 when `net.ipv4.ip_nonlocal_bind` (family `ipv4`) or
  *   `net.ipv6.ip_nonlocal_bind` (family `ipv6`) is set.
+ * - `safebind_port_pool_exhaustion_seconds{destination}`: seconds until the pool is full at the rate of
+ *   new connections since the previous scrape (counted by socket cookie); `+Inf` when it does not fill
+ *   at that rate; no sample on a destination's first scrape or when a figure could not be read.
+ * - `safebind_listen_port_unreserved_in_range{protocol,port}`: 1 for each listening port inside the
+ *   ephemeral range that `ip_local_reserved_ports` does not hold.
+ * - `safebind_conntrack_loaded`, `safebind_conntrack_entries`, `safebind_conntrack_max`, and the
+ *   counters `safebind_conntrack_{insert_failed,drop,early_drop}_total` (summed over CPUs); no
+ *   entries or counters when conntrack is not loaded (`safebind_conntrack_loaded` 0).
  *
  * The pool gauges cover `options.destinations`, or, when none are given, the `options.top` busiest
  * destinations at scrape time. Every gauge of one scrape comes from one reading of the host. All
@@ -105,7 +118,7 @@ export function registerMetrics(registry: Registry, options: MetricsOptions = {}
   }
   if (typeof options !== 'object' || options === null)
     throw new TypeError('safebind: options must be an object');
-  for (const name of METRIC_NAMES) {
+  for (const name of [...METRIC_NAMES, ...FORECAST_METRIC_NAMES]) {
     // Checked before any is added, so a second call leaves the registry as it was.
     if (registry.getSingleMetric(name)) {
       throw new Error(`safebind: the registry already has ${name}; registerMetrics was called twice`);
@@ -210,4 +223,7 @@ export function registerMetrics(registry: Registry, options: MetricsOptions = {}
     }),
   ];
   for (const gauge of gauges) registry.registerMetric(gauge);
+  // Issue 16: the forecast of each exported pool and the audits (prometheus-forecast.ts).
+  for (const metric of forecastAndAuditGauges(async () => (await snapshot()).pools))
+    registry.registerMetric(metric);
 }

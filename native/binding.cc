@@ -46,6 +46,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
                     InstanceMethod("addresses", &SafebindAddon::Addresses),
                     InstanceMethod("socketCounts", &SafebindAddon::SocketCounts),
                     InstanceMethod("socketList", &SafebindAddon::SocketList),
+                    InstanceMethod("socketIdentities", &SafebindAddon::SocketIdentities),
                     InstanceMethod("routeGet", &SafebindAddon::RouteGet),
                     InstanceMethod("watchAddresses", &SafebindAddon::WatchAddresses),
                     // --- end netlink exports ---
@@ -302,6 +303,9 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
   Napi::Value Addresses(const Napi::CallbackInfo& info) { return NlAddressesExport(info); }
   Napi::Value SocketCounts(const Napi::CallbackInfo& info) { return NlSocketCountsExport(info); }
   Napi::Value SocketList(const Napi::CallbackInfo& info) { return NlSocketListExport(info); }
+  Napi::Value SocketIdentities(const Napi::CallbackInfo& info) {
+    return NlSocketIdentitiesExport(info);
+  }
   Napi::Value RouteGet(const Napi::CallbackInfo& info) { return NlRouteGetExport(info); }
   Napi::Value WatchAddresses(const Napi::CallbackInfo& info) { return watches_.Watch(info); }
   AddressWatches watches_;

@@ -86,6 +86,14 @@ struct NlSockEntry {
   int v6only = -1;
 };
 int nl_socket_list(const NlSockQuery& query, size_t limit, std::vector<NlSockEntry>* out);
+// The identity and timer of each matching socket, without its addresses (forecast readings).
+struct NlSockIdentity {
+  uint64_t cookie = 0;
+  uint8_t state = 0;
+  uint8_t timer = 0;
+  uint32_t expires_ms = 0;
+};
+int nl_socket_identities(const NlSockQuery& query, std::vector<NlSockIdentity>* out);
 
 // route.cc: RTM_GETROUTE, as `ip route get`.
 struct NlRouteQuery {

@@ -243,7 +243,23 @@ int list_one(const nlmsghdr* msg, void* ctx) {
   return 0;
 }
 
+int identity_one(const nlmsghdr* msg, void* ctx) {
+  const inet_diag_msg* r = diag_msg(msg);
+  if (!r) return 0;
+  NlSockIdentity id;
+  id.cookie = (static_cast<uint64_t>(r->id.idiag_cookie[1]) << 32) | r->id.idiag_cookie[0];
+  id.state = r->idiag_state;
+  id.timer = r->idiag_timer;
+  id.expires_ms = r->idiag_expires;
+  static_cast<std::vector<NlSockIdentity>*>(ctx)->push_back(id);
+  return 0;
+}
+
 }  // namespace
+
+int nl_socket_identities(const NlSockQuery& query, std::vector<NlSockIdentity>* out) {
+  return dump(query, identity_one, out);
+}
 
 int nl_socket_counts(const NlSockQuery& query, uint32_t counts[kNlStates]) {
   memset(counts, 0, sizeof(uint32_t) * kNlStates);

@@ -104,10 +104,10 @@ export function walkErrorChain(err: unknown): ErrorChain {
  * one Diagnosis for all (see combineDiagnoses). When the chain holds no socket error at all (an
  * HTTP 500, a library's own timeout), `unknown` that says so and names what the chain held.
  */
-export async function explainChain(
+export function explainChain(
   err: object,
-  explainOne: (error: Record<string, unknown>) => Promise<Diagnosis>,
-): Promise<Diagnosis> {
+  explainOne: (error: Record<string, unknown>) => Diagnosis,
+): Diagnosis {
   const chain = walkErrorChain(err);
   const notes: string[] = [];
   if (chain.cycle)
@@ -119,7 +119,7 @@ export async function explainChain(
   }
   if (chain.found.length === 0) {
     const top = chain.seen[0] ?? 'Error';
-    const d = await explainOne({ message: top });
+    const d = explainOne({ message: top });
     const looked =
       chain.visited > 1
         ? `Looked at ${chain.visited} errors through .cause and .errors: ${chain.seen.join('; ')}.`
@@ -139,7 +139,7 @@ export async function explainChain(
   for (const found of chain.found) {
     members.push({
       path: found.path === '' ? 'the error' : found.path,
-      diagnosis: await explainOne(found.error),
+      diagnosis: explainOne(found.error),
     });
   }
   const topObject = err as Record<string, unknown>;

@@ -8,6 +8,9 @@ import type { Attempt, HostSnapshot } from '../diagnose/input.js';
 import {
   findPortHolders,
   hostReader,
+  lookupRoute,
+  type BindProbe,
+  type RouteLookup,
   readNeighbours,
   listSockets,
   readAddresses,
@@ -17,7 +20,7 @@ import {
 } from '../host/index.js';
 import { isNameFailure } from '../diagnose/lookup.js';
 import { formatIp } from '../model/index.js';
-import { parseHost, sockAddr, type SockAddr } from '../sys/index.js';
+import { closeSocket, openSocket, parseHost, sockAddr, type SockAddr } from '../sys/index.js';
 
 /** CAP_NET_BIND_SERVICE is bit 10 of the capability sets (linux/capability.h). */
 const CAP_NET_BIND_SERVICE_BIT = 10n;
@@ -34,8 +37,8 @@ function readPrivileges(): HostSnapshot['privileges'] {
   return { euid: process.geteuid?.() ?? -1, netBindService };
 }
 
-/** Is the address bindable now? A bind to port 0 of the same address, closed at once. */
-async function probeBind(failure: Attempt): Promise<HostSnapshot['rebind']> {
+/** What a probe bind of the failure's address binds: port 0 of the same address. */
+function probeTarget(failure: Attempt): BindProbe | undefined {
   const local = failure.local;
   if (!local) return undefined;
   let addr: SockAddr;
@@ -51,15 +54,65 @@ async function probeBind(failure: Attempt): Promise<HostSnapshot['rebind']> {
       ...(local.scopeId !== undefined ? { scopeId: local.scopeId } : {}),
     };
   }
-  const bound = await hostReader().probeBind({
+  return {
     address: addr.address,
     family: addr.family,
     port: 0,
     protocol: failure.protocol,
     ...(addr.scopeId !== undefined ? { scopeId: addr.scopeId } : {}),
     ...(local.interface !== undefined ? { interface: local.interface } : {}),
+  };
+}
+
+/** Is the address bindable now? A bind to port 0 of the same address with the addon, closed at once. */
+function probeBind(target: BindProbe): HostSnapshot['rebind'] {
+  const opened = openSocket({
+    family: target.family,
+    protocol: target.protocol,
+    bind: {
+      address: target.address,
+      port: 0,
+      family: target.family,
+      ...(target.scopeId !== undefined ? { scopeId: target.scopeId } : {}),
+    },
   });
-  return bound.ok ? { ok: true } : { ok: false, code: bound.error.code };
+  if (!opened.ok) return { ok: false, code: opened.error.code };
+  closeSocket(opened.value);
+  return { ok: true };
+}
+
+/** The facts that, without the addon, only Node's asynchronous sockets read: made before gathering. */
+export interface Prefetched {
+  rebind?: HostSnapshot['rebind'];
+  route?: RouteLookup;
+}
+
+const wantsProbe = (failure: Attempt) =>
+  failure.error?.code === 'EADDRNOTAVAIL' && failure.operation !== 'connect';
+const wantsRoute = (failure: Attempt) =>
+  (failure.error?.code === 'ENETUNREACH' || failure.error?.code === 'EHOSTUNREACH') &&
+  failure.remote !== undefined;
+
+/**
+ * Without the addon: the probe bind and the route lookup a failure needs, made with Node's sockets
+ * through the no-addon reader. Undefined with the addon (gatherSnapshot makes them synchronously).
+ */
+export async function prefetchWithoutAddon(failure: Attempt): Promise<Prefetched | undefined> {
+  const reader = hostReader();
+  if (reader.kind === 'addon' || process.platform !== 'linux') return undefined;
+  const out: Prefetched = {};
+  const target = wantsProbe(failure) ? probeTarget(failure) : undefined;
+  if (target !== undefined) {
+    const bound = await reader.probeBind(target);
+    out.rebind = bound.ok ? { ok: true } : { ok: false, code: bound.error.code };
+  }
+  if (wantsRoute(failure) && failure.remote) {
+    out.route = await reader.lookupRoute(
+      failure.remote.host,
+      failure.local ? { source: failure.local.host } : {},
+    );
+  }
+  return out;
 }
 
 /** How many distinct local ports of the ephemeral range are bound (for bind(…, 0) EADDRINUSE). */
@@ -96,7 +149,11 @@ function readBoundPorts(failure: Attempt, snapshot: HostSnapshot): HostSnapshot[
   return { inUse: ports.size, poolSize };
 }
 
-export async function gatherSnapshot(failure: Attempt): Promise<HostSnapshot> {
+/**
+ * The host snapshot a failure's diagnosis needs, read synchronously. Without the addon, the probe
+ * bind and the route lookup come from `prefetched` (prefetchWithoutAddon), or are said unavailable.
+ */
+export function gatherSnapshot(failure: Attempt, prefetched?: Prefetched): HostSnapshot {
   const snapshot: HostSnapshot = { platform: process.platform, kernel: release(), unavailable: [] };
   if (process.platform !== 'linux') return snapshot;
   const reader = hostReader();
@@ -112,7 +169,13 @@ export async function gatherSnapshot(failure: Attempt): Promise<HostSnapshot> {
   const bindStep = failure.error?.syscall === 'bind' || failure.operation !== 'connect';
 
   if (code === 'EADDRNOTAVAIL' && failure.operation !== 'connect') {
-    snapshot.rebind = await probeBind(failure);
+    const target = probeTarget(failure);
+    if (target !== undefined && reader.kind === 'addon') snapshot.rebind = probeBind(target);
+    else if (prefetched?.rebind !== undefined) snapshot.rebind = prefetched.rebind;
+    else if (target !== undefined)
+      snapshot.unavailable.push(
+        'the probe bind (without the addon it is made with a Node socket, which binds asynchronously)',
+      );
     // Whether another host on the link answers for the address (a VIP live on the VRRP master).
     const neighbours = readNeighbours();
     if (neighbours.ok) snapshot.neighbours = neighbours.value;
@@ -180,10 +243,13 @@ export async function gatherSnapshot(failure: Attempt): Promise<HostSnapshot> {
 
   if (code === 'ENETUNREACH' || code === 'EHOSTUNREACH') {
     if (failure.remote) {
-      snapshot.route = await reader.lookupRoute(
-        failure.remote.host,
-        failure.local ? { source: failure.local.host } : {},
-      );
+      const opts = failure.local ? { source: failure.local.host } : {};
+      if (reader.kind === 'addon') snapshot.route = lookupRoute(failure.remote.host, opts);
+      else if (prefetched?.route !== undefined) snapshot.route = prefetched.route;
+      else
+        snapshot.unavailable.push(
+          'the route (without the addon it is looked up with a Node socket, which connects asynchronously)',
+        );
     } else {
       snapshot.unavailable.push(
         'the route: the error does not name the destination (pass { host, port } as context)',

@@ -1,7 +1,7 @@
 // portUsage(): how full the source-port pool toward one destination is, for callers that want the
 // figure before they fail (load generators, health checks, the Prometheus collector).
 import { lookup } from 'node:dns/promises';
-import { readPortUsage } from '../host/index.js';
+import { readPortUsage, type PortUsageQuery } from '../host/index.js';
 import { isUnsupported, parseDestination, parseDestinationPort, parseHost } from '../sys/index.js';
 import type { PortUsage, Protocol } from '../types.js';
 
@@ -40,17 +40,34 @@ export class PortUsageError extends Error {
  * port, `unsupported-platform` off Linux; throws a TypeError for arguments of the wrong type.
  */
 export async function portUsage(options: PortUsageOptions): Promise<PortUsage> {
-  if (typeof options !== 'object' || options === null)
-    throw new TypeError('portUsage() takes { host, port }');
-  if (typeof options.host !== 'string') throw new TypeError('portUsage(): host must be a string');
+  const usage = readPortUsage(await resolvePortUsageOptions(options, 'portUsage'));
+  if (!usage.ok) {
+    throw new PortUsageError(
+      usage.error.message,
+      isUnsupported(usage.error) ? 'unsupported-platform' : usage.error.code,
+    );
+  }
+  return usage.value;
+}
+
+/**
+ * Checks and parses portUsage()'s options (forecast() takes the same): a TypeError for arguments of
+ * the wrong type, a PortUsageError `invalid-address` for unusable values; a host name is resolved.
+ */
+export async function resolvePortUsageOptions(
+  options: PortUsageOptions,
+  fn: string,
+): Promise<PortUsageQuery> {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${fn}() takes { host, port }`);
+  if (typeof options.host !== 'string') throw new TypeError(`${fn}(): host must be a string`);
   if (typeof options.port !== 'number' && typeof options.port !== 'string') {
-    throw new TypeError('portUsage(): port must be a number');
+    throw new TypeError(`${fn}(): port must be a number`);
   }
   if (options.localAddress !== undefined && typeof options.localAddress !== 'string') {
-    throw new TypeError('portUsage(): localAddress must be a string');
+    throw new TypeError(`${fn}(): localAddress must be a string`);
   }
   if (options.protocol !== undefined && options.protocol !== 'tcp' && options.protocol !== 'udp') {
-    throw new TypeError(`portUsage(): protocol must be 'tcp' or 'udp', got ${String(options.protocol)}`);
+    throw new TypeError(`${fn}(): protocol must be 'tcp' or 'udp', got ${String(options.protocol)}`);
   }
   // The same checks, and the same sentences, as safeConnect's destination.
   const port = parseDestinationPort(options.port);
@@ -74,17 +91,10 @@ export async function portUsage(options: PortUsageOptions): Promise<PortUsage> {
     if (!local.ok) throw new PortUsageError(`localAddress: ${local.reason}`, 'invalid-address');
     localAddress = local.value.address;
   }
-  const usage = readPortUsage({
+  return {
     host,
     port: port.value,
     protocol: options.protocol ?? 'tcp',
     ...(localAddress !== undefined ? { localAddress } : {}),
-  });
-  if (!usage.ok) {
-    throw new PortUsageError(
-      usage.error.message,
-      isUnsupported(usage.error) ? 'unsupported-platform' : usage.error.code,
-    );
-  }
-  return usage.value;
+  };
 }

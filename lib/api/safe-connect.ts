@@ -2,18 +2,15 @@
 // socket options Node does not expose (IP_BIND_ADDRESS_NO_PORT, IP_FREEBIND), that resolves a
 // connected net.Socket — or the failure with its diagnosis. Never blocks the event loop.
 import { lookup } from 'node:dns/promises';
-import net from 'node:net';
-import { constants as osConstants } from 'node:os';
+import type net from 'node:net';
 import type { Attempt } from '../diagnose/input.js';
 import {
-  closeSocket,
   formatHost,
   openSocket,
   parseDestination,
   parseDestinationPort,
   parseHost,
   parsePort,
-  socketError,
   sockAddr,
   type ParsedHost,
   type SocketOptions,
@@ -23,7 +20,9 @@ import { AbortError, requireSignal } from './abort-error.js';
 import { requireDuration } from './bind-options.js';
 import { failedWith, invalidInput, type Failed } from './failed.js';
 import { toSocketError } from './failure.js';
-import { startTimer, type CancelTimer } from './timer.js';
+import { connectFd } from './connect-fd.js';
+import { checkSourcePoolTypes, parseSourcePool, type SourcePool } from './source-pool.js';
+import { diagnoseSources } from './sources-diagnosis.js';
 
 /** Where {@link safeConnect} connects to, from where, and with which socket options. */
 export interface ConnectOptions {
@@ -57,6 +56,21 @@ export interface ConnectOptions {
    * the kernel's own timeout (minutes), as Node.
    */
   timeout?: number;
+  /**
+   * A pool of source addresses to connect from, instead of `localAddress`: the one with the fewest
+   * connections this process made through safeConnect toward the destination first, a source whose
+   * pool is full skipped, and on EADDRNOTAVAIL the next source tried. When every source is full the
+   * failure is `ephemeral-ports-exhausted` with `evidence.sources`, one entry per source. Each
+   * connection: socket, IP_BIND_ADDRESS_NO_PORT (unless `bindAddressNoPort: false`), bind(source, 0),
+   * connect.
+   */
+  sources?: string[];
+  /**
+   * IP_LOCAL_PORT_RANGE [lo, hi] on the socket (Linux 6.3+; before, the connect fails with
+   * setsockopt ENOPROTOOPT): source ports come only from that slice. Goes with `sources`; see
+   * localPortRangeSlice() of safebind/agent for per-process slices.
+   */
+  localPortRange?: [number, number];
   /** Aborts the connect: safeConnect then rejects with an AbortError and nothing stays open. */
   signal?: AbortSignal;
 }
@@ -154,53 +168,57 @@ function prepare(plan: ConnectPlan): Result<number> {
 }
 
 /**
- * Hands the prepared descriptor to a net.Socket and lets Node (libuv) make the non-blocking connect:
- * its 'connect' event is the completion, its 'error' the failure, and Node closes the fd on failure.
+ * Hands the prepared descriptor to a net.Socket and lets Node (libuv) make the non-blocking connect
+ * (connect-fd.ts); a failure is diagnosed. Node closes the fd on failure.
  */
-function connectOn(fd: number, plan: ConnectPlan, failure: Omit<Attempt, 'error'>): Promise<ConnectResult> {
-  return new Promise((resolve, reject) => {
-    let socket: net.Socket;
-    try {
-      socket = new net.Socket({ fd, readable: true, writable: true });
-    } catch (e) {
-      closeSocket(fd);
-      const error = toSocketError(e);
-      resolve(failedWith({ ...failure, error }, error));
-      return;
-    }
-    let stopTimer: CancelTimer = () => {};
-    const cleanup = () => {
-      stopTimer();
-      socket.off('connect', onConnect);
-      socket.off('error', onError);
-      plan.signal?.removeEventListener('abort', onAbort);
-    };
-    const fail = (error: SocketError) => {
-      cleanup();
-      socket.destroy();
-      resolve(failedWith({ ...failure, error }, error));
-    };
-    const onConnect = () => {
-      cleanup();
-      resolve({ ok: true, socket });
-    };
-    const onError = (e: Error) => fail(toSocketError(e));
-    const onAbort = () => {
-      cleanup();
-      socket.destroy();
-      reject(new AbortError(plan.signal));
-    };
-    socket.once('connect', onConnect);
-    socket.once('error', onError);
-    plan.signal?.addEventListener('abort', onAbort, { once: true });
-    if (plan.timeout !== undefined && plan.timeout > 0) {
-      const address = formatHost(plan.remote);
-      stopTimer = startTimer(plan.timeout, () =>
-        fail(socketError('connect', osConstants.errno.ETIMEDOUT, { address, port: plan.port })),
-      );
-    }
-    socket.connect({ port: plan.port, host: formatHost(plan.remote) });
+async function connectOn(
+  fd: number,
+  plan: ConnectPlan,
+  failure: Omit<Attempt, 'error'>,
+): Promise<ConnectResult> {
+  const done = await connectFd(fd, {
+    host: formatHost(plan.remote),
+    port: plan.port,
+    timeout: plan.timeout,
+    signal: plan.signal,
   });
+  if (done.ok) return { ok: true, socket: done.value };
+  return failedWith({ ...failure, error: done.error }, done.error);
+}
+
+/** One pool per distinct configuration of sources, so live connections are counted across calls. */
+const pools = new Map<string, SourcePool>();
+
+function poolFor(opts: ConnectOptions): { ok: true; value: SourcePool } | { ok: false; reason: string } {
+  const key = JSON.stringify([opts.sources, opts.bindAddressNoPort ?? true, opts.localPortRange]);
+  const known = pools.get(key);
+  if (known !== undefined) return { ok: true, value: known };
+  const parsed = parseSourcePool({
+    sources: opts.sources,
+    bindAddressNoPort: opts.bindAddressNoPort,
+    localPortRange: opts.localPortRange,
+  });
+  if (parsed.ok) pools.set(key, parsed.value);
+  return parsed;
+}
+
+/** safeConnect over a pool of sources: least-used first, a full one skipped, the next tried. */
+async function connectFromSources(opts: ConnectOptions, port: number): Promise<ConnectResult> {
+  const signal = opts.signal;
+  const base = failureOf(undefined, opts);
+  const pool = poolFor(opts);
+  if (!pool.ok) return invalidInput(pool.reason, base);
+  const remote = await resolveHost(opts.host, pool.value.family());
+  if (signal?.aborted) throw new AbortError(signal);
+  if (!remote.ok) {
+    if ('reason' in remote) return invalidInput(remote.reason, base);
+    return failedWith({ ...base, error: remote.error }, remote.error);
+  }
+  const problem = pool.value.familyProblem(remote.value.family);
+  if (problem !== undefined) return invalidInput(problem, base);
+  const done = await pool.value.connect(remote.value, port, { timeout: opts.timeout, signal });
+  if (done.ok) return { ok: true, socket: done.socket };
+  return { ok: false, error: done.error, diagnosis: await diagnoseSources(pool.value, done) };
 }
 
 /**
@@ -229,12 +247,18 @@ export async function safeConnect(opts: ConnectOptions): Promise<ConnectResult> 
   requireType(opts.bindAddressNoPort, 'boolean', 'bindAddressNoPort', true);
   requireDuration(opts.timeout, 'timeout', 'safeConnect()');
   requireSignal(opts.signal, 'safeConnect()');
+  checkSourcePoolTypes(opts, 'safeConnect()');
   const signal = opts.signal;
   if (signal?.aborted) throw new AbortError(signal);
 
   const invalid = (reason: string) => invalidInput(reason, failureOf(undefined, opts));
   const port = parseDestinationPort(opts.port);
   if (!port.ok) return invalid(port.reason);
+  if (opts.sources !== undefined || opts.localPortRange !== undefined) {
+    if (opts.localAddress !== undefined || opts.localPort !== undefined)
+      return invalid('give sources (a pool of source addresses) or localAddress/localPort, not both');
+    return connectFromSources(opts, port.value);
+  }
   let local: ParsedHost | undefined;
   if (opts.localAddress !== undefined) {
     const parsed = parseHost(opts.localAddress);

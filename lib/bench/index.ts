@@ -17,3 +17,8 @@ export type {
   ChurnSample,
   RehearseOptions,
 } from './types.js';
+// `bench capacity`: source-port capacity per approach, in a private namespace.
+export { benchCapacity, type CapacityOptions } from './capacity.js';
+export { renderCapacityChartHtml } from './capacity-chart.js';
+export { MAX_CAPACITY_POOL } from './defaults.js';
+export type { CapacityApproach, CapacityReport } from './capacity-types.js';

@@ -4,7 +4,7 @@
 // allows, so the accept queue never hides exhaustion, and it closes each connection only after the
 // client's FIN or RST, so the TIME_WAIT lands on the client's side as it does against real servers.
 import { binding } from '../binding.js';
-import { failure } from '../sys/errors.js';
+import { errnoResult } from '../sys/errors.js';
 import type { Result } from '../types.js';
 
 export interface OwnListener {
@@ -30,11 +30,11 @@ export function startOwnListener(family: 4 | 6 = 4, port = 0): Result<OwnListene
     { family: family === 6 ? b.constants.AF_INET6 : b.constants.AF_INET, address, port, scopeId: 0 },
     BACKLOG,
   );
-  if (id < 0) return failure('listen', id, { address, port });
+  if (id < 0) return errnoResult('listen', id, { address, port });
   const stats = b.churnListenerStats(id);
   if (typeof stats === 'number') {
     b.churnListenerClose(id);
-    return failure('getsockname', stats);
+    return errnoResult('getsockname', stats);
   }
   const accepted = () => {
     const s = b.churnListenerStats(id);

@@ -2,7 +2,7 @@
 // measures is the kernel's cost; this side only reads its progress and shapes its result.
 import { binding } from '../binding.js';
 import type { Result } from '../types.js';
-import { failure, socketError } from '../sys/errors.js';
+import { errnoResult, socketError } from '../sys/errors.js';
 import type { Driver, DriverOutcome, DriverPlan, DriverProgress } from './driver.js';
 import { newLatencyHistogram, recordPairs } from './histogram.js';
 
@@ -65,7 +65,7 @@ export function startNativeDriver(plan: DriverPlan): Result<Driver> {
       resolveDone(outcome);
     },
   );
-  if (id < 0) return failure('pthread_create', id);
+  if (id < 0) return errnoResult('pthread_create', id);
   return {
     ok: true,
     value: {

@@ -1,11 +1,11 @@
 // `--mode node`: what a Node client really pays — net.connect, then destroy (resetAndDestroy with
 // --linger0) — with the same concurrency, limits and figures as the native loop. Options Node does
-// not offer (IP_BIND_ADDRESS_NO_PORT, IP_LOCAL_PORT_RANGE) go through a descriptor the addon
-// prepared, handed to net.Socket({ fd }).
+// not offer (IP_BIND_ADDRESS_NO_PORT, IP_LOCAL_PORT_RANGE) go through a descriptor lib/sys
+// openSocket() prepared, handed to net.Socket({ fd }).
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { constants as osConstants } from 'node:os';
-import { binding } from '../binding.js';
+import { openSocket } from '../sys/recipe.js';
 import type { Driver, DriverFailure, DriverOutcome, DriverPlan } from './driver.js';
 import { newLatencyHistogram } from './histogram.js';
 
@@ -23,34 +23,21 @@ interface Slot {
 
 type Prepared = { ok: true; fd: number } | { ok: false; errno: number; syscall: string };
 
-/**
- * socket + options + bind through the addon; closes the descriptor on every failure.
- * TODO(openSocket): use lib/sys `openSocket(spec)` and its option table (the one socket recipe,
- * being built on another branch) instead of these addon calls, once it is merged.
- */
+/** The one socket recipe: socket, the options Node lacks, bind; the descriptor closed on any failure. */
 function prepareDescriptor(plan: DriverPlan, source: string | undefined): Prepared {
-  const b = binding();
-  const c = b.constants;
-  const family = plan.target.family === 6 ? c.AF_INET6 : c.AF_INET;
-  const fd = b.socket(family, c.SOCK_STREAM);
-  if (fd < 0) return { ok: false, errno: -fd, syscall: 'socket' };
-  const fail = (rc: number, syscall: string): Prepared => {
-    b.close(fd);
-    return { ok: false, errno: -rc, syscall };
-  };
-  if (plan.localPortRange) {
-    const rc = b.setLocalPortRange(fd, plan.localPortRange[0], plan.localPortRange[1]);
-    if (rc < 0) return fail(rc, 'setsockopt');
-  }
-  if (source !== undefined) {
-    if (plan.bindNoPort) {
-      const rc = b.setIntOption(fd, c.IPPROTO_IP, c.IP_BIND_ADDRESS_NO_PORT, 1);
-      if (rc < 0) return fail(rc, 'setsockopt');
-    }
-    const rc = b.bind(fd, { family, address: source, port: 0, scopeId: 0 });
-    if (rc < 0) return fail(rc, 'bind');
-  }
-  return { ok: true, fd };
+  const family = plan.target.family;
+  const opened = openSocket({
+    family,
+    protocol: 'tcp',
+    options: {
+      localPortRange: plan.localPortRange,
+      bindAddressNoPort: source !== undefined && plan.bindNoPort ? true : undefined,
+    },
+    bind: source === undefined ? undefined : { address: source, port: 0, family },
+  });
+  return opened.ok
+    ? { ok: true, fd: opened.value }
+    : { ok: false, errno: opened.error.errno, syscall: opened.error.syscall };
 }
 
 export function startNodeDriver(plan: DriverPlan): Driver {

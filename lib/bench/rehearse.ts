@@ -61,20 +61,21 @@ export function rehearsalRange(pool: number): [number, number] {
   return [lo, lo + pool - 1];
 }
 
-function defaultEntry(): string {
+/** The built entry `dist/bench/<name>.js` of this package (the capacity bench uses its own). */
+export function defaultEntry(name = 'rehearse-entry'): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest)) {
       try {
         if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'safebind')
-          return join(dir, 'dist', 'bench', 'rehearse-entry.js');
+          return join(dir, 'dist', 'bench', `${name}.js`);
       } catch {
         // not ours; keep walking up
       }
     }
     const parent = dirname(dir);
-    if (parent === dir) return join(process.cwd(), 'dist', 'bench', 'rehearse-entry.js');
+    if (parent === dir) return join(process.cwd(), 'dist', 'bench', `${name}.js`);
     dir = parent;
   }
 }
@@ -90,7 +91,7 @@ function invalid(what: string): Result<never> {
  * TIME_WAIT change; each such port comes back to the pool at once and moves the exhaustion point.
  * On one CPU that never happens (0 in 60,000 measured), so a rehearsal runs pinned.
  */
-function pinToOneCpu(): string[] {
+export function pinToOneCpu(): string[] {
   try {
     const cpu = /^Cpus_allowed_list:\s*(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
     if (cpu === undefined || spawnSync('taskset', ['--version']).status !== 0) return [];
@@ -104,7 +105,7 @@ function pinToOneCpu(): string[] {
  * What runs the child with the privilege to make a namespace: nothing as root, a user namespace of
  * its own otherwise (where it is root of that namespace only). The likeliest to work first.
  */
-function privilegeVariants(): string[][] {
+export function privilegeVariants(): string[][] {
   const user = ['unshare', '--user', '--map-root-user', '--'];
   return process.geteuid?.() === 0 ? [[], user] : [user, []];
 }
@@ -166,7 +167,7 @@ export async function rehearseChurn(options: RehearseOptions = {}): Promise<Resu
   return { ok: false, error: socketError('unshare', 1, { detail: lastError }) };
 }
 
-function writeSysctl(name: string, value: string): Result<void> {
+export function writeSysctl(name: string, value: string): Result<void> {
   const path = `/proc/sys/${name.replaceAll('.', '/')}`;
   try {
     writeFileSync(path, value);
@@ -229,7 +230,7 @@ export function rehearsalPlanFromEnv(): Result<RehearsalPlan> | undefined {
  * they can belong to no namespace but this new one. Needs CAP_SYS_ADMIN (root, or root of a user
  * namespace of our own).
  */
-function enterNamespaceOfOwn(): Result<void> {
+export function enterNamespaceOfOwn(): Result<void> {
   const load = native();
   if (!load.ok) return load;
   let before: number;

@@ -4,7 +4,7 @@ import { lookup } from 'node:dns/promises';
 import { binding } from '../binding.js';
 import { bareAddress } from '../host/sockets.js';
 import { parseHost } from '../sys/address.js';
-import { failure, socketError } from '../sys/errors.js';
+import { errnoResult, socketError } from '../sys/errors.js';
 import type { Result, SocketError } from '../types.js';
 import { explain } from '../api/explain.js';
 import type { Driver, DriverOutcome, DriverPlan, Endpoint } from './driver.js';
@@ -123,10 +123,10 @@ async function resolveTarget(host: string, port: number): Promise<Result<Endpoin
 function probePortRange(family: 4 | 6, range: [number, number]): Result<void> {
   const b = binding();
   const fd = b.socket(family === 6 ? b.constants.AF_INET6 : b.constants.AF_INET, b.constants.SOCK_STREAM);
-  if (fd < 0) return failure('socket', fd);
+  if (fd < 0) return errnoResult('socket', fd);
   const rc = b.setLocalPortRange(fd, range[0], range[1]);
   b.close(fd);
-  if (rc < 0) return failure('setsockopt', rc, { detail: `IP_LOCAL_PORT_RANGE ${range[0]}-${range[1]}` });
+  if (rc < 0) return errnoResult('setsockopt', rc, { detail: `IP_LOCAL_PORT_RANGE ${range[0]}-${range[1]}` });
   return { ok: true, value: undefined };
 }
 

@@ -3,10 +3,11 @@
 // `--version` and one command never load another's dependencies (bench churn's histograms and
 // chart, preflight's spinner). Keep this file's imports light: commander and constants only.
 import { Command, Option } from 'commander';
-import { DEFAULT_POOL } from '../bench/defaults.js';
+import { DEFAULT_POOL, MAX_CAPACITY_POOL } from '../bench/defaults.js';
 import type { DoctorFlags } from './doctor.js';
 import type { PreflightFlags } from './preflight.js';
 import type { ChurnFlags } from './bench.js';
+import type { CapacityFlags } from './bench-capacity.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -109,5 +110,32 @@ export function benchCommand(): Command {
   return new Command('bench')
     .description('Benchmarks: `bench churn` measures connect/close churn and source-port exhaustion.')
     .exitOverride()
-    .addCommand(churn);
+    .addCommand(churn)
+    .addCommand(capacityCommand());
+}
+
+// --- bench capacity (safebind/agent) ----------------------------------------------------------------
+function capacityCommand(): Command {
+  return new Command('capacity')
+    .description(
+      'In a private network namespace with a small port range, how many concurrent connections toward one ' +
+        "destination each approach holds before the first failure: Node's localAddress, safebind/agent with " +
+        '1, 2 and 4 sources, and toward two destinations at once (where localAddress shares one pool).',
+    )
+    .option('--sources <ip>', 'a source address, repeatable (default 127.0.0.11-14)', collect, [])
+    .option('--pool <n>', `ports in the namespace's range, 1-${MAX_CAPACITY_POOL} (default ${DEFAULT_POOL})`)
+    .option('--chart <file>', 'write an HTML bar chart of the connections each approach held')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ safebind bench capacity
+  $ safebind bench capacity --pool 200 --json
+  $ safebind bench capacity --sources 10.9.0.1 --sources 10.9.0.2 --chart capacity.html
+
+Exit status: 0 measured, 1 could not run (no namespace), 2 bad usage.`,
+    )
+    .exitOverride()
+    .action(async (flags: CapacityFlags) => (await import('./bench-capacity.js')).capacityAction(flags));
 }

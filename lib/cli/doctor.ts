@@ -49,9 +49,17 @@ export async function destinations(
 export async function doctorAction(flags: DoctorFlags): Promise<void> {
   const dest = await destinations(flags.dest);
   const report = await inspectHost({ destinations: dest.destinations });
+  // Forecasts and audits (issue 16): see doctor-extras.ts.
+  const { doctorExtras, formatDoctorExtras } = await import('./doctor-extras.js');
+  const extras = await doctorExtras(report);
+  report.warnings.unshift(...extras.first);
+  report.warnings.push(...extras.last);
   // A name that did not resolve is the least severe thing to report: it goes last.
   report.warnings.push(...dest.warnings);
-  if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  else process.stdout.write(formatHostReport(coloursFor(process.stdout), report));
+  if (flags.json) process.stdout.write(JSON.stringify({ ...report, audits: extras.audits }, null, 2) + '\n');
+  else {
+    const c = coloursFor(process.stdout);
+    process.stdout.write(formatHostReport(c, report) + formatDoctorExtras(c, extras));
+  }
   process.exitCode = 0;
 }

@@ -16,3 +16,8 @@ export {
   type BindProbe,
   type HostReader,
 } from './reader.js';
+export { newConnections, sampleConnections, type ConnectionSample } from './connection-sample.js';
+export { readTimeWaitSettings } from './time-wait-settings.js';
+export { readConntrack } from './conntrack.js';
+export { readNamespaceSysctls } from './namespace-sysctls.js';
+export { readNamedNamespaceSysctls, type NamedNamespaces } from './named-netns.js';

@@ -156,3 +156,33 @@ export interface ResolverConfig {
   /** The files that could not be read, by key above, with the reason. */
   unreadable: Record<string, string>;
 }
+
+// --- issue 16 audits ---
+/** Connection tracking as read from /proc: not loaded, or the table's fill and its loss counters. */
+export type ConntrackReading =
+  | { loaded: false; why: string }
+  /** /proc/sys/net itself could not be read: whether conntrack is loaded is unknown. */
+  | { loaded: 'unknown'; why: string }
+  | {
+      loaded: true;
+      /** net.netfilter.nf_conntrack_count: entries in this namespace's table. */
+      count?: number;
+      /** net.netfilter.nf_conntrack_max: one limit for the host, set in the initial namespace only. */
+      max?: number;
+      /** /proc/net/stat/nf_conntrack summed over CPUs, since boot (or since this namespace was made). */
+      insertFailed?: number;
+      drop?: number;
+      earlyDrop?: number;
+      /** What could not be read, with the reason. */
+      unreadable: Record<string, string>;
+    };
+
+/** The per-namespace sysctls compared across the namespaces of one host. */
+export interface NamespaceSysctls {
+  /** How the namespace is named in output: 'host', a /run/netns name, 'inode 4026532xxx', a pod. */
+  netns: string;
+  /** net.ipv4.ip_local_port_range; absent when not read. */
+  ipLocalPortRange?: [number, number];
+  /** net.ipv4.tcp_tw_reuse; absent when not read. */
+  tcpTwReuse?: number;
+}

@@ -6,3 +6,6 @@ export * from './ip.js';
 export * from './percent.js';
 export * from './pool.js';
 export * from './subnet.js';
+export * from './source-choice.js';
+export * from './forecast.js';
+export * from './time-wait.js';

@@ -61,12 +61,6 @@ export function errnoResult(syscall: string, rc: number, target?: ErrorTarget): 
 }
 
 /**
- * The old name of errnoResult, kept only for lib/api/churn until it moves to lib/bench.
- * @deprecated use errnoResult
- */
-export const failure = errnoResult;
-
-/**
  * The error of input that names no usable address or port: no syscall was made, so `syscall` is
  * 'safebind' (as for an unsupported platform) and the diagnosis cause is `invalid-address`.
  */

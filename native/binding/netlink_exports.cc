@@ -135,6 +135,34 @@ Napi::Value NlSocketListExport(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value NlSocketIdentitiesExport(const Napi::CallbackInfo& info) {
+  if (!CheckArgs(info, 1, "socketIdentities(query)")) return info.Env().Undefined();
+  NlSockQuery query;
+  if (!NlSockQueryArg(info, 0, &query)) return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  std::vector<NlSockIdentity> list;
+  int rc = nl_socket_identities(query, &list);
+  if (rc < 0) return Napi::Number::New(env, rc);
+  size_t n = list.size();
+  Napi::ArrayBuffer cookies = Napi::ArrayBuffer::New(env, n * sizeof(uint64_t));
+  Napi::Uint8Array states = Napi::Uint8Array::New(env, n);
+  Napi::Uint8Array timers = Napi::Uint8Array::New(env, n);
+  Napi::Uint32Array expires = Napi::Uint32Array::New(env, n);
+  uint64_t* c = static_cast<uint64_t*>(cookies.Data());
+  for (size_t i = 0; i < n; i++) {
+    c[i] = list[i].cookie;
+    states[i] = list[i].state;
+    timers[i] = list[i].timer;
+    expires[i] = list[i].expires_ms;
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("cookies", cookies);
+  o.Set("states", states);
+  o.Set("timers", timers);
+  o.Set("expiresMs", expires);
+  return o;
+}
+
 Napi::Value NlRouteGetExport(const Napi::CallbackInfo& info) {
   const char* usage = "routeGet({ family, dst, src?, oif?, device? })";
   if (!CheckArgs(info, 1, usage)) return info.Env().Undefined();

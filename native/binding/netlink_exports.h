@@ -16,6 +16,9 @@ Napi::Value NlAddressesExport(const Napi::CallbackInfo& info);
 Napi::Value NlSocketCountsExport(const Napi::CallbackInfo& info);
 // socketList(query, limit) → [{ family, state, src, sport, dst, dport, inode, uid }], or -errno.
 Napi::Value NlSocketListExport(const Napi::CallbackInfo& info);
+// socketIdentities(query) → { cookies: ArrayBuffer of uint64, states: Uint8Array, timers:
+// Uint8Array, expiresMs: Uint32Array } (one index per socket), or -errno.
+Napi::Value NlSocketIdentitiesExport(const Napi::CallbackInfo& info);
 // routeGet({ family, dst, src?, oif?, device? }) → { family, type, table, oif, … }, or -errno.
 Napi::Value NlRouteGetExport(const Napi::CallbackInfo& info);
 

@@ -7,7 +7,17 @@ import * as api from '../../lib/index.js';
 import { netnsIt } from '../helpers/netns.js';
 import { fdCount } from './helpers.js';
 
-const STABLE = ['explain', 'inspectHost', 'portUsage', 'preflight', 'safeBind', 'safeConnect', 'safeListen'];
+const STABLE = [
+  'explain',
+  'forecast',
+  'inspectHost',
+  'portUsage',
+  'preflight',
+  'safeBind',
+  'safeConnect',
+  'safeListen',
+  'watchErrors',
+];
 /** Error classes a caller needs for `instanceof` on rejections; additive to DESIGN.md's names. */
 const ERROR_CLASSES = ['AbortError', 'PortUsageError'];
 
@@ -35,6 +45,12 @@ describe('the public contract', () => {
         /preflight\(\): bind must be an array/,
       ],
       ['portUsage({})', () => api.portUsage({} as never), /portUsage\(\): host must be a string/],
+      ['forecast({})', () => api.forecast({} as never), /forecast\(\): host must be a string/],
+      [
+        'forecast sampleMs',
+        () => api.forecast({ host: '127.0.0.1', port: 1, sampleMs: '1' } as never),
+        /forecast\(\): sampleMs must be a number/,
+      ],
       ['inspectHost(5)', () => api.inspectHost(5 as never), /inspectHost\(\) takes no argument or \{/],
       ['inspectHost(null)', () => api.inspectHost(null as never), /inspectHost\(\) takes/],
       [

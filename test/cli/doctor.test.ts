@@ -56,7 +56,48 @@ const shape =
     }
   };
 
+const numOrNull: Check = (v, p, e) =>
+  void (v !== null && typeof v !== 'number' && e.push(`${p}: not a number or null`));
+/** doctor's forecast of a destination (issue 16): a Forecast without its `usage`. */
+const forecast = shape({
+  blockingNow: int,
+  steadyState: numOrNull,
+  steadyUsage: numOrNull,
+  exhaustionSeconds: numOrNull,
+  ratePerSec: num,
+  newConnections: int,
+  sampledMs: num,
+  notTimeWait: int,
+  'unknown?': oneOf('no-new-connections', 'steady-state-fits', 'pool-not-read', 'hold-unknown'),
+  timeWait: shape({
+    lifetimeMs: int,
+    holdMs: numOrNull,
+    'reuse?': oneOf(true, false),
+    rule: str,
+    count: int,
+    'longestTimerMs?': int,
+    unreadable: recordOf(str),
+  }),
+});
+const audits = shape({
+  'reservedPorts?': shape({
+    exposed: arrayOf(shape({ protocol: oneOf('tcp', 'udp'), port: int, address: str })),
+    merged: str,
+    commands: arrayOf(str),
+    range: tuple(int, int),
+    reserved: str,
+  }),
+  conntrack: (v, p, e) => void (!isObject(v) && e.push(`${p}: not an object`)),
+  warnings: arrayOf(str),
+  notRead: recordOf(str),
+  namespaces: shape({
+    readings: arrayOf((v, p, e) => void (!isObject(v) && e.push(`${p}: not an object`))),
+    divergences: arrayOf((v, p, e) => void (!isObject(v) && e.push(`${p}: not an object`))),
+    unreadable: recordOf(str),
+  }),
+});
 const portUsage = shape({
+  'forecast?': forecast,
   protocol: oneOf('tcp', 'udp'),
   destination: str,
   'localAddress?': str,
@@ -83,6 +124,7 @@ const hostReport = shape({
   sysctls: recordOf(str),
   sockets: shape({ byState: recordOf(int), topDestinations: arrayOf(portUsage) }),
   warnings: arrayOf(str),
+  'audits?': audits,
 });
 
 function shapeErrors(check: Check, value: unknown): string[] {

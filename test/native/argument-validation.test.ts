@@ -104,7 +104,7 @@ describe('argument validation at the addon boundary', () => {
       const weird = [undefined, null, 'x', {}, [], () => 1, Symbol('s'), 10n, { get family() { throw new Error('getter'); } }];
       const exports = ['socket','close','setIntOption','getIntOption','setLinger','getLinger','setDevice','getDevice',
         'setLocalPortRange','getLocalPortRange','bind','listen','connect','socketError','getsockname','getpeername',
-        'ifNameToIndex','ifIndexToName','socketCounts','socketList','routeGet','watchAddresses','churnStart',
+        'ifNameToIndex','ifIndexToName','socketCounts','socketList','socketIdentities','routeGet','watchAddresses','churnStart',
         'churnCancel','churnListen','churnListenerStats','churnListenerClose'];
       let calls = 0, nonTypeErrors = [];
       for (const name of exports) for (const w of weird) {
@@ -115,7 +115,7 @@ describe('argument validation at the addon boundary', () => {
       probe('nonTypeErrors', () => nonTypeErrors.join('; '));`);
     expect(r.signal, r.stderr).toBeNull();
     expect(r.status, r.stderr).toBe(0);
-    expect(r.seen.calls).toBe(27 * 9);
+    expect(r.seen.calls).toBe(28 * 9);
     expect(r.seen.nonTypeErrors).toBe('');
   });
 

@@ -86,6 +86,13 @@ describe('the packed tarball', () => {
       'dist/prometheus.cjs',
       'dist/prometheus.d.ts',
       'dist/prometheus.d.cts',
+      'dist/agent.js',
+      'dist/agent.cjs',
+      'dist/agent.d.ts',
+      'dist/agent.d.cts',
+      'dist/bench/capacity-entry.js',
+      'dist/register.js',
+      'dist/register.cjs',
       'dist/cli/main.js',
       prebuild,
       'binding.gyp',
@@ -129,6 +136,25 @@ describe('installed with --ignore-scripts into an empty project', () => {
     );
     expect(JSON.parse(imported)).toEqual(JSON.parse(required));
     expect(node(`console.log(require('safebind/package.json').version)`)).toBe(manifest.version);
+  });
+
+  it('safebind/agent loads through require and import without undici installed; createDispatcher says it needs it', () => {
+    // The app installs no undici: the optional peer is really absent here.
+    expect(existsSync(join(app, 'node_modules', 'undici'))).toBe(false);
+    const check = `
+      const agent = A.createAgent({ sources: ['127.0.0.1'], keepAlive: true });
+      let message = '';
+      try { A.createDispatcher({}); } catch (e) { message = e.message; }
+      console.log(JSON.stringify({ keepAlive: agent.keepAlive, message }));`;
+    const required = node(`const A = require('safebind/agent');` + check);
+    const imported = node(`const A = await import('safebind/agent');` + check, 'module');
+    for (const out of [required, imported]) {
+      expect(JSON.parse(out)).toEqual({
+        keepAlive: true,
+        message:
+          'createDispatcher() needs undici, an optional peer dependency of safebind: npm install undici',
+      });
+    }
   });
 
   it('npx safebind --version prints the package version', () => {
@@ -206,6 +232,23 @@ describe('installed with --ignore-scripts into an empty project', () => {
         expect(text).toMatch(/^safebind_sockets\{state="LISTEN"\} 1$/m);
         expect(text).toMatch(/^safebind_port_range_size [1-9]\d*$/m);
         expect(text).toMatch(/^safebind_nonlocal_bind_enabled\{family="ipv4"\} 0$/m);
+      }
+    },
+    60_000,
+  );
+
+  netnsIt(
+    'node --import safebind/register and node -r safebind/register explain a refused connect from the installed package',
+    () => {
+      const script = `require('node:net').connect(6393, '127.0.0.1').on('error', () => console.log('handled'));`;
+      for (const preload of [
+        ['--import', 'safebind/register'],
+        ['-r', 'safebind/register'],
+      ]) {
+        const run = inApp(process.execPath, [...preload, '-e', script]);
+        expect(run.status, run.stderr).toBe(0);
+        expect(run.stdout.trim()).toBe('handled');
+        expect(run.stderr).toMatch(/^safebind: connection-refused \(ECONNREFUSED\) 127\.0\.0\.1:6393: /);
       }
     },
     60_000,

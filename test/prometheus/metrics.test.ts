@@ -3,7 +3,7 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { Registry } from 'prom-client';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { METRIC_NAMES, registerMetrics } from '../../lib/prometheus.js';
+import { FORECAST_METRIC_NAMES, METRIC_NAMES, registerMetrics } from '../../lib/prometheus.js';
 import { netnsIt, type Netns } from '../helpers/netns.js';
 import { ssCounts } from '../host/tables.js';
 
@@ -182,6 +182,9 @@ describe('registerMetrics', () => {
     const registry = new Registry();
     registerMetrics(registry);
     expect(() => registerMetrics(registry)).toThrow(/already has safebind_sockets/);
-    expect(registry.getMetricsAsArray().map((m) => m.name)).toEqual([...METRIC_NAMES]);
+    expect(registry.getMetricsAsArray().map((m) => m.name)).toEqual([
+      ...METRIC_NAMES,
+      ...FORECAST_METRIC_NAMES,
+    ]);
   });
 });

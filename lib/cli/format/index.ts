@@ -4,3 +4,4 @@ export { bar, checkLine, count, heading, pad, percent, plural, row, usageColour 
 export { causeText, formatDiagnosis } from './diagnosis.js';
 export { addressState, formatHostReport } from './host-report.js';
 export { formatCheck, formatPreflightReport } from './preflight-report.js';
+export { conntrackLine, forecastLine, section, type ForecastFigures } from './forecast.js';

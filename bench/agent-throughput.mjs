@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+// Requests per second through safebind/agent against the same client without it, side by side in
+// interleaved rounds, in a private namespace: Node's http.Agent and undici's Agent, each with one new
+// connection per request and with keep-alive, toward an http server in a child process on loopback.
+// The agent connects from two sources (127.0.0.2, 127.0.0.3) with IP_BIND_ADDRESS_NO_PORT.
+// Prints each round and the median ratio agent / plain per variant.
+//   node bench/agent-throughput.mjs [SECONDS=1.5] [ROUNDS=5] [CONCURRENCY=8] [VARIANT]   (needs `npm run build:ts`)
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { log } from 'node:console';
+import { performance } from 'node:perf_hooks';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import process from 'node:process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Agent, request } from 'undici';
+import { enterPrivateNetns } from './netns.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const seconds = Number(process.argv[2] ?? 1.5);
+const rounds = Number(process.argv[3] ?? 5);
+const concurrency = Number(process.argv[4] ?? 8);
+// An optional fifth argument keeps only the variants whose name contains it ('new connection').
+const only = process.argv[5];
+const PORT = 18080;
+const SOURCES = ['127.0.0.2', '127.0.0.3'];
+
+enterPrivateNetns();
+const { createAgent, createDispatcher } = await import(
+  pathToFileURL(join(here, '..', 'dist', 'agent.js')).href
+);
+
+const server = spawn(
+  process.execPath,
+  [
+    '-e',
+    `const s = require('node:http').createServer((q, r) => r.end('ok'));
+     s.keepAliveTimeout = 60000; s.listen(${PORT}, '127.0.0.1', () => console.log('ready'));`,
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
+await new Promise((resolve) => server.stdout.on('data', (d) => d.toString().includes('ready') && resolve()));
+
+function httpGet(agent) {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port: PORT, path: '/', agent }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      })
+      .on('error', reject);
+  });
+}
+
+async function undiciGet(dispatcher, reset) {
+  const r = await request(`http://127.0.0.1:${PORT}/`, { dispatcher, reset });
+  await r.body.text();
+}
+
+/** Requests completed per second by `concurrency` loops for `seconds`. */
+async function rate(one) {
+  const end = performance.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        await one();
+        done++;
+      }
+    }),
+  );
+  return done / seconds;
+}
+
+const variants = {
+  'http.Agent, new connection per request': {
+    plain: () => new http.Agent({ keepAlive: false, maxSockets: concurrency }),
+    agent: () => createAgent({ sources: SOURCES, keepAlive: false, maxSockets: concurrency }),
+    get: (a) => () => httpGet(a),
+  },
+  'http.Agent, keep-alive': {
+    plain: () => new http.Agent({ keepAlive: true, maxSockets: concurrency }),
+    agent: () => createAgent({ sources: SOURCES, keepAlive: true, maxSockets: concurrency }),
+    get: (a) => () => httpGet(a),
+  },
+  'undici, new connection per request': {
+    plain: () => new Agent({ connections: concurrency }),
+    agent: () => createDispatcher({ sources: SOURCES, connections: concurrency }),
+    get: (d) => () => undiciGet(d, true),
+  },
+  'undici, keep-alive': {
+    plain: () => new Agent({ connections: concurrency }),
+    agent: () => createDispatcher({ sources: SOURCES, connections: concurrency }),
+    get: (d) => () => undiciGet(d, false),
+  },
+};
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+log(
+  `load average before: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}; ${rounds} rounds × ${seconds} s, concurrency ${concurrency}`,
+);
+const summary = [];
+for (const [name, v] of Object.entries(variants).filter(([n]) => only === undefined || n.includes(only))) {
+  const ratios = [];
+  const plainRates = [];
+  const agentRates = [];
+  for (let r = 0; r < rounds; r++) {
+    // Interleaved, and the order flips each round so neither side always runs second.
+    const sides = r % 2 === 0 ? ['plain', 'agent'] : ['agent', 'plain'];
+    const got = {};
+    for (const side of sides) {
+      const a = v[side]();
+      got[side] = await rate(v.get(a));
+      await (a.close ? a.close() : a.destroy());
+    }
+    plainRates.push(got.plain);
+    agentRates.push(got.agent);
+    ratios.push(got.agent / got.plain);
+    log(
+      `${name} round ${r + 1}: plain ${got.plain.toFixed(0)}/s, agent ${got.agent.toFixed(0)}/s, ratio ${(got.agent / got.plain).toFixed(3)}`,
+    );
+  }
+  summary.push([name, median(plainRates), median(agentRates), median(ratios)]);
+}
+log('\nmedian per variant: plain req/s, agent req/s, agent / plain');
+for (const [name, p, a, ratio] of summary)
+  log(`  ${name.padEnd(42)} ${p.toFixed(0).padStart(7)} ${a.toFixed(0).padStart(7)}  ${ratio.toFixed(3)}`);
+log(
+  `load average after: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
+server.kill();

@@ -1,0 +1,212 @@
+// createAgent / createHttpsAgent / createDispatcher: Node's http and https Agents and an undici Agent
+// whose new connections come from a pool of source addresses bound with IP_BIND_ADDRESS_NO_PORT
+// (lib/api/source-pool.ts). Only the documented hooks are replaced — the Agent's createConnection,
+// undici's `connect` — so keepAlive, maxSockets, connections, pipelining… work as they always do.
+// undici is an optional peer dependency, loaded only when createDispatcher is called.
+import http from 'node:http';
+import https from 'node:https';
+import { createRequire } from 'node:module';
+import type net from 'node:net';
+import type stream from 'node:stream';
+import tls from 'node:tls';
+import type { Agent as UndiciAgent, Dispatcher } from 'undici';
+import { asError, connectThroughPool } from './pool-connect.js';
+import {
+  checkSourcePoolTypes,
+  parseSourcePool,
+  type SourcePool,
+  type SourcePoolOptions,
+} from './source-pool.js';
+
+/** The pool options every safebind/agent constructor takes, beside its own. */
+export type SourceOptions = SourcePoolOptions;
+
+/** Options of {@link createAgent}: those of `http.Agent` and the pool of sources. */
+export interface AgentOptions extends http.AgentOptions, SourceOptions {}
+/** Options of {@link createHttpsAgent}: those of `https.Agent` and the pool of sources. */
+export interface HttpsAgentOptions extends https.AgentOptions, SourceOptions {}
+/**
+ * Options of {@link createDispatcher}: those of undici's `Agent` and the pool of sources. `connect`
+ * may hold TLS options (ca, rejectUnauthorized, servername…) and `timeout`, as undici's own.
+ */
+export type DispatcherOptions = Omit<UndiciAgent.Options, 'connect'> &
+  SourceOptions & {
+    /** TLS options for https origins (ca, rejectUnauthorized, servername…) and the connect timeout. */
+    connect?: tls.ConnectionOptions & {
+      /** Milliseconds to wait for a connection to be established; default 10,000, as undici. */
+      timeout?: number | null;
+    };
+  };
+
+function poolFrom(o: SourceOptions, who: string): SourcePool {
+  if (typeof o !== 'object' || o === null) throw new TypeError(`${who} takes an options object`);
+  checkSourcePoolTypes(o, who);
+  const parsed = parseSourcePool(o);
+  // Options are code, not runtime input: an unusable address there is a programmer error.
+  if (!parsed.ok) throw new TypeError(`${who}: ${parsed.reason}`);
+  return parsed.value;
+}
+
+type Callback = (err: Error | null, stream: stream.Duplex) => void;
+type ConnectArgs = http.ClientRequestArgs & { servername?: string };
+
+function portOf(args: ConnectArgs, fallback: number): number {
+  const p = args.port === undefined || args.port === null || args.port === '' ? fallback : Number(args.port);
+  return p;
+}
+
+function familyOf(args: ConnectArgs): 4 | 6 | undefined {
+  return args.family === 4 || args.family === 6 ? args.family : undefined;
+}
+
+const agentPools = new WeakMap<http.Agent, SourcePool>();
+
+/**
+ * What net.createConnection(options) does with the socket options the Agent hands it (the Agent sets
+ * noDelay: true by default; keepAlive and timeout come from its options): the pool's socket gets the
+ * same, or requests would run with Nagle on.
+ */
+function likeNetConnect<S extends net.Socket>(
+  socket: S,
+  args: ConnectArgs & { noDelay?: boolean; keepAlive?: boolean; keepAliveInitialDelay?: number },
+): S {
+  if (args.noDelay !== false) socket.setNoDelay(true);
+  if (args.keepAlive === true) socket.setKeepAlive(true, args.keepAliveInitialDelay ?? 0);
+  if (typeof args.timeout === 'number' && args.timeout > 0) socket.setTimeout(args.timeout);
+  return socket;
+}
+
+/** An `http.Agent` whose connections leave from the pool of sources. */
+class SourceAgent extends http.Agent {
+  constructor(pool: SourcePool, options: http.AgentOptions) {
+    super(options);
+    agentPools.set(this, pool);
+  }
+  override createConnection(args: ConnectArgs, callback?: Callback): undefined {
+    const pool = agentPools.get(this);
+    if (pool === undefined || callback === undefined) throw new TypeError('safebind/agent: no pool');
+    connectThroughPool(pool, args.host ?? args.hostname ?? 'localhost', portOf(args, 80), {
+      family: familyOf(args),
+    }).then(
+      (socket) => callback(null, likeNetConnect(socket, args)),
+      (e: unknown) => callback(asError(e), undefined as unknown as stream.Duplex),
+    );
+    return undefined;
+  }
+}
+
+/** An `https.Agent` whose connections leave from the pool of sources, TLS over the connected socket. */
+class SourceHttpsAgent extends https.Agent {
+  constructor(pool: SourcePool, options: https.AgentOptions) {
+    super(options);
+    agentPools.set(this, pool);
+  }
+  override createConnection(args: ConnectArgs, callback?: Callback): undefined {
+    const pool = agentPools.get(this);
+    if (pool === undefined || callback === undefined) throw new TypeError('safebind/agent: no pool');
+    connectThroughPool(pool, args.host ?? args.hostname ?? 'localhost', portOf(args, 443), {
+      family: familyOf(args),
+    }).then(
+      (socket) => {
+        // host stays: TLS checks the certificate against it; port and path mean nothing over a socket.
+        const { port: _port, path: _path, ...rest } = args as tls.ConnectionOptions & ConnectArgs;
+        callback(
+          null,
+          tls.connect({ ...(rest as tls.ConnectionOptions), socket: likeNetConnect(socket, args) }),
+        );
+      },
+      (e: unknown) => callback(asError(e), undefined as unknown as stream.Duplex),
+    );
+    return undefined;
+  }
+}
+
+/**
+ * An `http.Agent` whose new connections leave from `sources` (least used toward the destination
+ * first, a full one skipped, EADDRNOTAVAIL retried on the next), bound with IP_BIND_ADDRESS_NO_PORT
+ * unless `bindAddressNoPort: false`. Every http.Agent option still applies. When every source is
+ * full, the request fails with a {@link SourceConnectError} whose diagnosis is
+ * `ephemeral-ports-exhausted` with each source's figures. Throws a TypeError for a source that is
+ * not an IP address.
+ *
+ * @example
+ * const agent = createAgent({ sources: ['10.0.0.11', '10.0.0.12'], keepAlive: true });
+ * http.get('http://10.0.0.7:8080/', { agent });
+ */
+export function createAgent(options: AgentOptions = {}): http.Agent {
+  const pool = poolFrom(options, 'createAgent()');
+  const { sources: _s, bindAddressNoPort: _b, localPortRange: _r, ...agentOptions } = options;
+  return new SourceAgent(pool, agentOptions);
+}
+
+/** As {@link createAgent}, for https: TLS runs over the socket the pool connected. */
+export function createHttpsAgent(options: HttpsAgentOptions = {}): https.Agent {
+  const pool = poolFrom(options, 'createHttpsAgent()');
+  const { sources: _s, bindAddressNoPort: _b, localPortRange: _r, ...agentOptions } = options;
+  return new SourceHttpsAgent(pool, agentOptions);
+}
+
+type UndiciModule = typeof import('undici');
+
+function loadUndici(): UndiciModule {
+  try {
+    return createRequire(import.meta.url)('undici') as UndiciModule;
+  } catch (e) {
+    throw new Error(
+      'createDispatcher() needs undici, an optional peer dependency of safebind: npm install undici',
+      { cause: e },
+    );
+  }
+}
+
+/**
+ * An undici `Agent` (a Dispatcher for `fetch(url, { dispatcher })`, `request`, `setGlobalDispatcher`)
+ * whose connections leave from the pool of sources, as {@link createAgent}. Every undici Agent
+ * option (connections, keepAliveTimeout, pipelining…) still applies. undici is loaded on this call;
+ * without it installed, this throws an Error that says so.
+ */
+export function createDispatcher(options: DispatcherOptions = {}): Dispatcher {
+  const pool = poolFrom(options, 'createDispatcher()');
+  const {
+    sources: _s,
+    bindAddressNoPort: _b,
+    localPortRange: _r,
+    connect: tlsOptions,
+    ...agentOptions
+  } = options;
+  const { timeout, ...tlsRest } = tlsOptions ?? {};
+  const { Agent } = loadUndici();
+  const connector = (
+    o: { hostname: string; host?: string; protocol: string; port: string; servername?: string },
+    callback: (...args: [null, net.Socket | tls.TLSSocket] | [Error, null]) => void,
+  ): void => {
+    const secure = o.protocol === 'https:';
+    const port = o.port === '' ? (secure ? 443 : 80) : Number(o.port);
+    connectThroughPool(pool, o.hostname, port, { timeout: timeout ?? 10_000 }).then(
+      (socket) => {
+        socket.setNoDelay(true);
+        if (!secure) return callback(null, socket);
+        const servername = o.servername ?? tlsRest.servername ?? bareName(o.hostname);
+        const secured = tls.connect({
+          ALPNProtocols: ['http/1.1'],
+          ...tlsRest,
+          ...(servername !== undefined ? { servername } : {}),
+          socket,
+        });
+        const onError = (e: Error) => callback(e, null);
+        secured.once('error', onError).once('secureConnect', () => {
+          secured.off('error', onError);
+          callback(null, secured);
+        });
+      },
+      (e: unknown) => callback(asError(e), null),
+    );
+  };
+  return new Agent({ ...agentOptions, connect: connector });
+}
+
+/** The server name for SNI: a host name, never an IP literal (RFC 6066). */
+function bareName(hostname: string): string | undefined {
+  const bare = hostname.replace(/^\[|\]$/g, '');
+  return /^[\d.]+$/.test(bare) || bare.includes(':') ? undefined : bare;
+}

@@ -1,0 +1,68 @@
+// The hand-off of a prepared descriptor (opened, options set, source bound — by openSocket) to Node:
+// a net.Socket over the fd whose connect libuv makes, non-blocking. Shared by safeConnect and the
+// source-pool connector of safebind/agent; no diagnosis here, only the outcome as a Result.
+import net from 'node:net';
+import { constants as osConstants } from 'node:os';
+import { closeSocket, socketError } from '../sys/index.js';
+import type { Result } from '../types.js';
+import { AbortError } from './abort-error.js';
+import { toSocketError } from './failure.js';
+import { startTimer, type CancelTimer } from './timer.js';
+
+export interface FdConnect {
+  /** The destination's IP literal, as Node's connect takes it. */
+  host: string;
+  port: number;
+  /** Milliseconds to wait for the handshake; absent or 0 leaves the kernel's timeout. */
+  timeout?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Connects `fd` to `host:port` through a net.Socket and resolves the connected socket, or the
+ * failure with the socket destroyed (Node closes the fd). Rejects with an AbortError when `signal`
+ * aborts. The fd is closed on every failing path, a throw of the net.Socket constructor included.
+ */
+export function connectFd(fd: number, to: FdConnect): Promise<Result<net.Socket>> {
+  return new Promise((resolve, reject) => {
+    let socket: net.Socket;
+    try {
+      socket = new net.Socket({ fd, readable: true, writable: true });
+    } catch (e) {
+      closeSocket(fd);
+      resolve({ ok: false, error: toSocketError(e) });
+      return;
+    }
+    let stopTimer: CancelTimer = () => {};
+    const cleanup = () => {
+      stopTimer();
+      socket.off('connect', onConnect);
+      socket.off('error', onError);
+      to.signal?.removeEventListener('abort', onAbort);
+    };
+    const fail = (e: ReturnType<typeof toSocketError>) => {
+      cleanup();
+      socket.destroy();
+      resolve({ ok: false, error: e });
+    };
+    const onConnect = () => {
+      cleanup();
+      resolve({ ok: true, value: socket });
+    };
+    const onError = (e: Error) => fail(toSocketError(e));
+    const onAbort = () => {
+      cleanup();
+      socket.destroy();
+      reject(new AbortError(to.signal));
+    };
+    socket.once('connect', onConnect);
+    socket.once('error', onError);
+    to.signal?.addEventListener('abort', onAbort, { once: true });
+    if (to.timeout !== undefined && to.timeout > 0) {
+      stopTimer = startTimer(to.timeout, () =>
+        fail(socketError('connect', osConstants.errno.ETIMEDOUT, { address: to.host, port: to.port })),
+      );
+    }
+    socket.connect({ port: to.port, host: to.host });
+  });
+}
