@@ -337,6 +337,33 @@ function packageRoot(): string {
 
 let cached: BindingLoad | undefined;
 
+/**
+ * `SAFEBIND_ADDON=none` runs without the addon on purpose: the host readers use /proc, /sys and
+ * Node's own sockets (lib/host/fallback), and what only the addon can do fails as
+ * `unsupported-platform`. The test suite forces it the same way.
+ */
+export const NO_ADDON = 'none';
+
+/** True when the addon is turned off by `SAFEBIND_ADDON=none` rather than missing. */
+export function addonTurnedOff(): boolean {
+  return process.env.SAFEBIND_ADDON === NO_ADDON;
+}
+
+/**
+ * On musl (Alpine), where no prebuild is shipped: the exact steps that build the addon there. A
+ * glibc Node reports the glibc it runs on (process.report's glibcVersionRuntime); musl has none.
+ */
+function muslAdvice(): string {
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)
+    ?.header;
+  if (header === undefined || header.glibcVersionRuntime !== undefined) return '';
+  return (
+    '\nThis Node runs on musl libc (Alpine), for which no prebuild is shipped. Build the addon here with:' +
+    '\n  apk add --no-cache python3 make g++ linux-headers && npm rebuild safebind' +
+    '\nUntil then safebind runs without it: doctor, preflight, explain, portUsage and inspectHost read /proc and use Node sockets.'
+  );
+}
+
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 
 /**
@@ -409,6 +436,10 @@ export function loadBinding(): BindingLoad {
   }
   const require = createRequire(import.meta.url);
   const explicit = process.env.SAFEBIND_ADDON;
+  if (explicit === NO_ADDON) {
+    cached = { ok: false, reason: `SAFEBIND_ADDON=${NO_ADDON}: the native addon is not loaded` };
+    return cached;
+  }
   if (explicit) {
     const path = resolve(explicit);
     const load = requireAddon(require, path);
@@ -443,7 +474,10 @@ export function loadBinding(): BindingLoad {
   } catch (e) {
     tried.push(`prebuilds in ${join(root, 'prebuilds')}: ${loadErrorLine('', e)}`);
   }
-  cached = { ok: false, reason: `no native build could be loaded; tried:\n  ${tried.join('\n  ')}` };
+  cached = {
+    ok: false,
+    reason: `no native build could be loaded; tried:\n  ${tried.join('\n  ')}${muslAdvice()}`,
+  };
   return cached;
 }
 
