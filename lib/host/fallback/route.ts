@@ -5,21 +5,10 @@
 // the route uses are not told: they are left out, and the reader says they were not read.
 import { createSocket, type Socket } from 'node:dgram';
 import { constants as osConstants } from 'node:os';
-import { getSystemErrorName } from 'node:util';
 import { isLoopback, parseIp } from '../../model/index.js';
+import { failedRoute } from '../route.js';
 import { bareAddress } from '../socket-query.js';
 import type { RouteLookup } from '../types.js';
-
-function failed(destination: string, errno: number): RouteLookup {
-  const positive = Math.abs(errno);
-  let code: string;
-  try {
-    code = getSystemErrorName(-positive);
-  } catch {
-    code = `E${positive}`;
-  }
-  return { ok: false, destination, errno: positive, code };
-}
 
 function errnoOf(e: unknown): number {
   const errno = (e as NodeJS.ErrnoException).errno;
@@ -45,13 +34,13 @@ export async function routeByConnect(
 ): Promise<RouteLookup> {
   if (typeof destination !== 'string') throw new TypeError('destination must be a string');
   const dst = bareAddress(destination);
-  if (!dst) return failed(destination, osConstants.errno.EINVAL);
+  if (!dst) return failedRoute(destination, osConstants.errno.EINVAL);
   // SO_BINDTODEVICE, which a lookup out of one device needs, is the addon's.
-  if (opts.device !== undefined) return failed(destination, osConstants.errno.ENOTSUP ?? 95);
+  if (opts.device !== undefined) return failedRoute(destination, osConstants.errno.ENOTSUP ?? 95);
   let source: string | undefined;
   if (opts.source !== undefined) {
     const src = bareAddress(opts.source);
-    if (!src || src.family !== dst.family) return failed(destination, osConstants.errno.EINVAL);
+    if (!src || src.family !== dst.family) return failedRoute(destination, osConstants.errno.EINVAL);
     source = src.address;
   }
   // The zone of a link-local destination ('fe80::1%eth0') goes to connect as written.
@@ -59,7 +48,7 @@ export async function routeByConnect(
   const socket = createSocket(dst.family === 6 ? 'udp6' : 'udp4');
   try {
     const errno = await connectVia(socket, target, 9, source);
-    if (errno !== 0) return failed(dst.address, errno);
+    if (errno !== 0) return failedRoute(dst.address, errno);
     const chosen = socket.address().address;
     const ip = parseIp(dst.address);
     const multicast =
