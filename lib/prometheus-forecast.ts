@@ -3,11 +3,10 @@
 // exporter's netns label and these can be merged without stepping on each other.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { auditHost, type HostAudits } from './api/audits.js';
-import { forecastFrom } from './api/forecast.js';
+import { forecastFrom, queryOfUsage } from './api/forecast.js';
 import { compareNamespaceSysctls } from './diagnose/netns-sysctls-audit.js';
 import { sampleConnections, type ConnectionSample } from './host/index.js';
 import type { NamespaceSysctls } from './host/types.js';
-import { parseTarget } from './sys/address.js';
 import type { PortUsage, Result } from './types.js';
 
 /** The names of the forecast and audit gauges and counters `registerMetrics` adds too. */
@@ -21,17 +20,6 @@ export const FORECAST_METRIC_NAMES = [
   'safebind_conntrack_drop_total',
   'safebind_conntrack_early_drop_total',
 ] as const;
-
-function queryOf(u: PortUsage) {
-  const t = parseTarget(u.destination);
-  if (!t.ok || t.value.kind !== 'address') return undefined;
-  return {
-    host: t.value.address.address,
-    port: t.value.port,
-    protocol: u.protocol,
-    ...(u.localAddress !== undefined ? { localAddress: u.localAddress } : {}),
-  };
-}
 
 /**
  * The forecast and audit gauges, reading `pools()` (the snapshot registerMetrics shares) at each
@@ -86,7 +74,7 @@ export function forecastAndAuditGauges(pools: () => Promise<Result<PortUsage[]>>
         if (!listed.ok) return;
         const seen = new Set<string>();
         for (const u of listed.value) {
-          const q = queryOf(u);
+          const q = queryOfUsage(u);
           if (!q) continue;
           const key = `${u.protocol} ${u.destination} ${u.localAddress ?? ''}`;
           seen.add(key);

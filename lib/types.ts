@@ -106,6 +106,12 @@ export interface Address {
   scopeId?: number;
   /** up, running, loopback, tentative, dadfailed, deprecated, secondary, permanent, nodad … */
   flags: string[];
+  /**
+   * Only without the native addon: the flags and fields that could not be read for this address
+   * ('lower-up', 'up', 'interface', 'prefixLength', 'address flags'). A name listed here is unknown,
+   * never false; with the addon every flag is read and this is absent.
+   */
+  unknown?: string[];
 }
 
 /** How full the source-port pool toward one destination is. Connect fails when `inUse` reaches `poolSize`. */
@@ -158,7 +164,9 @@ export interface HostReport {
    * table: sock_diag and /proc/net both refused), `topDestinations`, or a sysctl's dotted name.
    * Whatever is named here is missing from the report, not empty: `sockets.byState` of `{}` with
    * `notRead.sockets` set means the table was not read, not that there are no sockets. Absent
-   * when everything was read.
+   * when everything was read. Without the native addon, `addon` names why it is not used and the
+   * facts the no-addon readers cannot read, and `address <ip>` an IPv4 address whose interface and
+   * prefix could not be told.
    */
   notRead?: Record<string, string>;
 }

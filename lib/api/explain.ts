@@ -8,8 +8,8 @@ import type { Diagnosis, SocketError } from '../types.js';
 import { checkExplainContext, toFailure, toSocketError, type ExplainContext } from './failure.js';
 import { explainChain, isConnectBindError, isDgramBindError } from './error-chain.js';
 import { formatEndpoint } from '../diagnose/text.js';
-import { gatherSnapshot } from './gather.js';
-import { arpProbe, probeNeighbour, readAddresses } from '../host/index.js';
+import { gatherSnapshot, prefetchWithoutAddon, type Prefetched } from './gather.js';
+import { arpProbe, hostReader, probeNeighbour, readAddresses } from '../host/index.js';
 import type { Neighbour } from '../host/types.js';
 import { findContainingSubnet, formatIp, mappedV4, parseIp } from '../model/index.js';
 
@@ -68,16 +68,24 @@ export async function diagnoseFailure(
   { probe = false }: { probe?: boolean } = {},
 ): Promise<Diagnosis> {
   const asked = probe ? await askTheLink(failure) : undefined;
-  return diagnoseNow(failure, asked);
+  // Without the addon, the probe bind and the route lookup use Node's own (asynchronous) sockets:
+  // made here, before the synchronous gathering.
+  return diagnoseNow(failure, await prefetchWithoutAddon(failure), asked);
 }
 
 /**
  * diagnoseFailure without the probe's wait, synchronously: the host snapshot is read with blocking
  * calls already, so the only wait a diagnosis has is the probe's. watchErrors needs this to explain
  * an error in the last moment of a process that is about to die of it (an uncaught exception).
+ * Without the addon, what only Node's asynchronous sockets can read comes in `prefetched`, or is
+ * said to be unavailable.
  */
-function diagnoseNow(failure: Attempt, asked?: Awaited<ReturnType<typeof askTheLink>>): Diagnosis {
-  const snapshot = gatherSnapshot(failure);
+function diagnoseNow(
+  failure: Attempt,
+  prefetched?: Prefetched,
+  asked?: Awaited<ReturnType<typeof askTheLink>>,
+): Diagnosis {
+  const snapshot = gatherSnapshot(failure, prefetched);
   if (asked !== undefined) {
     snapshot.neighbours = [...(snapshot.neighbours ?? []), ...asked.found];
     snapshot.unavailable.push(...asked.unavailable);
@@ -112,7 +120,21 @@ function diagnoseNow(failure: Attempt, asked?: Awaited<ReturnType<typeof askTheL
  * server.on('error', async (e) => console.error(await explain(e)));
  */
 export async function explain(err: unknown, context?: ExplainContext): Promise<Diagnosis> {
-  return explainNow(err, context);
+  if (hostReader().kind === 'addon') return explainNow(err, context);
+  // Without the addon, the probe bind and the route lookup are made with Node's asynchronous
+  // sockets: a first pass finds the errors of the chain to explain, their facts are fetched, and
+  // the second pass explains each with them.
+  toSocketError(err); // a TypeError for what is not an error object at all
+  checkExplainContext(context);
+  const members: object[] = [];
+  explainChain(err as object, (member) => {
+    members.push(member);
+    return explainOne(member, context);
+  });
+  const prefetched = new Map<object, Prefetched | undefined>();
+  for (const member of members)
+    prefetched.set(member, await prefetchWithoutAddon(memberFailure(member, context)));
+  return explainChain(err as object, (member) => explainOne(member, context, prefetched));
 }
 
 /**
@@ -126,8 +148,8 @@ export function explainNow(err: unknown, context?: ExplainContext): Diagnosis {
   return explainChain(err as object, (error) => explainOne(error, context));
 }
 
-/** One socket error, as Node or safebind made it. */
-function explainOne(err: object, given: ExplainContext | undefined): Diagnosis {
+/** The context of one error of a chain: what the error does not say, completed from where it came from. */
+function memberContext(err: object, given: ExplainContext | undefined): ExplainContext | undefined {
   const error: SocketError = toSocketError(err);
   // Which step failed, when the error does not say: net's bind of a localAddress, or a code only a
   // connect gives (an AggregateError carries one and no syscall).
@@ -139,12 +161,29 @@ function explainOne(err: object, given: ExplainContext | undefined): Diagnosis {
     asked?.protocol === undefined && !connectStep && isDgramBindError(err)
       ? { ...asked, protocol: 'udp' as const }
       : asked;
-  const diagnosis = diagnoseNow(toFailure(error, context));
+  return context;
+}
+
+/** The Attempt one error of a chain stands for. */
+function memberFailure(err: object, given: ExplainContext | undefined): Attempt {
+  return toFailure(toSocketError(err), memberContext(err, given));
+}
+
+/** One socket error, as Node or safebind made it; `prefetched`: see explain(). */
+function explainOne(
+  err: object,
+  given: ExplainContext | undefined,
+  prefetched?: Map<object, Prefetched | undefined>,
+): Diagnosis {
+  const error: SocketError = toSocketError(err);
+  const context = memberContext(err, given);
+  const fetched = prefetched?.get(err);
+  const diagnosis = diagnoseNow(toFailure(error, context), fetched);
   // Otherwise a bind error names no protocol: when the caller did not say either, the holders of the
   // port under TCP and under UDP are both read. One protocol with holders decides; both with
   // holders is said as such, never settled for TCP in silence.
   if (context?.protocol === undefined && error.syscall === 'bind' && diagnosis.cause === 'port-in-use') {
-    const udp = diagnoseNow(toFailure(error, { ...context, protocol: 'udp' }));
+    const udp = diagnoseNow(toFailure(error, { ...context, protocol: 'udp' }), fetched);
     const tcpHeld = hasHolders(diagnosis);
     const udpHeld = udp.cause === 'port-in-use' && hasHolders(udp);
     if (udpHeld && !tcpHeld) return udp;

@@ -13,6 +13,7 @@ import { forecastPool, type ForecastFigures } from '../model/forecast.js';
 import { isLoopback, parseIp } from '../model/ip.js';
 import { blockingLeft, TIME_WAIT_LEN_MS, timeWaitHold } from '../model/time-wait.js';
 import { isUnsupported } from '../sys/index.js';
+import { parseTarget } from '../sys/address.js';
 import type { PortUsage, Result } from '../types.js';
 import { AbortError, requireSignal } from './abort-error.js';
 import { PortUsageError, resolvePortUsageOptions, type PortUsageOptions } from './port-usage.js';
@@ -165,6 +166,21 @@ export function forecastFrom(
         : 'steady-state-fits';
   }
   return { ok: true, value: out };
+}
+
+/**
+ * The query that reads a PortUsage's destination again (its text parsed back into an address), or
+ * undefined for a destination that names no address.
+ */
+export function queryOfUsage(u: PortUsage): PortUsageQuery | undefined {
+  const t = parseTarget(u.destination);
+  if (!t.ok || t.value.kind !== 'address') return undefined;
+  return {
+    host: t.value.address.address,
+    port: t.value.port,
+    protocol: u.protocol,
+    ...(u.localAddress !== undefined ? { localAddress: u.localAddress } : {}),
+  };
 }
 
 /**

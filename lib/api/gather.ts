@@ -7,9 +7,12 @@ import { release } from 'node:os';
 import type { Attempt, HostSnapshot } from '../diagnose/input.js';
 import {
   findPortHolders,
+  hostReader,
+  lookupRoute,
+  type BindProbe,
+  type RouteLookup,
   readNeighbours,
   listSockets,
-  lookupRoute,
   readAddresses,
   readNetSysctls,
   readPortUsage,
@@ -34,8 +37,8 @@ function readPrivileges(): HostSnapshot['privileges'] {
   return { euid: process.geteuid?.() ?? -1, netBindService };
 }
 
-/** Is the address bindable now? A bind to port 0 of the same address, closed at once. */
-function probeBind(failure: Attempt): HostSnapshot['rebind'] {
+/** What a probe bind of the failure's address binds: port 0 of the same address. */
+function probeTarget(failure: Attempt): BindProbe | undefined {
   const local = failure.local;
   if (!local) return undefined;
   let addr: SockAddr;
@@ -51,10 +54,65 @@ function probeBind(failure: Attempt): HostSnapshot['rebind'] {
       ...(local.scopeId !== undefined ? { scopeId: local.scopeId } : {}),
     };
   }
-  const opened = openSocket({ family: addr.family, protocol: failure.protocol, bind: addr });
+  return {
+    address: addr.address,
+    family: addr.family,
+    port: 0,
+    protocol: failure.protocol,
+    ...(addr.scopeId !== undefined ? { scopeId: addr.scopeId } : {}),
+    ...(local.interface !== undefined ? { interface: local.interface } : {}),
+  };
+}
+
+/** Is the address bindable now? A bind to port 0 of the same address with the addon, closed at once. */
+function probeBind(target: BindProbe): HostSnapshot['rebind'] {
+  const opened = openSocket({
+    family: target.family,
+    protocol: target.protocol,
+    bind: {
+      address: target.address,
+      port: 0,
+      family: target.family,
+      ...(target.scopeId !== undefined ? { scopeId: target.scopeId } : {}),
+    },
+  });
   if (!opened.ok) return { ok: false, code: opened.error.code };
   closeSocket(opened.value);
   return { ok: true };
+}
+
+/** The facts that, without the addon, only Node's asynchronous sockets read: made before gathering. */
+export interface Prefetched {
+  rebind?: HostSnapshot['rebind'];
+  route?: RouteLookup;
+}
+
+const wantsProbe = (failure: Attempt) =>
+  failure.error?.code === 'EADDRNOTAVAIL' && failure.operation !== 'connect';
+const wantsRoute = (failure: Attempt) =>
+  (failure.error?.code === 'ENETUNREACH' || failure.error?.code === 'EHOSTUNREACH') &&
+  failure.remote !== undefined;
+
+/**
+ * Without the addon: the probe bind and the route lookup a failure needs, made with Node's sockets
+ * through the no-addon reader. Undefined with the addon (gatherSnapshot makes them synchronously).
+ */
+export async function prefetchWithoutAddon(failure: Attempt): Promise<Prefetched | undefined> {
+  const reader = hostReader();
+  if (reader.kind === 'addon' || process.platform !== 'linux') return undefined;
+  const out: Prefetched = {};
+  const target = wantsProbe(failure) ? probeTarget(failure) : undefined;
+  if (target !== undefined) {
+    const bound = await reader.probeBind(target);
+    out.rebind = bound.ok ? { ok: true } : { ok: false, code: bound.error.code };
+  }
+  if (wantsRoute(failure) && failure.remote) {
+    out.route = await reader.lookupRoute(
+      failure.remote.host,
+      failure.local ? { source: failure.local.host } : {},
+    );
+  }
+  return out;
 }
 
 /** How many distinct local ports of the ephemeral range are bound (for bind(…, 0) EADDRINUSE). */
@@ -64,6 +122,14 @@ function readBoundPorts(failure: Attempt, snapshot: HostSnapshot): HostSnapshot[
   const [lo, hi] = range;
   const reserved = snapshot.sysctls?.ipLocalReservedPorts ?? [];
   const isReserved = (p: number) => reserved.some(([a, b]) => p >= a && p <= b);
+  // /proc/net/tcp lists listeners and connections, not TCP sockets only bound: a count from it
+  // would understate how full the range is.
+  if (hostReader().kind === 'no-addon' && failure.protocol === 'tcp') {
+    snapshot.unavailable.push(
+      'the bound ports of the range (TCP sockets bound without listening are not in /proc/net/tcp; sock_diag, through the addon, lists them)',
+    );
+    return undefined;
+  }
   // Every bound socket in any state holds its port: listeners, established, TIME_WAIT, unconnected UDP.
   const listed = listSockets({ protocol: failure.protocol }, 200_000);
   if (!listed.ok) {
@@ -83,9 +149,16 @@ function readBoundPorts(failure: Attempt, snapshot: HostSnapshot): HostSnapshot[
   return { inUse: ports.size, poolSize };
 }
 
-export function gatherSnapshot(failure: Attempt): HostSnapshot {
+/**
+ * The host snapshot a failure's diagnosis needs, read synchronously. Without the addon, the probe
+ * bind and the route lookup come from `prefetched` (prefetchWithoutAddon), or are said unavailable.
+ */
+export function gatherSnapshot(failure: Attempt, prefetched?: Prefetched): HostSnapshot {
   const snapshot: HostSnapshot = { platform: process.platform, kernel: release(), unavailable: [] };
   if (process.platform !== 'linux') return snapshot;
+  const reader = hostReader();
+  if (reader.kind === 'no-addon')
+    snapshot.unavailable.push(`running without the native addon: ${reader.notRead.join(', ')} not read`);
 
   const addresses = readAddresses();
   if (addresses.ok) snapshot.addresses = addresses.value;
@@ -96,7 +169,13 @@ export function gatherSnapshot(failure: Attempt): HostSnapshot {
   const bindStep = failure.error?.syscall === 'bind' || failure.operation !== 'connect';
 
   if (code === 'EADDRNOTAVAIL' && failure.operation !== 'connect') {
-    snapshot.rebind = probeBind(failure);
+    const target = probeTarget(failure);
+    if (target !== undefined && reader.kind === 'addon') snapshot.rebind = probeBind(target);
+    else if (prefetched?.rebind !== undefined) snapshot.rebind = prefetched.rebind;
+    else if (target !== undefined)
+      snapshot.unavailable.push(
+        'the probe bind (without the addon it is made with a Node socket, which binds asynchronously)',
+      );
     // Whether another host on the link answers for the address (a VIP live on the VRRP master).
     const neighbours = readNeighbours();
     if (neighbours.ok) snapshot.neighbours = neighbours.value;
@@ -164,7 +243,13 @@ export function gatherSnapshot(failure: Attempt): HostSnapshot {
 
   if (code === 'ENETUNREACH' || code === 'EHOSTUNREACH') {
     if (failure.remote) {
-      snapshot.route = lookupRoute(failure.remote.host, failure.local ? { source: failure.local.host } : {});
+      const opts = failure.local ? { source: failure.local.host } : {};
+      if (reader.kind === 'addon') snapshot.route = lookupRoute(failure.remote.host, opts);
+      else if (prefetched?.route !== undefined) snapshot.route = prefetched.route;
+      else
+        snapshot.unavailable.push(
+          'the route (without the addon it is looked up with a Node socket, which connects asynchronously)',
+        );
     } else {
       snapshot.unavailable.push(
         'the route: the error does not name the destination (pass { host, port } as context)',

@@ -4,6 +4,7 @@
 import { release, type as osType } from 'node:os';
 import {
   countSockets,
+  hostReader,
   readAddresses,
   readNetSysctls,
   readPortUsage,
@@ -62,7 +63,7 @@ function addressWarnings(addresses: Address[]): Warning[] {
           : `${where} is tentative (duplicate address detection running): binds fail until it ends`,
       });
     }
-    if (!a.flags.includes('up') && a.family === 4) {
+    if (!a.flags.includes('up') && a.family === 4 && !a.unknown?.includes('up')) {
       out.push({
         severity: 2,
         text: `${where} is on a link that is down (IPv4 still binds; traffic will not flow)`,
@@ -187,6 +188,15 @@ export async function inspectHost(options: InspectOptions = {}): Promise<HostRep
   }
   // What could not be read is named here and left out of the report, never filled with a default.
   const notRead: Record<string, string> = {};
+  // Without the addon, what cannot be read is said once, here, and named in notRead.
+  const reader = hostReader();
+  if (reader.kind === 'no-addon') {
+    notRead.addon = `${reader.reason ?? 'not loaded'}: ${reader.notRead.join(', ')}`;
+    warnings.push({
+      severity: 1,
+      text: `running without the native addon: ${reader.notRead.join(', ')} not read`,
+    });
+  }
   const addresses = readAddresses();
   if (!addresses.ok) {
     notRead.addresses = addresses.error.message;
@@ -226,7 +236,12 @@ export async function inspectHost(options: InspectOptions = {}): Promise<HostRep
     }
   }
 
-  if (addresses.ok) warnings.push(...addressWarnings(addresses.value));
+  if (addresses.ok) {
+    warnings.push(...addressWarnings(addresses.value));
+    for (const a of addresses.value)
+      if (a.unknown?.includes('interface'))
+        notRead[`address ${a.address}`] = 'its interface and prefix: no connected route names its link';
+  }
   warnings.push(...sysctlWarnings(sysctls, counts.ok ? (byState.TIME_WAIT ?? 0) : undefined));
   const unreadPool = pools.find((p) => p.notRead !== undefined);
   if (unreadPool?.notRead !== undefined)

@@ -2,13 +2,14 @@
 // with the warnings a passed bind can still deserve (it waited for its address, it bound only
 // thanks to freebind).
 import type { Attempt } from '../diagnose/input.js';
-import { readAddresses } from '../host/index.js';
+import { hostReader, readAddresses } from '../host/index.js';
 import { formatTarget, parseTarget, type ParsedHost } from '../sys/index.js';
 import type { Address, Diagnosis, PreflightCheck, Protocol } from '../types.js';
 import { shellQuote } from '../diagnose/shell.js';
 import { checkBindOptions, PARSED_TARGET, type BindOptions, type ParsedBindOptions } from './bind-options.js';
 import { diagnoseFailure } from './explain.js';
 import { bindPlan } from './safe-bind.js';
+import { probePlan } from './without-addon.js';
 import { AbortError } from './abort-error.js';
 import { invalidInput } from './failed.js';
 
@@ -89,11 +90,10 @@ export async function checkBind(
     if (signal?.aborted) throw new AbortError(signal);
     return checkFailed('bind', label, (await invalidInput(checked.reason, checked.failure)).diagnosis);
   }
-  const result = await bindPlan(checked.plan, {
-    closeAtOnce: true,
-    onWait: () => (waitedFor = true),
-    probe,
-  });
+  const how = { closeAtOnce: true, onWait: () => (waitedFor = true), probe };
+  // Without the addon, Node's own sockets bind (and options only the addon sets say so).
+  const result =
+    hostReader().kind === 'addon' ? await bindPlan(checked.plan, how) : await probePlan(checked.plan, how);
   if (!result.ok) return checkFailed('bind', label, result.diagnosis);
   const waited = Date.now() - started;
   result.socket.close();

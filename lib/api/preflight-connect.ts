@@ -3,18 +3,15 @@
 import { lookup } from 'node:dns/promises';
 import { constants as osConstants } from 'node:os';
 import type { Attempt } from '../diagnose/input.js';
-import { lookupRoute, readPortUsage } from '../host/index.js';
+import { hostReader, readPortUsage } from '../host/index.js';
 import {
-  closeSocket,
   formatHost,
   formatTarget,
-  openSocket,
   parseDestination,
   parseDestinationPort,
   parseHost,
   parseTarget,
   socketError,
-  sockAddr,
   type ParsedHost,
 } from '../sys/index.js';
 import type { PreflightCheck, Protocol, SocketError } from '../types.js';
@@ -25,6 +22,7 @@ import { toSocketError } from './failure.js';
 import { checkFailed, invalid, labelOf } from './preflight-bind.js';
 import type { ConnectTarget, PreflightSpec } from './preflight.js';
 import { safeConnect } from './safe-connect.js';
+import { connectWithNode } from './without-addon.js';
 
 /** A pool this full gets a warning: the service would be near its limit toward that destination. */
 export const POOL_WARNING_USAGE = 0.8;
@@ -53,17 +51,22 @@ function predicted(plan: ConnectPlan, error: SocketError): Attempt {
   return failure;
 }
 
-/** Binds the source address the way a connect would (no port yet), and closes it again. */
-function checkSource(plan: ConnectPlan, source: ParsedHost): SocketError | undefined {
-  const opened = openSocket({
+/**
+ * Binds the source address the way a connect would (no port yet), and closes it again. Without the
+ * addon, the way Node's own connect binds it: port 0, without IP_BIND_ADDRESS_NO_PORT.
+ */
+async function checkSource(plan: ConnectPlan, source: ParsedHost): Promise<SocketError | undefined> {
+  const reader = hostReader();
+  const bound = await reader.probeBind({
+    address: source.address,
     family: source.family,
+    port: 0,
     protocol: plan.protocol,
-    options: plan.protocol === 'tcp' ? { bindAddressNoPort: true } : {},
-    bind: sockAddr(source, 0),
+    ...(source.scopeId !== undefined ? { scopeId: source.scopeId } : {}),
+    ...(source.interface !== undefined ? { interface: source.interface } : {}),
+    options: plan.protocol === 'tcp' && reader.kind === 'addon' ? { bindAddressNoPort: true } : {},
   });
-  if (!opened.ok) return opened.error;
-  closeSocket(opened.value);
-  return undefined;
+  return bound.ok ? undefined : bound.error;
 }
 
 /** Throws the TypeError of a connect target of the wrong shape; its values are checked later. */
@@ -191,12 +194,15 @@ export async function checkConnect(
   const where = { address: destination, port: plan.port };
 
   if (plan.localAddress) {
-    const sourceError = checkSource(plan, plan.localAddress);
+    const sourceError = await checkSource(plan, plan.localAddress);
     if (sourceError)
       return checkFailed('connect', plan.label, await diagnoseFailure({ ...predicted(plan, sourceError) }));
   }
 
-  const route = lookupRoute(destination, plan.localAddress ? { source: plan.localAddress.address } : {});
+  const route = await hostReader().lookupRoute(
+    destination,
+    plan.localAddress ? { source: plan.localAddress.address } : {},
+  );
   if (!route.ok) return fail(socketError('connect', route.errno, where));
   if (!USABLE_ROUTES.has(route.type))
     return fail(socketError('connect', osConstants.errno.ENETUNREACH, where));
@@ -229,6 +235,15 @@ export async function checkConnect(
   if (plan.probe) {
     if (plan.protocol === 'udp') {
       warnings.push('not probed: UDP has no handshake to try');
+    } else if (hostReader().kind !== 'addon') {
+      const failed = await connectWithNode({
+        host: destination,
+        port: plan.port,
+        ...(plan.localAddress ? { localAddress: formatHost(plan.localAddress) } : {}),
+        timeout: plan.timeout,
+        ...(signal ? { signal } : {}),
+      });
+      if (failed) return checkFailed('connect', plan.label, failed);
     } else {
       const connected = await safeConnect({
         host: destination,

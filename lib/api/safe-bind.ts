@@ -77,11 +77,11 @@ function dadFailed(host: BindPlan['host']): boolean {
 }
 
 /** A failure that waiting can end: EADDRNOTAVAIL from bind, unless DAD has failed for the address. */
-function waitableFor(plan: BindPlan): (error: SocketError) => boolean {
+export function waitableFor(plan: BindPlan): (error: SocketError) => boolean {
   return (error) => waitable(error) && !dadFailed(plan.host);
 }
 
-function boundSocket(fd: number, plan: BindPlan, port: number): BoundSocket {
+export function boundSocket(fd: number, plan: BindPlan, port: number): BoundSocket {
   let open = true;
   return {
     fd,

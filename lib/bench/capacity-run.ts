@@ -12,7 +12,7 @@ import { socketError } from '../sys/errors.js';
 import type { Result } from '../types.js';
 import { MAX_CAPACITY_POOL } from './defaults.js';
 import type { CapacityApproach, CapacityPlan, CapacityReport } from './capacity-types.js';
-import { enterNamespaceOfOwn, rehearsalRange, writeSysctl } from './rehearse.js';
+import { enterNamespaceOfOwn, setRehearsalRange } from './rehearse.js';
 
 /** Sources when none are given: four loopback addresses, local in any namespace once lo is up. */
 export const DEFAULT_CAPACITY_SOURCES = ['127.0.0.11', '127.0.0.12', '127.0.0.13', '127.0.0.14'];
@@ -131,14 +131,9 @@ export async function runCapacity(plan: CapacityPlan): Promise<Result<CapacityRe
   if (!entered.ok) return entered;
   const up = ip(['link', 'set', 'lo', 'up']);
   if (!up.ok) return up;
-  const range = rehearsalRange(plan.pool);
-  for (const [name, value] of [
-    ['net.ipv4.ip_local_port_range', `${range[0]} ${range[1]}`],
-    ['net.ipv4.tcp_tw_reuse', '0'],
-  ] as const) {
-    const set = writeSysctl(name, value);
-    if (!set.ok) return set;
-  }
+  const ranged = setRehearsalRange(plan.pool);
+  if (!ranged.ok) return ranged;
+  const range = ranged.value;
   const v6 = plan.sources[0]?.includes(':') === true;
   const destinations = v6 ? ['fd00:5afe::100', 'fd00:5afe::101'] : ['127.0.0.100', '127.0.0.101'];
   for (const a of [...plan.sources, ...destinations]) {

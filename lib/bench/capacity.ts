@@ -2,14 +2,14 @@
 // each approach holds before the first failure — Node's `localAddress`, safebind/agent with 1, 2 and
 // 4 sources, and toward two destinations at once. It runs in a child that makes a network namespace
 // of its own with a range of `pool` ports (as the churn rehearsal does; the host is never touched).
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { socketError } from '../sys/errors.js';
 import type { Result } from '../types.js';
 import { capacityPlanProblem, DEFAULT_CAPACITY_SOURCES, runCapacity } from './capacity-run.js';
 import type { CapacityPlan, CapacityReport } from './capacity-types.js';
 import { DEFAULT_POOL } from './defaults.js';
-import { defaultEntry, privilegeVariants } from './rehearse.js';
+import { runPrivateChild } from './private-child.js';
+import { defaultEntry } from './rehearse.js';
 
 /** Carries the plan to the child; only the pool and the sources, never where it runs. */
 export const CAPACITY_ENV = 'SAFEBIND_CAPACITY_PLAN';
@@ -38,38 +38,13 @@ export async function benchCapacity(options: CapacityOptions = {}): Promise<Resu
   if (wrong) return invalid(wrong);
   const entry = options.entry ?? defaultEntry('capacity-entry');
   if (!existsSync(entry)) return invalid(`the capacity bench's entry is not built: ${entry}`);
-  let lastError = '';
-  for (const variant of privilegeVariants()) {
-    const argv = [...variant, process.execPath, entry];
-    const child = spawn(argv[0] ?? process.execPath, argv.slice(1), {
-      env: { ...process.env, [CAPACITY_ENV]: JSON.stringify(plan) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const code = await new Promise<number>((resolve) => {
-      child.on('error', () => resolve(-1));
-      child.on('close', (c) => resolve(c ?? -1));
-    });
-    const line = stdout.trim();
-    if (line.startsWith('{')) {
-      try {
-        const result = JSON.parse(line) as Result<CapacityReport>;
-        if (!result.ok && result.error.syscall === 'unshare') {
-          lastError = result.error.message;
-          continue;
-        }
-        return result;
-      } catch {
-        return invalid(`the capacity child printed something that is not JSON: ${line.slice(0, 200)}`);
-      }
-    }
-    const how = variant.length ? variant.slice(0, -1).join(' ') : 'the child';
-    lastError = `${how} exited ${code}: ${stderr.trim().split('\n').pop() ?? ''}`;
-  }
-  return { ok: false, error: socketError('unshare', 1, { detail: lastError }) };
+  const { result } = await runPrivateChild<CapacityReport>({
+    entry,
+    env: CAPACITY_ENV,
+    plan,
+    what: 'the capacity child',
+  });
+  return result;
 }
 
 /** Reads the plan from the environment, refusing anything but { pool, sources }. */

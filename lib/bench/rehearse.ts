@@ -8,7 +8,7 @@
 // namespace itself and checks that its thread really moved into a new, empty one (a new inode, no
 // link but lo) before it writes anything. The environment variable only carries the options; a
 // caller who forges it gets a rehearsal in a fresh namespace, never a write to their own.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import { native, socketError } from '../sys/errors.js';
 import type { Result } from '../types.js';
 import { DEFAULT_POOL } from './defaults.js';
 import { churnOptionsProblem, runChurn } from './run.js';
+import { runPrivateChild } from './private-child.js';
 import type { ChurnOptions, ChurnReport, RehearseOptions } from './types.js';
 
 /**
@@ -61,6 +62,22 @@ export function rehearsalRange(pool: number): [number, number] {
   return [lo, lo + pool - 1];
 }
 
+/**
+ * Inside the child's own namespace: ip_local_port_range set to the pool's ports
+ * ({@link rehearsalRange}) and tcp_tw_reuse to 0, each read back. Resolves the range.
+ */
+export function setRehearsalRange(pool: number): Result<[number, number]> {
+  const range = rehearsalRange(pool);
+  for (const [name, value] of [
+    ['net.ipv4.ip_local_port_range', `${range[0]} ${range[1]}`],
+    ['net.ipv4.tcp_tw_reuse', '0'],
+  ] as const) {
+    const set = writeSysctl(name, value);
+    if (!set.ok) return set;
+  }
+  return { ok: true, value: range };
+}
+
 /** The built entry `dist/bench/<name>.js` of this package (the capacity bench uses its own). */
 export function defaultEntry(name = 'rehearse-entry'): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -102,15 +119,6 @@ export function pinToOneCpu(): string[] {
 }
 
 /**
- * What runs the child with the privilege to make a namespace: nothing as root, a user namespace of
- * its own otherwise (where it is root of that namespace only). The likeliest to work first.
- */
-export function privilegeVariants(): string[][] {
-  const user = ['unshare', '--user', '--map-root-user', '--'];
-  return process.geteuid?.() === 0 ? [[], user] : [user, []];
-}
-
-/**
  * Runs the churn inside a private namespace with a pool of `pool` ports and resolves its report,
  * whose `rehearsal.exhaustedAt` is the attempt at which the pool ran out and whose `firstFailure`
  * carries the diagnosis made inside the namespace (where the small pool is what the host reader sees).
@@ -125,46 +133,18 @@ export async function rehearseChurn(options: RehearseOptions = {}): Promise<Resu
   if (!existsSync(entry))
     return invalid(`the rehearsal entry to run in the namespace is not built: ${entry}`);
   const plan: RehearsalPlan = { options: { ...rest, pool }, pool };
-  let lastError = '';
-  for (const variant of privilegeVariants()) {
-    const pin = pinToOneCpu();
-    const argv = [...variant, ...pin, process.execPath, entry];
-    const child = spawn(argv[0] ?? process.execPath, argv.slice(1), {
-      env: { ...process.env, [REHEARSAL_ENV]: JSON.stringify(plan) },
-      stdio: ['ignore', 'pipe', progress ? 'inherit' : 'pipe'],
-    });
-    const onAbort = () => child.kill('SIGINT');
-    signal?.addEventListener('abort', onAbort, { once: true });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const code = await new Promise<number>((resolve) => {
-      child.on('error', () => resolve(-1));
-      child.on('close', (c) => resolve(c ?? -1));
-    });
-    signal?.removeEventListener('abort', onAbort);
-    const line = stdout.trim();
-    if (line.startsWith('{')) {
-      try {
-        const result = JSON.parse(line) as Result<ChurnReport>;
-        // A child without the privilege to make its namespace says so; the next variant may have it.
-        if (!result.ok && result.error.syscall === 'unshare') {
-          lastError = result.error.message;
-          continue;
-        }
-        if (result.ok && result.value.rehearsal && pin[2] !== undefined)
-          result.value.rehearsal.pinnedCpu = Number(pin[2]);
-        return result;
-      } catch {
-        lastError = `the rehearsal printed something that is not JSON: ${line.slice(0, 200)}`;
-        break;
-      }
-    }
-    const how = variant.length ? variant.slice(0, -1).join(' ') : 'the child';
-    lastError = `${how} exited ${code}: ${stderr.trim().split('\n').pop() ?? ''}`;
-  }
-  return { ok: false, error: socketError('unshare', 1, { detail: lastError }) };
+  const { result, prefix } = await runPrivateChild<ChurnReport>({
+    entry,
+    env: REHEARSAL_ENV,
+    plan,
+    prefix: pinToOneCpu,
+    progress,
+    ...(signal ? { signal } : {}),
+    what: 'the rehearsal',
+  });
+  if (result.ok && result.value.rehearsal && prefix[2] !== undefined)
+    result.value.rehearsal.pinnedCpu = Number(prefix[2]);
+  return result;
 }
 
 export function writeSysctl(name: string, value: string): Result<void> {
@@ -281,14 +261,9 @@ export async function runRehearsal(
       error: socketError('ip', 1, { detail: `link set lo up: ${lo.stderr || lo.error?.message}` }),
     };
   }
-  const range = rehearsalRange(plan.pool);
-  for (const [name, value] of [
-    ['net.ipv4.ip_local_port_range', `${range[0]} ${range[1]}`],
-    ['net.ipv4.tcp_tw_reuse', '0'],
-  ] as const) {
-    const set = writeSysctl(name, value);
-    if (!set.ok) return set;
-  }
+  const ranged = setRehearsalRange(plan.pool);
+  if (!ranged.ok) return ranged;
+  const range = ranged.value;
   const { pool: _pool, ...options } = plan.options;
   const run = await runChurn({
     ...options,

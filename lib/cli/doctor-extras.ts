@@ -3,7 +3,7 @@
 // ephemeral range, conntrack), and the per-namespace sysctls compared across the named
 // namespaces. --json carries them as `forecast` on each destination and `audits` on the report.
 import { auditHost, type HostAudits } from '../api/audits.js';
-import { forecastDestinations, type Forecast } from '../api/forecast.js';
+import { forecastDestinations, queryOfUsage, type Forecast } from '../api/forecast.js';
 import {
   compareNamespaceSysctls,
   divergenceWarning,
@@ -12,7 +12,6 @@ import {
 import { readNamedNamespaceSysctls, readNamespaceSysctls } from '../host/index.js';
 import type { NamespaceSysctls } from '../host/types.js';
 import { printable } from '../diagnose/shell.js';
-import { parseTarget } from '../sys/address.js';
 import type { HostReport, PortUsage } from '../types.js';
 import { type Colours, conntrackLine, forecastLine, section } from './format/index.js';
 
@@ -39,20 +38,9 @@ export interface DoctorExtras {
   last: string[];
 }
 
-function query(p: PortUsage) {
-  const t = parseTarget(p.destination);
-  if (!t.ok || t.value.kind !== 'address') return undefined;
-  return {
-    host: t.value.address.address,
-    port: t.value.port,
-    protocol: p.protocol,
-    ...(p.localAddress !== undefined ? { localAddress: p.localAddress } : {}),
-  };
-}
-
 export async function doctorExtras(report: HostReport): Promise<DoctorExtras> {
   const pools = report.sockets.topDestinations;
-  const queries = pools.map(query);
+  const queries = pools.map(queryOfUsage);
   const wanted = queries.filter((q) => q !== undefined);
   const results = wanted.length ? await forecastDestinations(wanted, DOCTOR_SAMPLE_MS) : [];
   const forecasts: DoctorExtras['forecasts'] = [];

@@ -2,7 +2,7 @@
 // their inodes; /proc/[pid]/fd links (`socket:[inode]`) give the process, where /proc lets us look.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { invalidInput } from './failure.js';
-import { listSockets } from './sockets.js';
+import { listSockets } from './reader.js';
 import type { PortHolder } from './types.js';
 import type { Result } from '../types.js';
 

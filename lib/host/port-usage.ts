@@ -3,8 +3,7 @@
 import type { PortUsage, Protocol, Result } from '../types.js';
 import { invalidInput } from './failure.js';
 import { bareAddress } from './socket-query.js';
-import { countSockets, listSockets } from './sockets.js';
-import { tallyByRemote } from './socket-tally.js';
+import { countSockets, listSockets, tallyByRemote } from './reader.js';
 import { readPortRange, readReservedPorts, reservedInRange } from './sysctls.js';
 
 export interface PortUsageQuery {

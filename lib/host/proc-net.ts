@@ -1,12 +1,11 @@
 // The /proc/net/{tcp,udp}{,6} reader, used only when netlink sock_diag is refused to this process.
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
-import type { NativeBinding } from '../binding.js';
 import type { Result } from '../types.js';
 import { formatIpBytes } from '../sys/ip-text.js';
 import { errnoResult, type ErrorResult } from '../sys/errors.js';
 import { hostBinding } from './failure.js';
-import { bareAddress, nameOf, prepare, type Prepared } from './socket-query.js';
+import { bareAddress, nameOf, prepare, type Prepared, type TableBinding } from './socket-query.js';
 import type { SocketCounts, SocketEntry, SocketList, SocketQuery, SocketSource } from './types.js';
 
 // --- /proc/net fallback ----------------------------------------------------------------------------
@@ -79,7 +78,7 @@ export function hexToBytes(hex: string): number[] {
 type ProcFilter = { family: 4 | 6; path: string; dst?: string; src?: string };
 
 /** The files to read and the hex each must match; follows the native query's family rules. */
-function procFilters(b: NativeBinding, p: Prepared): ProcFilter[] {
+function procFilters(b: TableBinding, p: Prepared): ProcFilter[] {
   const q = p.native;
   // /proc/thread-self: the calling thread's namespace, as sock_diag would answer (see sysctls.ts).
   const base = `/proc/thread-self/net/${p.protocol}`;
@@ -154,7 +153,7 @@ function forEachLine(path: string, line: (text: string) => boolean): void {
 
 /** Walks the matching lines of /proc/net; false from `visit` stops. Returns an errno failure or null. */
 export function walkProc(
-  b: NativeBinding,
+  b: TableBinding,
   p: Prepared,
   visit: (line: ProcLine) => boolean,
 ): ErrorResult | null {
@@ -203,7 +202,7 @@ export function walkProc(
   return null;
 }
 
-export function countFromProc(b: NativeBinding, p: Prepared, note: string): Result<SocketCounts> {
+export function countFromProc(b: TableBinding, p: Prepared, note: string): Result<SocketCounts> {
   const byNumber: number[] = [];
   const failed = walkProc(b, p, (line) => {
     byNumber[line.state] = (byNumber[line.state] ?? 0) + 1;
@@ -220,7 +219,7 @@ export function countFromProc(b: NativeBinding, p: Prepared, note: string): Resu
   return { ok: true, value: { byState, total, via: 'proc' satisfies SocketSource, note } };
 }
 
-export function listFromProc(b: NativeBinding, p: Prepared, limit: number, note: string): Result<SocketList> {
+export function listFromProc(b: TableBinding, p: Prepared, limit: number, note: string): Result<SocketList> {
   const sockets: SocketEntry[] = [];
   let truncated = false;
   const failed = walkProc(b, p, (line) => {

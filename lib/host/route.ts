@@ -6,7 +6,8 @@ import { loadBinding } from '../binding.js';
 import { bareAddress } from './socket-query.js';
 import type { RouteLookup } from './types.js';
 
-function failed(destination: string, errno: number): RouteLookup {
+/** The failed lookup toward `destination` for an errno (either sign), with its code. */
+export function failedRoute(destination: string, errno: number): RouteLookup {
   const positive = Math.abs(errno);
   let code: string;
   try {
@@ -28,10 +29,10 @@ export function lookupRoute(
 ): RouteLookup {
   if (typeof destination !== 'string') throw new TypeError('destination must be a string');
   const load = loadBinding();
-  if (!load.ok) return failed(destination, osConstants.errno.ENOTSUP ?? 95);
+  if (!load.ok) return failedRoute(destination, osConstants.errno.ENOTSUP ?? 95);
   const b = load.binding;
   const dst = bareAddress(destination);
-  if (!dst) return failed(destination, osConstants.errno.EINVAL);
+  if (!dst) return failedRoute(destination, osConstants.errno.EINVAL);
   const zone = destination.replace(/^\[|\]$/g, '').split('%')[1];
   const device = opts.device ?? (zone || undefined);
   const query: Parameters<typeof b.routeGet>[0] = {
@@ -40,7 +41,7 @@ export function lookupRoute(
   };
   if (opts.source !== undefined) {
     const src = bareAddress(opts.source);
-    if (!src || src.family !== dst.family) return failed(destination, osConstants.errno.EINVAL);
+    if (!src || src.family !== dst.family) return failedRoute(destination, osConstants.errno.EINVAL);
     query.src = src.address;
   }
   if (device !== undefined) {
@@ -48,7 +49,7 @@ export function lookupRoute(
     else query.device = device;
   }
   const route = b.routeGet(query);
-  if (typeof route === 'number') return failed(destination, route);
+  if (typeof route === 'number') return failedRoute(destination, route);
   const typeName = Object.entries(b.constants.routeTypes).find(([, n]) => n === route.type)?.[0];
   const out: RouteLookup = { ok: true, destination: dst.address, type: typeName ?? `type-${route.type}` };
   if (route.oif > 0) out.ifindex = route.oif;

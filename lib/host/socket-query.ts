@@ -1,7 +1,7 @@
 // The socket-table query as sock_diag takes it: state names both ways (ss's names for UDP), the
 // checked query turned into the native one, and what to do when sock_diag is refused.
 import { isIP } from 'node:net';
-import type { NativeBinding, NativeSocketQuery } from '../binding.js';
+import type { NativeConstants, NativeSocketQuery } from '../binding.js';
 import type { Family, Result } from '../types.js';
 import { type ErrorResult } from '../sys/errors.js';
 import { invalidInput } from './failure.js';
@@ -24,9 +24,17 @@ export function bareAddress(text: string): { address: string; family: Family } |
   return v === 4 || v === 6 ? { address: s, family: v } : undefined;
 }
 
+/** The constants a socket-table query needs: the addon's, or the fallback's (lib/host/fallback). */
+export type TableBinding = {
+  constants: Pick<
+    NativeConstants,
+    'AF_UNSPEC' | 'AF_INET' | 'AF_INET6' | 'IPPROTO_TCP' | 'IPPROTO_UDP' | 'tcpStates'
+  >;
+};
+
 export type StateNames = { byNumber: string[]; mask(names: string[]): number };
 
-export function stateNames(b: NativeBinding, udp: boolean): StateNames {
+export function stateNames(b: TableBinding, udp: boolean): StateNames {
   const byNumber: string[] = [];
   for (const [name, n] of Object.entries(b.constants.tcpStates))
     byNumber[n] = udp ? (UDP_NAMES[name] ?? name) : name;
@@ -56,7 +64,7 @@ function checkPort(port: number | undefined, what: string): void {
   if (typeof port !== 'number') throw new TypeError(`${what} port must be a number`);
 }
 
-export function prepare(b: NativeBinding, q: SocketQuery): Prepared | ErrorResult {
+export function prepare(b: TableBinding, q: SocketQuery): Prepared | ErrorResult {
   const protocol = q.protocol ?? 'tcp';
   if (protocol !== 'tcp' && protocol !== 'udp') throw new TypeError(`protocol must be 'tcp' or 'udp'`);
   const c = b.constants;

@@ -1,11 +1,11 @@
 // The socket table grouped by remote address and port, with counts by state, exact at any table size.
-import type { NativeBinding, NativeSocketEntry } from '../binding.js';
+import type { NativeSocketEntry } from '../binding.js';
 import type { Family, Result } from '../types.js';
 import { formatIpBytes } from '../sys/ip-text.js';
 import { errnoResult, type ErrorResult } from '../sys/errors.js';
 import { hostBinding } from './failure.js';
 import { hexToBytes, walkProc } from './proc-net.js';
-import { bothRefused, nameOf, prepare, REFUSED, type Prepared } from './socket-query.js';
+import { bothRefused, nameOf, prepare, REFUSED, type Prepared, type TableBinding } from './socket-query.js';
 import type { RemoteGroup, RemoteTally, SocketQuery, SocketSource } from './types.js';
 
 // --- sockets grouped by remote end ---------------------------------------------------------------
@@ -15,7 +15,12 @@ const TALLY_LIST_LIMIT = 10_000;
 
 type Group = { family: Family; key: string; remote: string; remotePort: number; byNumber: number[] };
 
-function finishTally(p: Prepared, groups: Map<string, Group>, via: SocketSource, note?: string): RemoteTally {
+export function finishTally(
+  p: Prepared,
+  groups: Map<string, Group>,
+  via: SocketSource,
+  note?: string,
+): RemoteTally {
   const out: RemoteGroup[] = [];
   for (const g of groups.values()) {
     const byState: Record<string, number> = {};
@@ -49,8 +54,8 @@ function tallyList(entries: NativeSocketEntry[], p: Prepared, skip: (port: numbe
   return groups;
 }
 
-function tallyProc(
-  b: NativeBinding,
+export function tallyProc(
+  b: TableBinding,
   p: Prepared,
   skip: (port: number) => boolean,
 ): Map<string, Group> | ErrorResult {

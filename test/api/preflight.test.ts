@@ -2,13 +2,14 @@
 // source-port headroom (and connects when asked), and reports every failure with its diagnosis.
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { preflight } from '../../lib/api/preflight.js';
 import { safeConnect } from '../../lib/api/safe-connect.js';
 import { netnsIt } from '../helpers/netns.js';
 import { echoServer, fdCount } from './helpers.js';
+import { eachReader } from '../helpers/readers.js';
 
-describe('preflight', () => {
+eachReader('preflight', (kind) => {
   netnsIt('bind targets in every written form are bound for real and released', async (ns) => {
     ns.run('ip link add sbp0 type veth peer name sbp1');
     ns.run('ip addr add fe80::5/64 dev sbp0 nodad');
@@ -77,8 +78,15 @@ describe('preflight', () => {
         { host: '10.43.0.1', port: 8080, freebind: true },
       ],
     });
-    expect(report.ok).toBe(true);
     expect(report.checks[0]).toEqual({ kind: 'bind', target: '127.0.0.1:5353/udp', ok: true });
+    if (kind === 'no-addon') {
+      // IP_FREEBIND is the addon's: without it the target fails saying so, never bound without it.
+      expect(report.ok).toBe(false);
+      expect(report.checks[1]?.diagnosis?.cause).toBe('unsupported-platform');
+      expect(report.checks[1]?.diagnosis?.details[0]).toContain('freebind needs the native addon');
+      return;
+    }
+    expect(report.ok).toBe(true);
     expect(report.checks[1]?.warnings?.[0]).toMatch(/10\.43\.0\.1 is on no interface yet/);
   });
 

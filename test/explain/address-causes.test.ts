@@ -2,12 +2,13 @@
 // attached after the failure, tentative (DAD running, or no carrier), DAD failed, IPv6 disabled, and a
 // link-local address without its scope. Each failure is made for real in the test's own namespace.
 import net from 'node:net';
-import { describe, expect } from 'vitest';
+import { expect } from 'vitest';
 import { explain } from '../../lib/index.js';
 import { bind, closeSocket, newSocket } from '../../lib/sys/index.js';
 import type { SocketError } from '../../lib/types.js';
 import { netnsIt, vethToPeerOwning } from '../helpers/netns.js';
 import { commands, dgramBindError, ipFlags, listenError, options, sleep, vethPair } from './helpers.js';
+import { eachReader } from '../helpers/readers.js';
 
 /** A bind through lib/sys that must fail; returns its SocketError. */
 function sysBindError(family: 4 | 6, address: string, port: number, scopeId?: number): SocketError {
@@ -22,7 +23,7 @@ function sysBindError(family: 4 | 6, address: string, port: number, scopeId?: nu
   }
 }
 
-describe('explain() on address causes, against the real kernel', () => {
+eachReader('explain() on address causes, against the real kernel', () => {
   netnsIt(
     "listening on a VIP in v0's subnet that is not attached explains address-not-local, names v0 and 10.9.0.0/24, and says ip addr add 10.9.0.50/24 dev v0",
     async (ns) => {

@@ -2,10 +2,11 @@
 // than the one the client used, a server on another local address, and a far host (a second
 // namespace behind a veth pair) that answers with a reset, where its listeners cannot be seen.
 import Fastify from 'fastify';
-import { describe, expect, onTestFinished } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import { explain } from '../../lib/index.js';
 import { netnsIt } from '../helpers/netns.js';
 import { commands, connectError, options } from './helpers.js';
+import { eachReader } from '../helpers/readers.js';
 
 async function fastifyOn(host: string, port: number): Promise<void> {
   const app = Fastify();
@@ -14,7 +15,7 @@ async function fastifyOn(host: string, port: number): Promise<void> {
   onTestFinished(() => app.close());
 }
 
-describe('explain() on refused connections, against the real kernel', () => {
+eachReader('explain() on refused connections, against the real kernel', () => {
   netnsIt(
     'fetch to [::1] while fastify listens on 127.0.0.1 only explains connection-refused and names the IPv4 listener',
     async () => {

@@ -2,11 +2,12 @@
 // against cycles; the same failure twice is explained once; an error chain with no socket error
 // gets an unknown that says so. The members are plain Node-shaped errors explained in a private
 // namespace, so what the host has listening does not leak in.
-import { describe, expect } from 'vitest';
+import { expect } from 'vitest';
 import { MAX_DEPTH, MAX_VISITED, walkErrorChain } from '../../lib/api/error-chain.js';
 import { CAUSE_RANK } from '../../lib/diagnose/combine.js';
 import { explain } from '../../lib/index.js';
 import { netnsIt } from '../helpers/netns.js';
+import { eachReader } from '../helpers/readers.js';
 
 function refused(address: string, port: number): Error {
   return Object.assign(new Error(`connect ECONNREFUSED ${address}:${port}`), {
@@ -18,7 +19,7 @@ function refused(address: string, port: number): Error {
   });
 }
 
-describe('the error chain explain() walks', () => {
+eachReader('the error chain explain() walks', () => {
   netnsIt(
     'a .cause cycle is walked once and said, and with no socket error in it the diagnosis is an unknown that says so',
     async () => {

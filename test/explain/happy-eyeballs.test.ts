@@ -3,12 +3,13 @@
 // address or port; `.errors` holds one connect error per address. Made for real with net, pg and
 // ioredis inside a private network namespace.
 import net from 'node:net';
-import { describe, expect } from 'vitest';
+import { expect } from 'vitest';
 import { explain } from '../../lib/index.js';
 import type { Diagnosis } from '../../lib/types.js';
 import { netnsIt } from '../helpers/netns.js';
 import { clientError } from './client-error.js';
 import { commands, connectError } from './helpers.js';
+import { eachReader } from '../helpers/readers.js';
 
 /** /etc/hosts as most distributions ship it: localhost on both families. */
 const DUAL_STACK_HOSTS = '127.0.0.1 localhost\n::1 localhost ip6-localhost\n';
@@ -46,7 +47,7 @@ function expectBothRefused(d: Diagnosis, port: number): void {
   expect(d.summary).not.toMatch(/^ |no known cause/);
 }
 
-describe('explain() on happy-eyeballs AggregateErrors, against the real kernel', () => {
+eachReader('explain() on happy-eyeballs AggregateErrors, against the real kernel', () => {
   netnsIt(
     'net.connect to a name with ::1 and 127.0.0.1, both closed, explains connection-refused with both members',
     async () => {

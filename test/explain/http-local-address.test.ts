@@ -3,10 +3,11 @@
 // and it must explain as the source of a connection, not as a bind of its own.
 import dgram from 'node:dgram';
 import http from 'node:http';
-import { describe, expect } from 'vitest';
+import { expect } from 'vitest';
 import { explain } from '../../lib/index.js';
 import { netnsIt } from '../helpers/netns.js';
 import { listener, type NodeSystemError } from './helpers.js';
+import { eachReader } from '../helpers/readers.js';
 
 function requestError(options: http.RequestOptions): Promise<NodeSystemError> {
   return new Promise((resolve, reject) => {
@@ -16,7 +17,7 @@ function requestError(options: http.RequestOptions): Promise<NodeSystemError> {
   });
 }
 
-describe('explain() on http.request({ localAddress }), against the real kernel', () => {
+eachReader('explain() on http.request({ localAddress }), against the real kernel', () => {
   netnsIt('a localAddress on no interface explains source-not-local without any context', async (ns) => {
     ns.run('ip link add v0 type veth peer name v1');
     ns.run('ip link set v0 up');

@@ -3,13 +3,14 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import http from 'node:http';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 import { explain } from '../../lib/index.js';
 import type { PortHolder } from '../../lib/host/types.js';
 import { netnsIt } from '../helpers/netns.js';
 import { dgramBindError, listenError, listener, vethPair, type NodeSystemError } from './helpers.js';
+import { eachReader } from '../helpers/readers.js';
 
-describe('explain() on errors from http and dgram', () => {
+eachReader('explain() on errors from http and dgram', () => {
   netnsIt('an http.Server listening on a VIP that is not attached explains address-not-local', async (ns) => {
     vethPair(ns, 'v0', 'v1');
     ns.run('ip addr add 10.9.0.1/24 dev v0');

@@ -5,10 +5,11 @@
 // quietly on a line that should have them.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 import { explain } from '../../lib/index.js';
 import { netnsIt } from '../helpers/netns.js';
 import { listener, vethPair, type NodeSystemError } from './helpers.js';
+import { eachReader } from '../helpers/readers.js';
 
 // @types/node of the oldest supported line has neither API: typed here by what the tests use.
 type BoundSocketClass = new (options: { host?: string; port?: number }) => { close(): void };
@@ -36,7 +37,7 @@ function thrown(run: () => unknown): NodeSystemError {
   throw new Error('the bind succeeded; the test expected it to fail');
 }
 
-describe('explain() on the errors of Node’s synchronous binds', () => {
+eachReader('explain() on the errors of Node’s synchronous binds', () => {
   if (expected !== undefined) {
     it(`Node ${process.version} ${expected ? 'has' : 'lacks'} net.BoundSocket and dgram bindSync(), as its version says`, () => {
       expect(BoundSocket !== undefined).toBe(expected);

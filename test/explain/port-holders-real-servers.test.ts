@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, onTestFinished, type TestContext } from 'vitest';
+import { expect, onTestFinished, type TestContext } from 'vitest';
 import { explain } from '../../lib/index.js';
 import type { PortHolder } from '../../lib/host/types.js';
 import type { Diagnosis } from '../../lib/types.js';
@@ -13,6 +13,7 @@ import { netnsIt, type Netns } from '../helpers/netns.js';
 import { unmet } from '../helpers/prerequisite.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { commands, listenError } from './helpers.js';
+import { eachReader } from '../helpers/readers.js';
 
 function need(ctx: TestContext, binary: string): string {
   const found = spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' });
@@ -104,7 +105,7 @@ async function explainListen(host: string, port: number): Promise<Diagnosis> {
   return explain(err);
 }
 
-describe('port-in-use blames only the sockets that conflict, with real nginx and HAProxy', () => {
+eachReader('port-in-use blames only the sockets that conflict, with real nginx and HAProxy', (kind) => {
   netnsIt(
     "Debian's default nginx site: a bind of 127.0.0.1:80 is blamed on 0.0.0.0:80, and [::]:80 is reported as IPV6_V6ONLY and not in the way",
     async (ns, ctx) => {
@@ -114,6 +115,13 @@ describe('port-in-use blames only the sockets that conflict, with real nginx and
       const d = await explainListen('127.0.0.1', 80);
       expect(d.cause).toBe('port-in-use');
       const holders = d.evidence['holders'] as PortHolder[];
+      if (kind === 'no-addon') {
+        // /proc/net/tcp6 does not show IPV6_V6ONLY: [::]:80 is not ruled out, and that is said.
+        expect(holders.map((h) => `${h.local} ${h.pid}`)).toEqual([`0.0.0.0 ${pid}`, `:: ${pid}`]);
+        expect(holders.find((h) => h.local === '::')?.v6only).toBeUndefined();
+        expect(d.details.join('\n')).toContain('IPV6_V6ONLY of listening sockets');
+        return;
+      }
       expect(holders.map((h) => `${h.local} ${h.pid}`)).toEqual([`0.0.0.0 ${pid}`]);
       expect(d.evidence['notConflicting']).toEqual([
         expect.objectContaining({ local: '::', v6only: true, pid }),
@@ -137,9 +145,17 @@ describe('port-in-use blames only the sockets that conflict, with real nginx and
 
       const v4 = await explainListen('127.0.0.1', 80);
       expect(v4.cause).toBe('port-in-use');
-      expect(killed(v4)).toEqual([nginxPid]);
-      expect((v4.evidence['holders'] as PortHolder[]).map((h) => h.pid)).toEqual([nginxPid]);
-      expect(v4.summary).toMatch(new RegExp(`nginx \\(pid ${nginxPid}\\) listens on 0\\.0\\.0\\.0:80$`));
+      if (kind === 'no-addon') {
+        // HAProxy's IPV6_V6ONLY is not in /proc/net/tcp6: it is not ruled out for an IPv4 bind.
+        const v4Holders = v4.evidence['holders'] as PortHolder[];
+        expect(v4Holders.map((h) => h.pid)).toEqual([nginxPid, haproxyPid]);
+        expect(v4Holders.find((h) => h.pid === haproxyPid)?.v6only).toBeUndefined();
+        expect(v4.details.join('\n')).toContain('IPV6_V6ONLY of listening sockets');
+      } else {
+        expect(killed(v4)).toEqual([nginxPid]);
+        expect((v4.evidence['holders'] as PortHolder[]).map((h) => h.pid)).toEqual([nginxPid]);
+        expect(v4.summary).toMatch(new RegExp(`nginx \\(pid ${nginxPid}\\) listens on 0\\.0\\.0\\.0:80$`));
+      }
 
       const v6 = await explainListen('::1', 80);
       expect(v6.cause).toBe('port-in-use');

@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, onTestFinished, type TestContext } from 'vitest';
+import { expect, onTestFinished, type TestContext } from 'vitest';
 import { explain, preflight, safeBind } from '../../lib/index.js';
 import type { Diagnosis } from '../../lib/types.js';
 import { netnsIt, type Netns } from '../helpers/netns.js';
@@ -13,6 +13,7 @@ import { unmet } from '../helpers/prerequisite.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { buildBin, runCli } from '../cli/cli.js';
 import { commands, sleep } from './helpers.js';
+import { eachReader } from '../helpers/readers.js';
 
 const VIP = '10.31.0.50';
 
@@ -64,7 +65,7 @@ function neverAddsTheAddress(d: Diagnosis): void {
   expect(JSON.stringify(d.remediation)).not.toMatch(/ip addr add/);
 }
 
-describe('a bind on a VRRP backup whose VIP is live on the master', () => {
+eachReader('a bind on a VRRP backup whose VIP is live on the master', () => {
   netnsIt(
     'preflight --probe explains address-on-other-host, names the master link address, and never advises ip addr add',
     async (ns, ctx) => {

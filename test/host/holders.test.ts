@@ -1,12 +1,13 @@
 // findPortHolders names the process that holds a port, and reports TIME_WAIT holders with no pid.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { describe, expect, onTestFinished } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import { findPortHolders } from '../../lib/host/holders.js';
 import { netnsIt } from '../helpers/netns.js';
 import { connect, settle, ssCounts } from './tables.js';
+import { eachReader } from '../helpers/readers.js';
 
-describe('findPortHolders', () => {
+eachReader('findPortHolders', () => {
   netnsIt('names the pid and command of a listener in a child process', async () => {
     const child = spawn(
       process.execPath,

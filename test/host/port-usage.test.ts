@@ -1,12 +1,13 @@
 // countSockets and readPortUsage count what `ss -Htan dst …` counts on a real table, and the pool
 // is the port range less the reserved ports inside it.
 import type net from 'node:net';
-import { describe, expect, onTestFinished } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import { readPortUsage, topDestinations } from '../../lib/host/port-usage.js';
 import { countSocketsFromProc } from '../../lib/host/proc-net.js';
-import { countSockets, listSockets } from '../../lib/host/sockets.js';
+import { countSockets, listSockets } from '../../lib/host/index.js';
 import { netnsIt } from '../helpers/netns.js';
 import { connect, listen, settle, ssCounts, timeWaits } from './tables.js';
+import { eachReader } from '../helpers/readers.js';
 
 async function table(): Promise<void> {
   const a = await listen(7001);
@@ -26,7 +27,7 @@ async function table(): Promise<void> {
   });
 }
 
-describe('socket counts and port usage', () => {
+eachReader('socket counts and port usage', (kind) => {
   netnsIt('countSockets toward one destination equals ss -Htan dst, by state', async () => {
     await table();
     const want = ssCounts('dst 127.0.0.1:7001');
@@ -34,7 +35,7 @@ describe('socket counts and port usage', () => {
     if (!got.ok) throw new Error(got.error.message);
     expect(got.value.byState).toEqual(want);
     expect(got.value.byState).toEqual({ ESTABLISHED: 7, TIME_WAIT: 4 });
-    expect(got.value.via).toBe('sock_diag');
+    expect(got.value.via).toBe(kind === 'addon' ? 'sock_diag' : 'proc');
     // The whole table, and the /proc reader on the same table.
     const all = countSockets();
     if (!all.ok) throw new Error(all.error.message);

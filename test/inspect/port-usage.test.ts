@@ -2,9 +2,10 @@
 // TIME_WAIT, IPv4, IPv6 and v4-mapped, TCP and UDP — and refuses bad input without crashing.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { describe, expect, onTestFinished } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import { portUsage, PortUsageError } from '../../lib/index.js';
 import { netnsIt, type Netns } from '../helpers/netns.js';
+import { eachReader } from '../helpers/readers.js';
 
 /** ss state names as the kernel names them (what PortUsage.byState uses). */
 const SS_STATE: Record<string, string> = {
@@ -74,7 +75,7 @@ async function settle(read: () => number, want: number): Promise<void> {
   while (read() !== want && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
 }
 
-describe('portUsage() against ss on the same table', () => {
+eachReader('portUsage() against ss on the same table', () => {
   netnsIt(
     'portUsage toward 127.0.0.1:7001 equals ss -Htan dst 127.0.0.1:7001, TIME_WAIT and v4-mapped clients included',
     async (ns) => {

@@ -18,6 +18,9 @@ export function addressState(c: Colours, a: Address): string {
       ? c.yellow('tentative: duplicate address detection running')
       : c.yellow('tentative: link has no carrier');
   }
+  // Without the addon a link that is not running may be down or up without carrier: not told apart.
+  if (a.unknown?.includes('up') && !a.flags.includes('running'))
+    return c.yellow('link down or without carrier (not told apart without the addon)');
   if (!a.flags.includes('up')) return c.yellow('link down');
   if (!a.flags.includes('running')) return c.yellow('no carrier');
   if (a.flags.includes('deprecated')) return c.yellow('deprecated');
@@ -32,13 +35,17 @@ function notReadLine(c: Colours, why: string): string {
 function addressLines(c: Colours, addresses: Address[], notRead?: string): string[] {
   if (notRead !== undefined) return [notReadLine(c, notRead)];
   if (addresses.length === 0) return ['  none'];
-  const ifWidth = Math.max(...addresses.map((a) => a.interface.length)) + 2;
-  const cidrs = addresses.map((a) => `${a.address}/${a.prefixLength}`);
+  // An interface or prefix the no-addon readers could not tell is shown as '?', never as a value.
+  const names = addresses.map((a) => (a.unknown?.includes('interface') ? '?' : a.interface));
+  const ifWidth = Math.max(...names.map((n) => n.length)) + 2;
+  const cidrs = addresses.map(
+    (a) => `${a.address}/${a.unknown?.includes('prefixLength') ? '?' : a.prefixLength}`,
+  );
   const cidrWidth = Math.max(...cidrs.map((s) => s.length)) + 2;
   return addresses.map((a, i) => {
     const extra = a.flags.filter((f) => SHOWN_FLAGS.has(f));
     return (
-      `  ${pad(a.interface, ifWidth)}${pad(cidrs[i] ?? '', cidrWidth)}${addressState(c, a)}` +
+      `  ${pad(names[i] ?? '', ifWidth)}${pad(cidrs[i] ?? '', cidrWidth)}${addressState(c, a)}` +
       (extra.length > 0 ? c.dim(`  ${extra.join(' ')}`) : '')
     );
   });
