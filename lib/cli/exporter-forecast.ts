@@ -64,6 +64,12 @@ export function exhaustionSeconds(
       0,
       (p.freshTimeWait[i]! * 1000) / Math.min(elapsedMs, TIME_WAIT_LEN_MS) + (opened * 1000) / elapsedMs,
     );
+    // No new connection and room for every socket held now: it cannot fill (forecastPool's answer
+    // too, without building its input) — the common case of an exporter's thousands of pools.
+    if (rate === 0 && holdKnown && p.inUse[i]! < p.poolSize) {
+      out.set(label, Infinity);
+      continue;
+    }
     const f = forecastPool({
       ratePerSec: rate,
       poolSize: p.poolSize,
