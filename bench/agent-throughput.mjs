@@ -3,7 +3,10 @@
 // interleaved rounds, in a private namespace: Node's http.Agent and undici's Agent, each with one new
 // connection per request and with keep-alive, toward an http server in a child process on loopback.
 // The agent connects from two sources (127.0.0.2, 127.0.0.3) with IP_BIND_ADDRESS_NO_PORT.
-// Prints each round and the median ratio agent / plain per variant.
+// Prints each round and the median ratio agent / plain per variant, and the requests per connection
+// the server counted for each side, so a variant measures what its name says: 'new connection per
+// request' is an Agent without keep-alive and without a socket limit (Node then sends
+// `Connection: close` and never reuses a socket), and undici with `reset: true`.
 //   node bench/agent-throughput.mjs [SECONDS=1.5] [ROUNDS=5] [CONCURRENCY=8] [VARIANT]   (needs `npm run build:ts`)
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -34,7 +37,9 @@ const server = spawn(
   process.execPath,
   [
     '-e',
-    `const s = require('node:http').createServer((q, r) => r.end('ok'));
+    `let c = 0;
+     const s = require('node:http').createServer((q, r) => { r.setHeader('x-connections', c); r.end('ok'); });
+     s.on('connection', () => c++);
      s.keepAliveTimeout = 60000; s.listen(${PORT}, '127.0.0.1', () => console.log('ready'));`,
   ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
@@ -45,6 +50,7 @@ function httpGet(agent) {
   return new Promise((resolve, reject) => {
     http
       .get({ host: '127.0.0.1', port: PORT, path: '/', agent }, (res) => {
+        connections = Number(res.headers['x-connections']);
         res.resume();
         res.on('end', resolve);
       })
@@ -54,8 +60,13 @@ function httpGet(agent) {
 
 async function undiciGet(dispatcher, reset) {
   const r = await request(`http://127.0.0.1:${PORT}/`, { dispatcher, reset });
+  connections = Number(r.headers['x-connections']);
   await r.body.text();
 }
+
+/** The server's count of connections accepted, as of the last response. */
+let connections = 0;
+let requests = 0;
 
 /** Requests completed per second by `concurrency` loops for `seconds`. */
 async function rate(one) {
@@ -66,6 +77,7 @@ async function rate(one) {
       while (performance.now() < end) {
         await one();
         done++;
+        requests++;
       }
     }),
   );
@@ -74,8 +86,9 @@ async function rate(one) {
 
 const variants = {
   'http.Agent, new connection per request': {
-    plain: () => new http.Agent({ keepAlive: false, maxSockets: concurrency }),
-    agent: () => createAgent({ sources: SOURCES, keepAlive: false, maxSockets: concurrency }),
+    // No maxSockets: with one, Node's Agent would reuse a socket for a waiting request.
+    plain: () => new http.Agent({ keepAlive: false }),
+    agent: () => createAgent({ sources: SOURCES, keepAlive: false }),
     get: (a) => () => httpGet(a),
   },
   'http.Agent, keep-alive': {
@@ -110,16 +123,19 @@ for (const [name, v] of Object.entries(variants).filter(([n]) => only === undefi
     // Interleaved, and the order flips each round so neither side always runs second.
     const sides = r % 2 === 0 ? ['plain', 'agent'] : ['agent', 'plain'];
     const got = {};
+    const perConnection = {};
     for (const side of sides) {
       const a = v[side]();
+      const [c0, r0] = [connections, requests];
       got[side] = await rate(v.get(a));
+      perConnection[side] = (requests - r0) / Math.max(1, connections - c0);
       await (a.close ? a.close() : a.destroy());
     }
     plainRates.push(got.plain);
     agentRates.push(got.agent);
     ratios.push(got.agent / got.plain);
     log(
-      `${name} round ${r + 1}: plain ${got.plain.toFixed(0)}/s, agent ${got.agent.toFixed(0)}/s, ratio ${(got.agent / got.plain).toFixed(3)}`,
+      `${name} round ${r + 1}: plain ${got.plain.toFixed(0)}/s, agent ${got.agent.toFixed(0)}/s, ratio ${(got.agent / got.plain).toFixed(3)}; requests per connection: plain ${perConnection.plain.toFixed(1)}, agent ${perConnection.agent.toFixed(1)}`,
     );
   }
   summary.push([name, median(plainRates), median(agentRates), median(ratios)]);

@@ -76,6 +76,102 @@ function likeNetConnect<S extends net.Socket>(
   return socket;
 }
 
+/**
+ * Node's Agent counts toward maxSockets (and maxTotalSockets) only the sockets createConnection has
+ * handed back, so while a pooled connect is in flight every further request would open a connection
+ * of its own, past maxSockets, and none would wait for a free one. A placeholder holds the place in
+ * agent.sockets[name] meanwhile, as agent-base does for its asynchronous connects: on success it
+ * leaves just before the Agent adds the real socket; on failure removeSocket() takes it out and
+ * starts the next queued request, as the close of a failed socket would. agent.destroy() destroys it,
+ * which aborts the connect.
+ */
+interface Place {
+  readonly signal: AbortSignal | undefined;
+  leave(): void;
+  fail(): void;
+}
+
+class ConnectInFlight {
+  /** What removeSocket() reads: a placeholder is never writable. */
+  readonly writable = false;
+  destroyed = false;
+  readonly #abort = new AbortController();
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+  destroy(): void {
+    this.destroyed = true;
+    this.#abort.abort();
+  }
+}
+
+type AgentCounts = http.Agent & { totalSocketCount?: number; sockets: Record<string, unknown[] | undefined> };
+
+/** What Node's Agent has had since 0.x and agent-base relies on, undocumented: its queue and createSocket. */
+type AgentInternals = http.Agent & {
+  requests: Record<string, http.ClientRequest[] | undefined>;
+  createSocket?: (
+    req: http.ClientRequest,
+    options: ConnectArgs,
+    cb: (err: Error | null, socket?: net.Socket) => void,
+  ) => void;
+};
+
+/**
+ * A connect failed: its place goes to the first request waiting for this destination, as Node's own
+ * removeSocket() does when a failed socket closes. Node's createSocket callback does not take a
+ * request that fails out of the queue (its own sockets never fail there, they fail after), so this
+ * one does, or the failed request would be retried for ever.
+ */
+function passPlace(agent: AgentInternals, name: string, args: ConnectArgs): void {
+  const next = agent.requests[name]?.[0];
+  if (next === undefined || typeof agent.createSocket !== 'function') return;
+  agent.createSocket(next, args, (err, socket) => {
+    if (err === null) {
+      // Node's 'free' handler takes the first waiting request, this one, onto the socket.
+      socket?.emit('free');
+      return;
+    }
+    const queue = agent.requests[name];
+    const at = queue?.indexOf(next) ?? -1;
+    if (queue !== undefined && at !== -1) queue.splice(at, 1);
+    if (queue?.length === 0) delete agent.requests[name];
+    (next as http.ClientRequest & { onSocket(s: unknown, e: Error): void }).onSocket(socket, err);
+  });
+}
+
+function holdPlace(agent: http.Agent, args: ConnectArgs & { _agentKey?: string }): Place {
+  const name = args._agentKey;
+  // Called directly rather than by the Agent: there is no place to hold.
+  if (typeof name !== 'string') return { signal: undefined, leave() {}, fail() {} };
+  const counts = agent as AgentCounts;
+  const placeholder = new ConnectInFlight();
+  (counts.sockets[name] ??= []).push(placeholder);
+  if (typeof counts.totalSocketCount === 'number') counts.totalSocketCount++;
+  let held = true;
+  const take = () => {
+    const list = counts.sockets[name];
+    const at = list?.indexOf(placeholder) ?? -1;
+    if (list === undefined || at === -1) return;
+    list.splice(at, 1);
+    if (list.length === 0) delete counts.sockets[name];
+    if (typeof counts.totalSocketCount === 'number') counts.totalSocketCount--;
+  };
+  return {
+    signal: placeholder.signal,
+    leave() {
+      if (held) take();
+      held = false;
+    },
+    fail() {
+      if (!held) return;
+      held = false;
+      take();
+      passPlace(agent as AgentInternals, name, args);
+    },
+  };
+}
+
 /** An `http.Agent` whose connections leave from the pool of sources. */
 class SourceAgent extends http.Agent {
   constructor(pool: SourcePool, options: http.AgentOptions) {
@@ -85,11 +181,23 @@ class SourceAgent extends http.Agent {
   override createConnection(args: ConnectArgs, callback?: Callback): undefined {
     const pool = agentPools.get(this);
     if (pool === undefined || callback === undefined) throw new TypeError('safebind/agent: no pool');
+    const place = holdPlace(this, args);
     connectThroughPool(pool, args.host ?? args.hostname ?? 'localhost', portOf(args, 80), {
       family: familyOf(args),
+      signal: place.signal,
     }).then(
-      (socket) => callback(null, likeNetConnect(socket, args)),
-      (e: unknown) => callback(asError(e), undefined as unknown as stream.Duplex),
+      (socket) => {
+        place.leave();
+        callback(null, likeNetConnect(socket, args));
+      },
+      (e: unknown) => {
+        // The failed request leaves the Agent's queue in the callback; only then is the place passed on.
+        try {
+          callback(asError(e), undefined as unknown as stream.Duplex);
+        } finally {
+          place.fail();
+        }
+      },
     );
     return undefined;
   }
@@ -104,10 +212,13 @@ class SourceHttpsAgent extends https.Agent {
   override createConnection(args: ConnectArgs, callback?: Callback): undefined {
     const pool = agentPools.get(this);
     if (pool === undefined || callback === undefined) throw new TypeError('safebind/agent: no pool');
+    const place = holdPlace(this, args);
     connectThroughPool(pool, args.host ?? args.hostname ?? 'localhost', portOf(args, 443), {
       family: familyOf(args),
+      signal: place.signal,
     }).then(
       (socket) => {
+        place.leave();
         // host stays: TLS checks the certificate against it; port and path mean nothing over a socket.
         const { port: _port, path: _path, ...rest } = args as tls.ConnectionOptions & ConnectArgs;
         callback(
@@ -115,7 +226,14 @@ class SourceHttpsAgent extends https.Agent {
           tls.connect({ ...(rest as tls.ConnectionOptions), socket: likeNetConnect(socket, args) }),
         );
       },
-      (e: unknown) => callback(asError(e), undefined as unknown as stream.Duplex),
+      (e: unknown) => {
+        // The failed request leaves the Agent's queue in the callback; only then is the place passed on.
+        try {
+          callback(asError(e), undefined as unknown as stream.Duplex);
+        } finally {
+          place.fail();
+        }
+      },
     );
     return undefined;
   }

@@ -25,6 +25,11 @@ export interface FdConnect {
  */
 export function connectFd(fd: number, to: FdConnect): Promise<Result<net.Socket>> {
   return new Promise((resolve, reject) => {
+    if (to.signal?.aborted) {
+      closeSocket(fd);
+      reject(new AbortError(to.signal));
+      return;
+    }
     let socket: net.Socket;
     try {
       socket = new net.Socket({ fd, readable: true, writable: true });

@@ -6,6 +6,7 @@ import { lookup } from 'node:dns/promises';
 import type net from 'node:net';
 import { parseDestination, parseHost, type ParsedHost } from '../sys/index.js';
 import type { Diagnosis, SocketError } from '../types.js';
+import { AbortError } from './abort-error.js';
 import { toSocketError } from './failure.js';
 import type { SourceFailure, SourcePool } from './source-pool.js';
 import { diagnoseSources } from './sources-diagnosis.js';
@@ -76,12 +77,14 @@ export async function connectThroughPool(
   pool: SourcePool,
   host: string,
   port: number,
-  how: { family?: 4 | 6 | undefined; timeout?: number | undefined } = {},
+  how: { family?: 4 | 6 | undefined; timeout?: number | undefined; signal?: AbortSignal | undefined } = {},
 ): Promise<net.Socket> {
   const remote = await resolve(host, how.family ?? pool.family());
   const problem = pool.familyProblem(remote.family);
   if (problem !== undefined) throw new TypeError(`safebind/agent: ${problem}`);
-  const done = await pool.connect(remote, port, { timeout: how.timeout });
+  // Aborted while the name resolved: the connect's own listener would never hear it.
+  if (how.signal?.aborted) throw new AbortError(how.signal);
+  const done = await pool.connect(remote, port, { timeout: how.timeout, signal: how.signal });
   if (done.ok) return done.socket;
   const diagnosis = await diagnoseSources(pool, done);
   throw new SourceConnectError(done.error, diagnosis, done.tried);

@@ -77,6 +77,14 @@ function hang(agent: http.Agent): Promise<http.ClientRequest> {
   });
 }
 
+/** Established connections toward the server, as ss counts them in this namespace. */
+const established = () =>
+  Number(
+    execFileSync('sh', ['-c', `ss -Htn state established dst ${SERVER}:${PORT} | wc -l`], {
+      encoding: 'utf8',
+    }),
+  );
+
 const count = (xs: string[]) => Object.fromEntries(SOURCES.map((s) => [s, xs.filter((x) => x === s).length]));
 
 describe('safebind/agent', () => {
@@ -148,6 +156,69 @@ describe('safebind/agent', () => {
     const parallel = await Promise.all(Array.from({ length: 4 }, () => get(agent)));
     expect(new Set(parallel.map((s) => `${s.address}:${s.port}`)).size).toBe(1);
     agent.destroy();
+  });
+
+  netnsIt(
+    'maxSockets holds while connects are in flight: the rest wait, then take the freed place',
+    async (ns) => {
+      await setUp(ns);
+      const agent = createAgent({ sources: SOURCES, maxSockets: 2 });
+      onTestFinished(() => agent.destroy());
+      // Six requests in one tick: without a place held per connect in flight, each would open its own.
+      const reqs = Array.from({ length: 6 }, () =>
+        http.get({ host: SERVER, port: PORT, path: '/hang', agent }).on('error', () => undefined),
+      );
+      const withSocket = () => reqs.filter((r) => r.socket !== null && r.socket !== undefined).length;
+      await expect.poll(withSocket, { timeout: 5000 }).toBe(2);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(withSocket()).toBe(2);
+      expect(established()).toBe(2);
+      expect(Object.values(agent.requests).flat()).toHaveLength(4);
+      // One ends: its place goes to the first waiting request.
+      reqs[0]?.destroy();
+      await expect.poll(withSocket, { timeout: 5000 }).toBe(3);
+      expect(reqs[2]?.socket).toBeTruthy();
+      await expect.poll(established, { timeout: 5000 }).toBe(2);
+    },
+  );
+
+  netnsIt('a failed connect hands its place to the next waiting request, which fails in turn', async (ns) => {
+    await setUp(ns);
+    const agent = createAgent({ sources: SOURCES, maxSockets: 1 });
+    onTestFinished(() => agent.destroy());
+    // Nothing listens on PORT + 1: each connect is refused. Without the hand-off the second would wait forever.
+    const refused = (i: number) =>
+      new Promise<unknown>((resolve) => {
+        http
+          .get({ host: SERVER, port: PORT + 1, path: `/${i}`, agent }, () => resolve('answered'))
+          .on('error', resolve);
+      });
+    const errs = await Promise.all([refused(1), refused(2), refused(3)]);
+    expect(errs.map((e) => (e as { code?: string }).code)).toEqual([
+      'ECONNREFUSED',
+      'ECONNREFUSED',
+      'ECONNREFUSED',
+    ]);
+    expect(Object.values(agent.sockets).flat()).toEqual([]);
+    expect(Object.values(agent.requests).flat()).toEqual([]);
+  });
+
+  netnsIt('agent.destroy() aborts a connect in flight and closes its descriptor', async (ns) => {
+    await setUp(ns);
+    const agent = createAgent({ sources: SOURCES });
+    const before = fdCount();
+    // 10.77.0.50 is on the link and nobody answers its ARP: the connect waits (seconds) for EHOSTUNREACH.
+    const failed = new Promise<unknown>((resolve) => {
+      http.get({ host: '10.77.0.50', port: PORT, agent }, () => resolve('answered')).on('error', resolve);
+    });
+    await expect.poll(() => Object.values(agent.sockets).flat().length, { timeout: 2000 }).toBe(1);
+    const t = performance.now();
+    agent.destroy();
+    const err = (await failed) as Error & { code?: string };
+    expect(performance.now() - t).toBeLessThan(1000);
+    expect(err.name).toBe('AbortError');
+    expect(Object.values(agent.sockets).flat()).toEqual([]);
+    await expect.poll(fdCount, { timeout: 2000 }).toBe(before);
   });
 
   netnsIt(
