@@ -5,7 +5,7 @@
 //
 //   node .ci/vitest-complete.mjs REPORT.json LIST.json [--allow-skips]
 // --allow-skips (npm test on a developer's machine, scripts/vitest-checked.mjs) accepts skipped tests.
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import console from 'node:console';
 import process from 'node:process';
 
@@ -26,8 +26,21 @@ if (!existsSync(reportPath)) {
   if (listed.size === 0) problems.push('vitest listed no test file');
   if (missing.length > 0) problems.push(`test files that never reported: ${missing.join(', ')}`);
   if (report.success !== true) problems.push('the report says the run did not succeed');
-  if (report.numFailedTests > 0 || report.numFailedTestSuites > 0)
+  if (report.numFailedTests > 0 || report.numFailedTestSuites > 0) {
     problems.push(`${report.numFailedTests} failed tests, ${report.numFailedTestSuites} failed files`);
+    // Each failed test by name with the first line of its message: a log is often read from its end.
+    for (const file of report.testResults)
+      for (const test of file.assertionResults ?? [])
+        if (test.status === 'failed')
+          problems.push(
+            `failed: ${file.name.replace(`${process.cwd()}/`, '')} > ${test.fullName}: ${String(test.failureMessages?.[0] ?? '').split('\n')[0]}`,
+          );
+    for (const file of report.testResults)
+      if (file.status === 'failed' && !(file.assertionResults ?? []).some((t) => t.status === 'failed'))
+        problems.push(
+          `failed file: ${file.name.replace(`${process.cwd()}/`, '')}: ${String(file.message ?? '').split('\n')[0]}`,
+        );
+  }
   if (!allowSkips && (report.numPendingTests > 0 || report.numTodoTests > 0))
     problems.push(`${report.numPendingTests} skipped and ${report.numTodoTests} todo tests`);
   if (problems.length === 0) {
@@ -38,5 +51,11 @@ if (!existsSync(reportPath)) {
 }
 if (problems.length > 0) {
   for (const problem of problems) console.error(`vitest run incomplete: ${problem}`);
+  // .ci/run prints this file again after its timings, at the very end of the log.
+  if (process.env.CI_FAILURES_FILE)
+    appendFileSync(
+      process.env.CI_FAILURES_FILE,
+      problems.map((p) => `${process.env.CI_LINE_LABEL ?? ''}${p}\n`).join(''),
+    );
   process.exit(1);
 }

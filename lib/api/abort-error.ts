@@ -8,7 +8,7 @@ export class AbortError extends Error {
   readonly code = 'ABORT_ERR';
   /** 'AbortError', as Node's AbortError, so `err.name === 'AbortError'` checks work unchanged. */
   override name = 'AbortError';
-  constructor(signal?: AbortSignal) {
+  constructor(signal?: AbortLike) {
     super('The operation was aborted', signal?.reason !== undefined ? { cause: signal.reason } : undefined);
   }
 }
@@ -18,4 +18,15 @@ export function requireSignal(signal: unknown, where: string): asserts signal is
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`${where}: signal must be an AbortSignal`);
   }
+}
+
+/**
+ * What the internal connects need of an AbortSignal: an AbortSignal is one; the agent's per-connection
+ * placeholder is a cheaper one (an AbortController per connection cost ~10 µs of a ~110 µs request).
+ */
+export interface AbortLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
 }

@@ -10,6 +10,7 @@ import type net from 'node:net';
 import type stream from 'node:stream';
 import tls from 'node:tls';
 import type { Agent as UndiciAgent, Dispatcher } from 'undici';
+import type { AbortLike } from './abort-error.js';
 import { asError, connectThroughPool } from './pool-connect.js';
 import {
   checkSourcePoolTypes,
@@ -86,22 +87,32 @@ function likeNetConnect<S extends net.Socket>(
  * which aborts the connect.
  */
 interface Place {
-  readonly signal: AbortSignal | undefined;
+  readonly signal: AbortLike | undefined;
   leave(): void;
   fail(): void;
 }
 
-class ConnectInFlight {
-  /** What removeSocket() reads: a placeholder is never writable. */
+/** The placeholder, and the abort of its connect: one listener, no AbortController per connection. */
+class ConnectInFlight implements AbortLike {
+  /** What removeSocket() and agent.destroy() read: a placeholder is never writable. */
   readonly writable = false;
   destroyed = false;
-  readonly #abort = new AbortController();
-  get signal(): AbortSignal {
-    return this.#abort.signal;
+  aborted = false;
+  #listener: (() => void) | undefined;
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.#listener = listener;
   }
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    if (this.#listener === listener) this.#listener = undefined;
+  }
+  /** agent.destroy(): aborts the connect. */
   destroy(): void {
+    if (this.destroyed) return;
     this.destroyed = true;
-    this.#abort.abort();
+    this.aborted = true;
+    const listener = this.#listener;
+    this.#listener = undefined;
+    listener?.();
   }
 }
 
@@ -158,7 +169,7 @@ function holdPlace(agent: http.Agent, args: ConnectArgs & { _agentKey?: string }
     if (typeof counts.totalSocketCount === 'number') counts.totalSocketCount--;
   };
   return {
-    signal: placeholder.signal,
+    signal: placeholder,
     leave() {
       if (held) take();
       held = false;

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { closeSocket, socketError } from '../sys/index.js';
 import type { Result } from '../types.js';
-import { AbortError } from './abort-error.js';
+import { AbortError, type AbortLike } from './abort-error.js';
 import { toSocketError } from './failure.js';
 import { startTimer, type CancelTimer } from './timer.js';
 
@@ -15,7 +15,7 @@ export interface FdConnect {
   port: number;
   /** Milliseconds to wait for the handshake; absent or 0 leaves the kernel's timeout. */
   timeout?: number | undefined;
-  signal?: AbortSignal | undefined;
+  signal?: AbortLike | undefined;
 }
 
 /**

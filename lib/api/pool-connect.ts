@@ -6,7 +6,7 @@ import { lookup } from 'node:dns/promises';
 import type net from 'node:net';
 import { parseDestination, parseHost, type ParsedHost } from '../sys/index.js';
 import type { Diagnosis, SocketError } from '../types.js';
-import { AbortError } from './abort-error.js';
+import { AbortError, type AbortLike } from './abort-error.js';
 import { toSocketError } from './failure.js';
 import type { SourceFailure, SourcePool } from './source-pool.js';
 import { diagnoseSources } from './sources-diagnosis.js';
@@ -77,7 +77,7 @@ export async function connectThroughPool(
   pool: SourcePool,
   host: string,
   port: number,
-  how: { family?: 4 | 6 | undefined; timeout?: number | undefined; signal?: AbortSignal | undefined } = {},
+  how: { family?: 4 | 6 | undefined; timeout?: number | undefined; signal?: AbortLike | undefined } = {},
 ): Promise<net.Socket> {
   const remote = await resolve(host, how.family ?? pool.family());
   const problem = pool.familyProblem(remote.family);

@@ -10,6 +10,7 @@ import { SourceBook } from '../model/index.js';
 import { formatHost, formatTarget, openSocket, parseHost, sockAddr, type ParsedHost } from '../sys/index.js';
 import type { SocketOptions } from '../sys/index.js';
 import type { Family, SocketError } from '../types.js';
+import type { AbortLike } from './abort-error.js';
 import { connectFd } from './connect-fd.js';
 
 /** How a pool of sources is configured. */
@@ -168,7 +169,7 @@ export class SourcePool {
   async connect(
     remote: ParsedHost,
     port: number,
-    how: { timeout?: number | undefined; signal?: AbortSignal | undefined } = {},
+    how: { timeout?: number | undefined; signal?: AbortLike | undefined } = {},
   ): Promise<SourceConnect> {
     const destination = formatTarget(formatHost(remote), port);
     const ofFamily = (i: number) => {
