@@ -183,6 +183,41 @@ function holdPlace(agent: http.Agent, args: ConnectArgs & { _agentKey?: string }
   };
 }
 
+/**
+ * What both Agents' createConnection do: the connect through the pool, its place held meanwhile,
+ * and the socket (as `wrap` makes it: itself for http, TLS over it for https) or the error to the
+ * Agent's callback.
+ */
+function connectForAgent(
+  agent: http.Agent,
+  args: ConnectArgs,
+  callback: Callback | undefined,
+  defaultPort: number,
+  wrap: (socket: net.Socket) => stream.Duplex,
+): undefined {
+  const pool = agentPools.get(agent);
+  if (pool === undefined || callback === undefined) throw new TypeError('safebind/agent: no pool');
+  const place = holdPlace(agent, args);
+  connectThroughPool(pool, args.host ?? args.hostname ?? 'localhost', portOf(args, defaultPort), {
+    family: familyOf(args),
+    signal: place.signal,
+  }).then(
+    (socket) => {
+      place.leave();
+      callback(null, wrap(likeNetConnect(socket, args)));
+    },
+    (e: unknown) => {
+      // The failed request leaves the Agent's queue in the callback; only then is the place passed on.
+      try {
+        callback(asError(e), undefined as unknown as stream.Duplex);
+      } finally {
+        place.fail();
+      }
+    },
+  );
+  return undefined;
+}
+
 /** An `http.Agent` whose connections leave from the pool of sources. */
 class SourceAgent extends http.Agent {
   constructor(pool: SourcePool, options: http.AgentOptions) {
@@ -190,27 +225,7 @@ class SourceAgent extends http.Agent {
     agentPools.set(this, pool);
   }
   override createConnection(args: ConnectArgs, callback?: Callback): undefined {
-    const pool = agentPools.get(this);
-    if (pool === undefined || callback === undefined) throw new TypeError('safebind/agent: no pool');
-    const place = holdPlace(this, args);
-    connectThroughPool(pool, args.host ?? args.hostname ?? 'localhost', portOf(args, 80), {
-      family: familyOf(args),
-      signal: place.signal,
-    }).then(
-      (socket) => {
-        place.leave();
-        callback(null, likeNetConnect(socket, args));
-      },
-      (e: unknown) => {
-        // The failed request leaves the Agent's queue in the callback; only then is the place passed on.
-        try {
-          callback(asError(e), undefined as unknown as stream.Duplex);
-        } finally {
-          place.fail();
-        }
-      },
-    );
-    return undefined;
+    return connectForAgent(this, args, callback, 80, (socket) => socket);
   }
 }
 
@@ -221,32 +236,11 @@ class SourceHttpsAgent extends https.Agent {
     agentPools.set(this, pool);
   }
   override createConnection(args: ConnectArgs, callback?: Callback): undefined {
-    const pool = agentPools.get(this);
-    if (pool === undefined || callback === undefined) throw new TypeError('safebind/agent: no pool');
-    const place = holdPlace(this, args);
-    connectThroughPool(pool, args.host ?? args.hostname ?? 'localhost', portOf(args, 443), {
-      family: familyOf(args),
-      signal: place.signal,
-    }).then(
-      (socket) => {
-        place.leave();
-        // host stays: TLS checks the certificate against it; port and path mean nothing over a socket.
-        const { port: _port, path: _path, ...rest } = args as tls.ConnectionOptions & ConnectArgs;
-        callback(
-          null,
-          tls.connect({ ...(rest as tls.ConnectionOptions), socket: likeNetConnect(socket, args) }),
-        );
-      },
-      (e: unknown) => {
-        // The failed request leaves the Agent's queue in the callback; only then is the place passed on.
-        try {
-          callback(asError(e), undefined as unknown as stream.Duplex);
-        } finally {
-          place.fail();
-        }
-      },
-    );
-    return undefined;
+    return connectForAgent(this, args, callback, 443, (socket) => {
+      // host stays: TLS checks the certificate against it; port and path mean nothing over a socket.
+      const { port: _port, path: _path, ...rest } = args as tls.ConnectionOptions & ConnectArgs;
+      return tls.connect({ ...(rest as tls.ConnectionOptions), socket });
+    });
   }
 }
 

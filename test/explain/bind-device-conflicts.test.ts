@@ -4,14 +4,11 @@
 // holder's device is read from sock_diag (idiag_if).
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, onTestFinished, type TestContext } from 'vitest';
 import { explain, safeBind } from '../../lib/index.js';
 import type { PortHolder } from '../../lib/host/types.js';
 import { netnsIt, type Netns } from '../helpers/netns.js';
-import { listening, need, start } from '../helpers/real-software.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { listening, startHaproxy } from '../helpers/real-software.js';
 import { dgramBindError, listenError } from './helpers.js';
 
 const PORT = 8080;
@@ -30,26 +27,7 @@ function twoLinks(ns: Netns): void {
 
 /** HAProxy listening on 0.0.0.0:PORT bound to device d0. */
 function haproxyOnD0(ctx: TestContext): number {
-  const binary = need(ctx, 'haproxy');
-  const dir = tempDir('safebind-haproxy-dev-');
-  const conf = join(dir, 'haproxy.cfg');
-  writeFileSync(
-    conf,
-    `global
-  pidfile ${dir}/haproxy.pid
-defaults
-  mode tcp
-  timeout connect 1s
-  timeout client 1s
-  timeout server 1s
-frontend web
-  bind 0.0.0.0:${PORT} interface d0
-  default_backend none
-backend none
-  server s 127.0.0.1:9
-`,
-  );
-  return start([binary, '-db', '-f', conf]).pid;
+  return startHaproxy(ctx, `0.0.0.0:${PORT} interface d0`).pid;
 }
 
 /** A listener of this process on 0.0.0.0:PORT bound to d1: the kernel lets it share the port. */

@@ -1,52 +1,18 @@
 // port-in-use against real nginx and HAProxy from Debian (issue 13, item 2): only the sockets that
 // really conflict by the kernel's rule are blamed. Debian's default nginx site listens on 0.0.0.0:80
 // and on [::]:80 with IPV6_V6ONLY; HAProxy's `bind :::80 v6only` sits beside nginx on 0.0.0.0:80.
-import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { expect, onTestFinished, type TestContext } from 'vitest';
+import { expect, type TestContext } from 'vitest';
 import { explain } from '../../lib/index.js';
 import type { PortHolder } from '../../lib/host/types.js';
 import type { Diagnosis } from '../../lib/types.js';
-import { netnsIt, type Netns } from '../helpers/netns.js';
-import { unmet } from '../helpers/prerequisite.js';
+import { netnsIt } from '../helpers/netns.js';
+import { listening, need, start, startHaproxy } from '../helpers/real-software.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { commands, listenError } from './helpers.js';
 import { eachReader } from '../helpers/readers.js';
-
-function need(ctx: TestContext, binary: string): string {
-  const found = spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' });
-  const path = found.stdout.trim();
-  if (found.status !== 0 || path === '') unmet(ctx, `${binary} is not installed (.ci/run installs it)`);
-  return path;
-}
-
-/** Waits until `count` TCP listeners are on `port` in this namespace (the server is ready). */
-async function listeners(ns: Netns, port: number, count: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const lines = ns.sh(`ss -Htln 'sport = :${port}'`).trim();
-    if (lines !== '' && lines.split('\n').length >= count) return;
-    await new Promise((ok) => setTimeout(ok, 25));
-  }
-  throw new Error(`fewer than ${count} listeners on port ${port}: ${ns.sh('ss -Htlnp')}`);
-}
-
-/** Starts a server in the foreground (this test's namespace), killed by pid when the test ends. */
-function start(argv: string[]): number {
-  const [file, ...args] = argv;
-  const child = spawn(file ?? '', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.once('exit', (code) => {
-    if (code !== 0 && code !== null) console.error(`${file} exited ${code}: ${stderr}`);
-  });
-  onTestFinished(() => {
-    child.kill('SIGKILL');
-  });
-  if (child.pid === undefined) throw new Error(`${file} did not start`);
-  return child.pid;
-}
 
 /** nginx with one server block, one process (master_process off), files in a temp folder. */
 function nginx(ctx: TestContext, listens: string[]): number {
@@ -65,31 +31,12 @@ http {
 }
 `,
   );
-  return start([binary, '-e', `${dir}/error.log`, '-p', dir, '-c', conf]);
+  return start([binary, '-e', `${dir}/error.log`, '-p', dir, '-c', conf]).pid;
 }
 
 /** HAProxy in the foreground (-db) with one frontend bound as `bind`. */
 function haproxy(ctx: TestContext, bind: string): number {
-  const binary = need(ctx, 'haproxy');
-  const dir = tempDir('safebind-haproxy-');
-  const conf = join(dir, 'haproxy.cfg');
-  writeFileSync(
-    conf,
-    `global
-  pidfile ${dir}/haproxy.pid
-defaults
-  mode tcp
-  timeout connect 1s
-  timeout client 1s
-  timeout server 1s
-frontend web
-  bind ${bind}
-  default_backend none
-backend none
-  server s 127.0.0.1:9
-`,
-  );
-  return start([binary, '-db', '-f', conf]);
+  return startHaproxy(ctx, bind).pid;
 }
 
 /** The pids a diagnosis tells the operator to kill. */
@@ -110,7 +57,7 @@ eachReader('port-in-use blames only the sockets that conflict, with real nginx a
     "Debian's default nginx site: a bind of 127.0.0.1:80 is blamed on 0.0.0.0:80, and [::]:80 is reported as IPV6_V6ONLY and not in the way",
     async (ns, ctx) => {
       const pid = nginx(ctx, ['80', '[::]:80']);
-      await listeners(ns, 80, 2);
+      await listening(ns, 80, 2);
 
       const d = await explainListen('127.0.0.1', 80);
       expect(d.cause).toBe('port-in-use');
@@ -141,7 +88,7 @@ eachReader('port-in-use blames only the sockets that conflict, with real nginx a
     async (ns, ctx) => {
       const nginxPid = nginx(ctx, ['0.0.0.0:80']);
       const haproxyPid = haproxy(ctx, ':::80 v6only');
-      await listeners(ns, 80, 2);
+      await listening(ns, 80, 2);
 
       const v4 = await explainListen('127.0.0.1', 80);
       expect(v4.cause).toBe('port-in-use');

@@ -2,9 +2,12 @@
 // report it missing through unmet(), start it in the foreground with its output kept, kill it by pid
 // when the test ends, and wait for the event that matters (its listener, its exit).
 import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { onTestFinished, type TestContext } from 'vitest';
 import type { Netns } from './netns.js';
 import { unmet } from './prerequisite.js';
+import { tempDir } from './temp-dir.js';
 
 /** The path of `binary`, or the test is skipped (failed under CI) saying it is not installed. */
 export function need(ctx: TestContext, binary: string): string {
@@ -53,4 +56,28 @@ export async function listening(
     await new Promise((ok) => setTimeout(ok, 25));
   }
   throw new Error(`fewer than ${count} ${protocol} listeners on port ${port}: ${ns.sh('ss -Htulnp')}`);
+}
+
+/** HAProxy in the foreground (-db), one TCP frontend bound as `bind` (HAProxy's syntax), files in a temp folder. */
+export function startHaproxy(ctx: TestContext, bind: string): Started {
+  const binary = need(ctx, 'haproxy');
+  const dir = tempDir('safebind-haproxy-');
+  const conf = join(dir, 'haproxy.cfg');
+  writeFileSync(
+    conf,
+    `global
+  pidfile ${dir}/haproxy.pid
+defaults
+  mode tcp
+  timeout connect 1s
+  timeout client 1s
+  timeout server 1s
+frontend web
+  bind ${bind}
+  default_backend none
+backend none
+  server s 127.0.0.1:9
+`,
+  );
+  return start([binary, '-db', '-f', conf]);
 }
