@@ -2,7 +2,7 @@
 // the slice; on an older kernel — emulated by a seccomp filter that makes exactly that setsockopt fail
 // with ENOPROTOOPT, as a kernel that does not know the option answers — every call says so as a typed
 // failure instead of crashing.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -11,7 +11,7 @@ import { safeConnect } from '../../lib/api/safe-connect.js';
 import { echoServer } from '../api/helpers.js';
 import { ensureBuilt, root } from '../bench/cli.js';
 import { netnsIt } from '../helpers/netns.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { withoutLocalPortRange } from '../helpers/seccomp.js';
 
 beforeAll(() => ensureBuilt(), 180_000);
 
@@ -65,9 +65,7 @@ describe('IP_LOCAL_PORT_RANGE slices', () => {
   });
 
   it('before Linux 6.3 (setsockopt ENOPROTOOPT): localPortRangeSlice, safeConnect and the agent fail typed', () => {
-    const dir = tempDir('safebind-old-kernel-');
-    const wrapper = join(dir, 'no-local-port-range');
-    execFileSync('cc', ['-O', '-o', wrapper, join(root, 'test', 'helpers', 'no-local-port-range.c')]);
+    const [wrapper = '', ...refusal] = withoutLocalPortRange();
     const script = `
       const agentLib = await import(${JSON.stringify(join(root, 'dist', 'agent.js'))});
       const lib = await import(${JSON.stringify(join(root, 'dist', 'index.js'))});
@@ -78,7 +76,7 @@ describe('IP_LOCAL_PORT_RANGE slices', () => {
       const e = await new Promise((resolve) => http.get({ host: '127.0.0.1', port: 9, agent }, () => resolve(null)).on('error', resolve));
       console.log(JSON.stringify({ slice, connect: { ok: c.ok, error: c.error, cause: c.diagnosis?.cause }, agent: { code: e?.code, syscall: e?.syscall } }));
     `;
-    const r = spawnSync(wrapper, [process.execPath, '--input-type=module', '-e', script], {
+    const r = spawnSync(wrapper, [...refusal, process.execPath, '--input-type=module', '-e', script], {
       encoding: 'utf8',
     });
     expect(r.stderr).toBe('');

@@ -1,9 +1,9 @@
 // When the host cannot be read, doctor says so: what was not read is reported as not read, never as
 // a fact. The CLI runs in the test's namespace, where TCP sockets exist, with sock_diag refused by a
-// seccomp filter (test/helpers/no-sock-diag.c) and /proc or /proc/sys/net hidden under an empty
+// seccomp filter (test/helpers/seccomp.ts) and /proc or /proc/sys/net hidden under an empty
 // tmpfs in a mount namespace of its own. Before, it printed "no TCP sockets", "IPv6 is not
 // available in this kernel" and pools computed from the default port range.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,16 +11,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { HostReport } from '../../lib/types.js';
 import { netnsIt } from '../helpers/netns.js';
+import { refusingSockDiag } from '../helpers/seccomp.js';
 import { bin, buildBin, root } from './cli.js';
 
 let dir = '';
-let noSockDiag = '';
+let noSockDiag: string[] = [];
 
 beforeAll(() => {
   buildBin();
   dir = mkdtempSync(join(tmpdir(), 'safebind-unreadable-'));
-  noSockDiag = join(dir, 'no-sock-diag');
-  execFileSync('cc', ['-O', '-o', noSockDiag, join(root, 'test', 'helpers', 'no-sock-diag.c')]);
+  noSockDiag = refusingSockDiag();
 }, 180_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -35,7 +35,7 @@ function doctorHidden(
   nodeArgsOnly = false,
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const run = [
-    ...(refuseSockDiag ? [noSockDiag] : []),
+    ...(refuseSockDiag ? noSockDiag : []),
     process.execPath,
     ...(nodeArgsOnly ? [] : [bin]),
     ...args,
