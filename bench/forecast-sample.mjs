@@ -9,12 +9,12 @@ import { execFileSync } from 'node:child_process';
 import { log } from 'node:console';
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
-import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { enterPrivateNetns } from './netns.mjs';
+import { listen, timeWaits } from './time-waits.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const rounds = Number(process.argv[2] ?? 15);
@@ -33,23 +33,7 @@ const query = {
   dst: { address: '127.0.0.1', port: PORT },
 };
 
-const server = net.createServer((s) => s.on('error', () => {}));
-await new Promise((ok) => server.listen(PORT, '127.0.0.1', ok));
-
-async function timeWaits(n, concurrency = 64) {
-  let started = 0;
-  const worker = async () => {
-    while (started < n) {
-      started++;
-      await new Promise((ok) => {
-        const s = net.connect(PORT, '127.0.0.1', () => s.end());
-        s.on('error', ok);
-        s.on('close', ok);
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
+const server = await listen(PORT);
 
 // What lib/host/connection-sample.ts does: typed arrays from the addon, cookies sorted, TIME_WAIT timers kept.
 function reading() {
@@ -92,7 +76,7 @@ log(
 );
 log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const size of SIZES) {
-  await timeWaits(size - made);
+  await timeWaits(PORT, size - made);
   made = size;
   const counts = [];
   const lists = [];

@@ -15,6 +15,7 @@ import { log } from 'node:console';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { enterPrivateNetns } from './netns.mjs';
+import { listen, timeWaits } from './time-waits.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const runs = Number(process.argv[2] ?? 9);
@@ -37,30 +38,9 @@ const MANY = 9000; // most sockets go here
 const OTHER = 9001; // the established connections
 const NONE = 9002; // no socket at all
 
-function listen(port) {
-  const server = net.createServer((s) => s.on('error', () => {}));
-  return new Promise((ok) => server.listen(port, '127.0.0.1', () => ok(server)));
-}
-
-// Client closes first: its side goes to TIME_WAIT, toward 127.0.0.1:MANY.
-async function timeWaits(n, concurrency = 64) {
-  let started = 0;
-  const worker = async () => {
-    while (started < n) {
-      started++;
-      await new Promise((ok) => {
-        const s = net.connect(MANY, '127.0.0.1', () => s.end());
-        s.on('error', ok);
-        s.on('close', ok);
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
-
 const servers = [await listen(MANY), await listen(OTHER), await listen(NONE)];
 const t0 = performance.now();
-await timeWaits(TIME_WAITS);
+await timeWaits(MANY, TIME_WAITS);
 const clients = [];
 for (let i = 0; i < ESTABLISHED; i++) {
   clients.push(
