@@ -8,6 +8,7 @@ import https from 'node:https';
 import { createRequire } from 'node:module';
 import type net from 'node:net';
 import type stream from 'node:stream';
+import process from 'node:process';
 import tls from 'node:tls';
 import type { Agent as UndiciAgent, Dispatcher } from 'undici';
 import type { AbortLike } from './abort-error.js';
@@ -195,8 +196,19 @@ function connectForAgent(
   defaultPort: number,
   wrap: (socket: net.Socket) => stream.Duplex,
 ): undefined {
-  const pool = agentPools.get(agent);
-  if (pool === undefined || callback === undefined) throw new TypeError('safebind/agent: no pool');
+  const agentPool = agentPools.get(agent);
+  if (agentPool === undefined || callback === undefined) throw new TypeError('safebind/agent: no pool');
+  // A request that names its localAddress leaves from that address alone, with the pool's options.
+  let pool = agentPool;
+  if (typeof args.localAddress === 'string' && args.localAddress !== '') {
+    const alone = agentPool.only(args.localAddress);
+    if (!alone.ok) {
+      const error = new TypeError(`safebind/agent: ${alone.reason}`);
+      process.nextTick(() => callback(error, undefined as unknown as stream.Duplex));
+      return undefined;
+    }
+    pool = alone.value;
+  }
   const place = holdPlace(agent, args);
   connectThroughPool(pool, args.host ?? args.hostname ?? 'localhost', portOf(args, defaultPort), {
     family: familyOf(args),
@@ -249,8 +261,9 @@ class SourceHttpsAgent extends https.Agent {
  * first, a full one skipped, EADDRNOTAVAIL retried on the next), bound with IP_BIND_ADDRESS_NO_PORT
  * unless `bindAddressNoPort: false`. Every http.Agent option still applies. When every source is
  * full, the request fails with a {@link SourceConnectError} whose diagnosis is
- * `ephemeral-ports-exhausted` with each source's figures. Throws a TypeError for a source that is
- * not an IP address.
+ * `ephemeral-ports-exhausted` with each source's figures. A request's own `localAddress` is used
+ * alone for its connection, with the same options. Throws a TypeError for a source that is not an
+ * IP address.
  *
  * @example
  * const agent = createAgent({ sources: ['10.0.0.11', '10.0.0.12'], keepAlive: true });

@@ -113,6 +113,24 @@ export class SourcePool {
     this.#range = localPortRange;
   }
 
+  /** The pools of one source each, for requests that name their own (an Agent's `localAddress`). */
+  readonly #alone = new Map<string, SourcePool>();
+
+  /**
+   * The pool of the one source `text`, with this pool's options (IP_BIND_ADDRESS_NO_PORT, port
+   * range), kept so its count of live connections lasts; a reason when `text` is not an IP address.
+   */
+  only(text: string): { ok: true; value: SourcePool } | { ok: false; reason: string } {
+    const known = this.#alone.get(text);
+    if (known !== undefined) return { ok: true, value: known };
+    const parsed = parseHost(text);
+    if (!parsed.ok) return { ok: false, reason: `localAddress ${text}: ${parsed.reason}` };
+    const pool = new SourcePool([parsed.value], this.#noPort, this.#range);
+    if (this.#alone.size >= 256) this.#alone.clear();
+    this.#alone.set(text, pool);
+    return { ok: true, value: pool };
+  }
+
   /** The source addresses, as given ('' for the route's own when none was). */
   get sources(): readonly string[] {
     return this.#book.sources;

@@ -182,6 +182,37 @@ describe('safebind/agent', () => {
     },
   );
 
+  netnsIt(
+    'a request that names its localAddress leaves from it, still without a port at bind',
+    async (ns) => {
+      await setUp(ns);
+      const agent = createAgent({ sources: SOURCES.slice(0, 2) });
+      onTestFinished(() => agent.destroy());
+      const from = (localAddress: string) =>
+        new Promise<Seen>((resolve, reject) => {
+          http
+            .get({ host: SERVER, port: PORT, path: '/', agent, localAddress }, (res) => {
+              let body = '';
+              res.setEncoding('utf8').on('data', (d: string) => (body += d));
+              res.on('end', () => resolve(JSON.parse(body) as Seen));
+            })
+            .on('error', reject);
+        });
+      // A third address, outside the agent's sources: the request's own choice wins.
+      for (const seen of [await from(SOURCES[2] ?? ''), await from(SOURCES[2] ?? '')]) {
+        expect(seen.address).toBe(SOURCES[2]);
+        expect(seen.port).toBeGreaterThanOrEqual(40000);
+      }
+      const bad = await new Promise<unknown>((resolve) => {
+        http
+          .get({ host: SERVER, port: PORT, agent, localAddress: 'not-an-ip' }, () => resolve('answered'))
+          .on('error', resolve);
+      });
+      expect(bad).toBeInstanceOf(TypeError);
+      expect(String((bad as Error).message)).toContain('localAddress not-an-ip');
+    },
+  );
+
   netnsIt('a failed connect hands its place to the next waiting request, which fails in turn', async (ns) => {
     await setUp(ns);
     const agent = createAgent({ sources: SOURCES, maxSockets: 1 });
