@@ -12,6 +12,7 @@ import process from 'node:process';
 import tls from 'node:tls';
 import type { Agent as UndiciAgent, Dispatcher } from 'undici';
 import { holdPlace } from './agent-place.js';
+import { TlsSessions } from './tls-sessions.js';
 import { asError, connectThroughPool } from './pool-connect.js';
 import {
   checkSourcePoolTypes,
@@ -37,6 +38,8 @@ export type DispatcherOptions = Omit<UndiciAgent.Options, 'connect'> &
     connect?: tls.ConnectionOptions & {
       /** Milliseconds to wait for a connection to be established; default 10,000, as undici. */
       timeout?: number | null;
+      /** TLS sessions kept for resumption, one per destination; default 100, 0 keeps none, as undici. */
+      maxCachedSessions?: number;
     };
   };
 
@@ -135,17 +138,23 @@ class SourceAgent extends http.Agent {
   }
 }
 
-/** An `https.Agent` whose connections leave from the pool of sources, TLS over the connected socket. */
+/**
+ * An `https.Agent` whose connections leave from the pool of sources, TLS over the connected socket,
+ * resuming sessions per destination as https.Agent does (`maxCachedSessions`, default 100).
+ */
 class SourceHttpsAgent extends https.Agent {
+  readonly #sessions: TlsSessions;
   constructor(pool: SourcePool, options: https.AgentOptions) {
     super(options);
     agentPools.set(this, pool);
+    this.#sessions = new TlsSessions(options.maxCachedSessions ?? 100);
   }
   override createConnection(args: ConnectArgs, callback?: Callback): undefined {
     return connectForAgent(this, args, callback, 443, (socket) => {
       // host stays: TLS checks the certificate against it; port and path mean nothing over a socket.
       const { port: _port, path: _path, ...rest } = args as tls.ConnectionOptions & ConnectArgs;
-      return tls.connect({ ...(rest as tls.ConnectionOptions), socket });
+      const key = (args as { _agentKey?: string })._agentKey ?? `${args.host ?? ''}:${portOf(args, 443)}`;
+      return this.#sessions.connect(key, { ...(rest as tls.ConnectionOptions), socket });
     });
   }
 }
@@ -169,7 +178,11 @@ export function createAgent(options: AgentOptions = {}): http.Agent {
   return new SourceAgent(pool, agentOptions);
 }
 
-/** As {@link createAgent}, for https: TLS runs over the socket the pool connected. */
+/**
+ * As {@link createAgent}, for https: TLS runs over the socket the pool connected, and a destination's
+ * session is offered again on its next connection (`maxCachedSessions`, default 100), as
+ * https.Agent does.
+ */
 export function createHttpsAgent(options: HttpsAgentOptions = {}): https.Agent {
   const pool = poolFrom(options, 'createHttpsAgent()');
   const { sources: _s, bindAddressNoPort: _b, localPortRange: _r, ...agentOptions } = options;
@@ -204,7 +217,8 @@ export function createDispatcher(options: DispatcherOptions = {}): Dispatcher {
     connect: tlsOptions,
     ...agentOptions
   } = options;
-  const { timeout, ...tlsRest } = tlsOptions ?? {};
+  const { timeout, maxCachedSessions, ...tlsRest } = tlsOptions ?? {};
+  const sessions = new TlsSessions(maxCachedSessions ?? 100, false);
   const { Agent } = loadUndici();
   const connector = (
     o: { hostname: string; host?: string; protocol: string; port: string; servername?: string },
@@ -217,8 +231,11 @@ export function createDispatcher(options: DispatcherOptions = {}): Dispatcher {
         socket.setNoDelay(true);
         if (!secure) return callback(null, socket);
         const servername = o.servername ?? tlsRest.servername ?? bareName(o.hostname);
-        const secured = tls.connect({
+        const secured = sessions.connect(`${servername ?? ''}/${o.hostname}:${port}`, {
           ALPNProtocols: ['http/1.1'],
+          // What the certificate is checked against when there is no server name (an IP literal):
+          // without it tls.connect checks against 'localhost'.
+          host: o.hostname.replace(/^\[|\]$/g, ''),
           ...tlsRest,
           ...(servername !== undefined ? { servername } : {}),
           socket,

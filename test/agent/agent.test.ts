@@ -344,6 +344,57 @@ describe('safebind/agent', () => {
     });
     expect(SOURCES.slice(1)).toContain(body.address);
     agent.destroy();
+
+    // A new connection per request: the second handshake resumes the first one's session, through
+    // the https Agent and through undici, as Node's https.Agent and undici's own connector do.
+    const once = createHttpsAgent({ sources: SOURCES.slice(1), ca: [readFileSync(cert)], keepAlive: false });
+    onTestFinished(() => once.destroy());
+    const viaHttps = () =>
+      new Promise<Seen & { reused: boolean }>((resolve, reject) => {
+        https
+          .get({ host: SERVER, port: PORT, path: '/', agent: once }, (res) => {
+            let b = '';
+            res.setEncoding('utf8').on('data', (d: string) => (b += d));
+            res.on('end', () => resolve(JSON.parse(b) as Seen & { reused: boolean }));
+          })
+          .on('error', reject);
+      });
+    const first = await viaHttps();
+    const second = await viaHttps();
+    expect([first.reused, second.reused]).toEqual([false, true]);
+    expect(`${second.address}:${second.port}`).not.toBe(`${first.address}:${first.port}`);
+
+    const dispatcher = createDispatcher({ sources: SOURCES.slice(1), connect: { ca: [readFileSync(cert)] } });
+    onTestFinished(() => dispatcher.destroy());
+    const viaUndici = async () =>
+      (await (
+        await request(`https://${SERVER}:${PORT}/`, { dispatcher, reset: true })
+      ).body.json()) as Seen & { reused: boolean };
+    const u1 = await viaUndici();
+    const u2 = await viaUndici();
+    expect([u1.reused, u2.reused]).toEqual([false, true]);
+    expect(`${u2.address}:${u2.port}`).not.toBe(`${u1.address}:${u1.port}`);
+
+    // maxCachedSessions: 0 keeps none.
+    const none = createHttpsAgent({
+      sources: SOURCES.slice(1),
+      ca: [readFileSync(cert)],
+      keepAlive: false,
+      maxCachedSessions: 0,
+    });
+    onTestFinished(() => none.destroy());
+    const plainOnce = (agent: https.Agent) =>
+      new Promise<{ reused: boolean }>((resolve, reject) => {
+        https
+          .get({ host: SERVER, port: PORT, path: '/', agent }, (res) => {
+            let b = '';
+            res.setEncoding('utf8').on('data', (d: string) => (b += d));
+            res.on('end', () => resolve(JSON.parse(b) as { reused: boolean }));
+          })
+          .on('error', reject);
+      });
+    await plainOnce(none);
+    expect((await plainOnce(none)).reused).toBe(false);
   });
 
   netnsIt('safeConnect({ sources }): least-used source, and every source full is diagnosed', async (ns) => {
