@@ -8,7 +8,7 @@ export class AbortError extends Error {
   readonly code = 'ABORT_ERR';
   /** 'AbortError', as Node's AbortError, so `err.name === 'AbortError'` checks work unchanged. */
   override name = 'AbortError';
-  constructor(signal?: AbortLike) {
+  constructor(signal?: { readonly reason?: unknown }) {
     super('The operation was aborted', signal?.reason !== undefined ? { cause: signal.reason } : undefined);
   }
 }
