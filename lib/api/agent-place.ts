@@ -33,7 +33,10 @@ class ConnectInFlight implements AbortLike {
   /** What a reader of agent.sockets sees: a socket that is not writable (not one to send on). */
   readonly writable = false;
   destroyed = false;
-  aborted = false;
+  /** Aborted is destroyed: agent.destroy() is the only abort. */
+  get aborted(): boolean {
+    return this.destroyed;
+  }
   #listener: (() => void) | undefined;
   addEventListener(_type: 'abort', listener: () => void): void {
     this.#listener = listener;
@@ -45,7 +48,6 @@ class ConnectInFlight implements AbortLike {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    this.aborted = true;
     const listener = this.#listener;
     this.#listener = undefined;
     listener?.();

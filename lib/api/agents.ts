@@ -230,12 +230,14 @@ export function createDispatcher(options: DispatcherOptions = {}): Dispatcher {
       (socket) => {
         socket.setNoDelay(true);
         if (!secure) return callback(null, socket);
-        const servername = o.servername ?? tlsRest.servername ?? bareName(o.hostname);
+        // The origin's host without the brackets of an IPv6 literal.
+        const host = o.hostname.replace(/^\[|\]$/g, '');
+        const servername = o.servername ?? tlsRest.servername ?? sniName(host);
         const secured = sessions.connect(`${servername ?? ''}/${o.hostname}:${port}`, {
           ALPNProtocols: ['http/1.1'],
           // What the certificate is checked against when there is no server name (an IP literal):
           // without it tls.connect checks against 'localhost'.
-          host: o.hostname.replace(/^\[|\]$/g, ''),
+          host,
           ...tlsRest,
           ...(servername !== undefined ? { servername } : {}),
           socket,
@@ -253,7 +255,6 @@ export function createDispatcher(options: DispatcherOptions = {}): Dispatcher {
 }
 
 /** The server name for SNI: a host name, never an IP literal (RFC 6066). */
-function bareName(hostname: string): string | undefined {
-  const bare = hostname.replace(/^\[|\]$/g, '');
-  return /^[\d.]+$/.test(bare) || bare.includes(':') ? undefined : bare;
+function sniName(host: string): string | undefined {
+  return /^[\d.]+$/.test(host) || host.includes(':') ? undefined : host;
 }

@@ -45,19 +45,26 @@ async function setUp(ns: Netns, tls?: { key: string; cert: string }): Promise<vo
   });
 }
 
+/** What the server answers: the client's address and port, and over TLS whether it resumed a session. */
 interface Seen {
   address: string;
   port: number;
+  reused: boolean;
 }
 
-function get(agent: http.Agent, path = '/'): Promise<Seen> {
+/** GET / through `agent` (over https when it is an https.Agent): the server's answer. */
+function get(agent: http.Agent, localAddress?: string): Promise<Seen> {
+  const client = agent instanceof https.Agent ? https : http;
   return new Promise((resolve, reject) => {
-    http
-      .get({ host: SERVER, port: PORT, path, agent }, (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (d: string) => (body += d));
-        res.on('end', () => resolve(JSON.parse(body) as Seen));
-      })
+    client
+      .get(
+        { host: SERVER, port: PORT, path: '/', agent, ...(localAddress ? { localAddress } : {}) },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (d: string) => (body += d));
+          res.on('end', () => resolve(JSON.parse(body) as Seen));
+        },
+      )
       .on('error', reject);
   });
 }
@@ -188,18 +195,8 @@ describe('safebind/agent', () => {
       await setUp(ns);
       const agent = createAgent({ sources: SOURCES.slice(0, 2) });
       onTestFinished(() => agent.destroy());
-      const from = (localAddress: string) =>
-        new Promise<Seen>((resolve, reject) => {
-          http
-            .get({ host: SERVER, port: PORT, path: '/', agent, localAddress }, (res) => {
-              let body = '';
-              res.setEncoding('utf8').on('data', (d: string) => (body += d));
-              res.on('end', () => resolve(JSON.parse(body) as Seen));
-            })
-            .on('error', reject);
-        });
       // A third address, outside the agent's sources: the request's own choice wins.
-      for (const seen of [await from(SOURCES[2] ?? ''), await from(SOURCES[2] ?? '')]) {
+      for (const seen of [await get(agent, SOURCES[2]), await get(agent, SOURCES[2])]) {
         expect(seen.address).toBe(SOURCES[2]);
         expect(seen.port).toBeGreaterThanOrEqual(40000);
       }
@@ -333,15 +330,7 @@ describe('safebind/agent', () => {
       ca: [readFileSync(cert)],
       keepAlive: true,
     });
-    const body = await new Promise<Seen>((resolve, reject) => {
-      https
-        .get({ host: SERVER, port: PORT, path: '/', agent }, (res) => {
-          let b = '';
-          res.setEncoding('utf8').on('data', (d: string) => (b += d));
-          res.on('end', () => resolve(JSON.parse(b) as Seen));
-        })
-        .on('error', reject);
-    });
+    const body = await get(agent);
     expect(SOURCES.slice(1)).toContain(body.address);
     agent.destroy();
 
@@ -349,27 +338,15 @@ describe('safebind/agent', () => {
     // the https Agent and through undici, as Node's https.Agent and undici's own connector do.
     const once = createHttpsAgent({ sources: SOURCES.slice(1), ca: [readFileSync(cert)], keepAlive: false });
     onTestFinished(() => once.destroy());
-    const viaHttps = () =>
-      new Promise<Seen & { reused: boolean }>((resolve, reject) => {
-        https
-          .get({ host: SERVER, port: PORT, path: '/', agent: once }, (res) => {
-            let b = '';
-            res.setEncoding('utf8').on('data', (d: string) => (b += d));
-            res.on('end', () => resolve(JSON.parse(b) as Seen & { reused: boolean }));
-          })
-          .on('error', reject);
-      });
-    const first = await viaHttps();
-    const second = await viaHttps();
+    const first = await get(once);
+    const second = await get(once);
     expect([first.reused, second.reused]).toEqual([false, true]);
     expect(`${second.address}:${second.port}`).not.toBe(`${first.address}:${first.port}`);
 
     const dispatcher = createDispatcher({ sources: SOURCES.slice(1), connect: { ca: [readFileSync(cert)] } });
     onTestFinished(() => dispatcher.destroy());
     const viaUndici = async () =>
-      (await (
-        await request(`https://${SERVER}:${PORT}/`, { dispatcher, reset: true })
-      ).body.json()) as Seen & { reused: boolean };
+      (await (await request(`https://${SERVER}:${PORT}/`, { dispatcher, reset: true })).body.json()) as Seen;
     const u1 = await viaUndici();
     const u2 = await viaUndici();
     expect([u1.reused, u2.reused]).toEqual([false, true]);
@@ -383,18 +360,8 @@ describe('safebind/agent', () => {
       maxCachedSessions: 0,
     });
     onTestFinished(() => none.destroy());
-    const plainOnce = (agent: https.Agent) =>
-      new Promise<{ reused: boolean }>((resolve, reject) => {
-        https
-          .get({ host: SERVER, port: PORT, path: '/', agent }, (res) => {
-            let b = '';
-            res.setEncoding('utf8').on('data', (d: string) => (b += d));
-            res.on('end', () => resolve(JSON.parse(b) as { reused: boolean }));
-          })
-          .on('error', reject);
-      });
-    await plainOnce(none);
-    expect((await plainOnce(none)).reused).toBe(false);
+    await get(none);
+    expect((await get(none)).reused).toBe(false);
   });
 
   netnsIt('safeConnect({ sources }): least-used source, and every source full is diagnosed', async (ns) => {
