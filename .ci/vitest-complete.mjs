@@ -27,7 +27,9 @@ if (!existsSync(reportPath)) {
   if (missing.length > 0) problems.push(`test files that never reported: ${missing.join(', ')}`);
   if (report.success !== true) problems.push('the report says the run did not succeed');
   if (report.numFailedTests > 0 || report.numFailedTestSuites > 0) {
-    problems.push(`${report.numFailedTests} failed tests, ${report.numFailedTestSuites} failed files`);
+    problems.push(
+      `${report.numFailedTests} failed tests, ${report.numFailedTestSuites} failed suites (files and describe blocks)`,
+    );
     // Each failed test by name with the first line of its message: a log is often read from its end.
     for (const file of report.testResults)
       for (const test of file.assertionResults ?? [])

@@ -4,7 +4,7 @@
 import { describe, expect } from 'vitest';
 import { runChurn } from '../../lib/bench/index.js';
 import type { ChurnReport } from '../../lib/bench/index.js';
-import { netnsIt, type Netns } from '../helpers/netns.js';
+import { localRouteOf, netnsIt, type Netns } from '../helpers/netns.js';
 
 async function churn(options: Parameters<typeof runChurn>[0]): Promise<ChurnReport> {
   const r = await runChurn(options);
@@ -56,6 +56,7 @@ describe('bench churn runner', () => {
       ns.run('ip link set v0 up');
       ns.run('ip link set v1 up');
       ns.run('ip -6 addr add fe80::5/64 dev v0 nodad');
+      await localRouteOf('fe80::5');
       const net = await import('node:net');
       const server = net.createServer((c) => c.end());
       await new Promise<void>((resolve) => server.listen(7777, 'fe80::5%v0', resolve));

@@ -97,6 +97,21 @@ export function netnsIt(
 }
 
 /**
+ * Resolves once the kernel has the local route of `address` (table local). An IPv6 address added
+ * with nodad is bindable as soon as `ip addr add` returns, but addrconf's workqueue inserts its local
+ * route a moment later (up to 3.5 ms measured quiet, more under load, docs/kernel-facts.md); a
+ * connect in between is lost or fails ENETUNREACH. IPv4 local routes are there when `ip` returns.
+ */
+export async function localRouteOf(address: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const family = address.includes(':') ? '-6' : '-4';
+  while (run(`ip ${family} route show table local ${address}`).trim() === '') {
+    if (Date.now() > deadline) throw new Error(`no local route for ${address} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+/**
  * A veth pair `local`–`remote` whose far end sits in a second namespace, up, already holding
  * `address` (added with nodad): the same address added on `local` then fails duplicate address
  * detection. `local` is left down, so the caller sets its sysctls first. Returns the peer's name.

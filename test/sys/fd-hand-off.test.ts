@@ -15,7 +15,7 @@ import {
   setFreebind,
   setIpv6Only,
 } from '../../lib/sys/index.js';
-import { netnsIt } from '../helpers/netns.js';
+import { localRouteOf, netnsIt } from '../helpers/netns.js';
 
 function value<T>(r: Result<T>): T {
   if (!r.ok) throw new Error(r.error.message);
@@ -74,6 +74,7 @@ describe.each(cases)('hand-off of an IPv$family descriptor', ({ family, address,
       // Not reachable yet: the address is on no interface, so the test below proves the late attach.
       expect(await connectError(address, 8080)).toBe('ENETUNREACH');
       ns.run(attach);
+      await localRouteOf(address);
       expect(await get(`${url}:8080/`)).toEqual({ status: 200, body: 'served by a safebind fd' });
       expect(server.address()).toMatchObject({ address, port: 8080 });
     } finally {
@@ -109,7 +110,10 @@ describe.each(cases)('hand-off of an IPv$family descriptor', ({ family, address,
     'net.Socket({ fd }).connect() exchanges data from the source address bound natively',
     async (ns) => {
       const source = family === 4 ? '127.0.0.2' : 'fd00::77';
-      if (family === 6) ns.run('ip addr add fd00::77/128 dev lo nodad');
+      if (family === 6) {
+        ns.run('ip addr add fd00::77/128 dev lo nodad');
+        await localRouteOf(source); // the server's answer goes to it
+      }
       const loopback = family === 4 ? '127.0.0.1' : '::1';
       const server = net.createServer((s) => {
         s.end(`you are ${s.remoteAddress}`);
