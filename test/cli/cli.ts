@@ -16,7 +16,7 @@ export const bin = join(root, 'dist', 'cli', 'main.js');
  */
 export function buildBin(): void {
   const stale = `[ ! -e ${bin} ] || [ -n "$(find lib tsup.config.ts -newer ${bin} -print -quit)" ]`;
-  execFileSync('flock', ['/tmp/safebind-tsup.lock', 'sh', '-c', `if ${stale}; then npx tsup; fi`], {
+  execFileSync('flock', ['/tmp/safebind-tsup.lock', 'sh', '-c', `if ${stale}; then npm run build:ts; fi`], {
     cwd: root,
     stdio: 'pipe',
   });

@@ -205,6 +205,31 @@ describe('installed with --ignore-scripts into an empty project', () => {
     expect(node10.status, node10.stdout + node10.stderr).toBe(0);
   }, 120_000);
 
+  it('TypeScript checks safebind/agent with skipLibCheck off where undici, an optional peer, is not installed', () => {
+    expect(existsSync(join(app, 'node_modules', 'undici'))).toBe(false);
+    const body = `
+      import { createAgent, createDispatcher, type AgentOptions } from 'safebind/agent';
+      const options: AgentOptions = { sources: ['127.0.0.1'], keepAlive: true, maxSockets: 8 };
+      const agent = createAgent(options);
+      agent.destroy();
+      // @ts-expect-error sources are address strings
+      createAgent({ sources: [1] });
+      // Without undici its types are any: the call still type-checks, and throws at run time.
+      export const make = () => createDispatcher({ sources: ['127.0.0.1'] });
+    `;
+    writeFileSync(join(app, 'agent-esm.mts'), body);
+    writeFileSync(join(app, 'agent-cjs.cts'), body);
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const run = inApp(process.execPath, [
+      tsc,
+      ...['--noEmit', '--strict', '--types', 'node', '--skipLibCheck', 'false'],
+      ...['--module', 'nodenext', '--moduleResolution', 'nodenext'],
+      'agent-esm.mts',
+      'agent-cjs.cts',
+    ]);
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+  }, 120_000);
+
   // From here on the test process is in a private network namespace (netnsIt moves it), and so are
   // the node and npx processes it starts.
   netnsIt(
