@@ -5,16 +5,18 @@
 // entered it with `ip netns exec`.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Registry } from 'prom-client';
 import { beforeAll, expect, onTestFinished } from 'vitest';
 import { auditHost } from '../../lib/api/audits.js';
 import { compareNamespaceSysctls, divergenceWarning } from '../../lib/diagnose/netns-sysctls-audit.js';
 import { readConntrack } from '../../lib/host/conntrack.js';
 import { readNamedNamespaceSysctls } from '../../lib/host/named-netns.js';
-import { registerNamespaceAuditMetrics } from '../../lib/prometheus.js';
+import { registerMetrics, registerNamespaceAuditMetrics } from '../../lib/prometheus.js';
 import { buildBin, runCli } from '../cli/cli.js';
 import { netnsIt } from '../helpers/netns.js';
+import { unmet } from '../helpers/prerequisite.js';
+import { need } from '../helpers/real-software.js';
 
 beforeAll(() => buildBin(), 180_000);
 
@@ -89,6 +91,47 @@ netnsIt(
     expect(r.earlyDrop).toBe(sum('early_drop'));
     const out = (await runCli(['doctor'], { NO_COLOR: '1' })).stdout;
     expect(out).toContain(`conntrack: ${r.count} of ${r.max!.toLocaleString('en-US')} entries`);
+  },
+  60_000,
+);
+
+netnsIt(
+  'conntrack with flows really tracked: an nftables rule in the namespace, 50 connections, counted by the reader, doctor and the gauge',
+  async (ns, ctx) => {
+    need(ctx, 'nft');
+    if (!existsSync('/proc/sys/net/netfilter/nf_conntrack_count')) unmet(ctx, 'nf_conntrack is not loaded');
+    // A rule that asks for a connection's state makes the kernel track this namespace's flows (it
+    // tracks none until a ruleset needs it: the count starts at 0).
+    expect(readConntrack()).toMatchObject({ loaded: true, count: 0 });
+    ns.sh(
+      'nft add table inet sbtrack && ' +
+        "nft add chain inet sbtrack out '{ type filter hook output priority 0; }' && " +
+        'nft add rule inet sbtrack out ct state new counter',
+    );
+    const server = await listen(39600);
+    const clients = await Promise.all(
+      Array.from(
+        { length: 50 },
+        () =>
+          new Promise<Socket>((ok, fail) => {
+            const c = connect(39600, '127.0.0.1', () => ok(c)).once('error', fail);
+          }),
+      ),
+    );
+    onTestFinished(() => clients.forEach((c) => c.destroy()));
+    expect(server.listening).toBe(true);
+
+    const r = readConntrack();
+    expect(r).toMatchObject({ loaded: true, count: 50 });
+    if (r.loaded !== true) return;
+    expect(r.count).toBe(Number(readFileSync('/proc/sys/net/netfilter/nf_conntrack_count', 'utf8')));
+    const out = (await runCli(['doctor'], { NO_COLOR: '1' })).stdout;
+    expect(out).toContain(`conntrack: 50 of ${r.max!.toLocaleString('en-US')} entries`);
+    const registry = new Registry();
+    registerMetrics(registry);
+    const metrics = await registry.metrics();
+    expect(metrics).toContain('safebind_conntrack_loaded 1');
+    expect(metrics).toContain('safebind_conntrack_entries 50');
   },
   60_000,
 );
