@@ -99,7 +99,7 @@ export function netnsIt(
 /**
  * Resolves once the kernel has the local route of `address` (table local). An IPv6 address added
  * with nodad is bindable as soon as `ip addr add` returns, but addrconf's workqueue inserts its local
- * route a moment later (up to 3.5 ms measured quiet, more under load, docs/kernel-facts.md); a
+ * route a moment later (up to 3.3–4.4 ms measured quiet, more under load, docs/kernel-facts.md); a
  * connect in between is lost or fails ENETUNREACH. IPv4 local routes are there when `ip` returns.
  */
 export async function localRouteOf(address: string, timeoutMs = 5000): Promise<void> {
