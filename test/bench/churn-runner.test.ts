@@ -31,7 +31,7 @@ describe('bench churn runner', () => {
     });
 
     netnsIt(
-      `${mode}: --linger0 leaves no TIME_WAIT, while a plain close leaves one per connect`,
+      `${mode}: --linger0 leaves no TIME_WAIT, while a plain close leaves about one per connect`,
       async (ns) => {
         const reset = await churn({ mode, count: 500, linger0: true });
         expect(reset.connects).toBe(500);
@@ -44,9 +44,11 @@ describe('bench churn runner', () => {
         for (let i = 0; i < 100 && finWaitCount(ns) > 0; i++) await new Promise((r) => setTimeout(r, 20));
         expect(finWaitCount(ns)).toBe(0);
         // Not exactly 500: with the client and the listener on two CPUs, about 1 in 1000 client sockets
-        // is reset instead of entering TIME_WAIT (TcpOutRsts counts them; bench/README.md), and with
-        // both cores busy up to about 4 % (479 of 500 seen with the CPUs loaded).
-        expect(timeWaitCount(ns)).toBeGreaterThanOrEqual(450);
+        // is reset instead of entering TIME_WAIT (TcpOutRsts rises by the missing count, no abort
+        // counter does; bench/README.md). Under load many more: 483-500 of 500 beside two busy loops,
+        // and 432 of 500 in a CI run with two suites side by side. What this test shows is the
+        // contrast with --linger0's none, so it asks for most of them.
+        expect(timeWaitCount(ns)).toBeGreaterThanOrEqual(250);
       },
     );
 
