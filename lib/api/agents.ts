@@ -11,7 +11,7 @@ import type stream from 'node:stream';
 import process from 'node:process';
 import tls from 'node:tls';
 import type { Agent as UndiciAgent, Dispatcher } from 'undici';
-import { holdPlace } from './agent-place.js';
+import { holdPlace, type PlaceArgs } from './agent-place.js';
 import { TlsSessions } from './tls-sessions.js';
 import { asError, connectThroughPool } from './pool-connect.js';
 import {
@@ -153,7 +153,7 @@ class SourceHttpsAgent extends https.Agent {
     return connectForAgent(this, args, callback, 443, (socket) => {
       // host stays: TLS checks the certificate against it; port and path mean nothing over a socket.
       const { port: _port, path: _path, ...rest } = args as tls.ConnectionOptions & ConnectArgs;
-      const key = (args as { _agentKey?: string })._agentKey ?? `${args.host ?? ''}:${portOf(args, 443)}`;
+      const key = (args as PlaceArgs)._agentKey ?? `${args.host ?? ''}:${portOf(args, 443)}`;
       return this.#sessions.connect(key, { ...(rest as tls.ConnectionOptions), socket });
     });
   }

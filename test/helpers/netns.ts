@@ -8,7 +8,7 @@
 // namespace; when neither works the test is skipped and says why (under CI=true it fails instead).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { it, onTestFinished, type TestContext } from 'vitest';
+import { expect, it, onTestFinished, type TestContext } from 'vitest';
 import { loadBinding } from '../../lib/binding.js';
 import { unmet } from './prerequisite.js';
 
@@ -103,12 +103,14 @@ export function netnsIt(
  * connect in between is lost or fails ENETUNREACH. IPv4 local routes are there when `ip` returns.
  */
 export async function localRouteOf(address: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   const family = address.includes(':') ? '-6' : '-4';
-  while (run(`ip ${family} route show table local ${address}`).trim() === '') {
-    if (Date.now() > deadline) throw new Error(`no local route for ${address} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
+  await expect
+    .poll(() => run(`ip ${family} route show table local ${address}`).trim(), {
+      timeout: timeoutMs,
+      interval: 2,
+      message: `the local route of ${address}`,
+    })
+    .not.toBe('');
 }
 
 /**

@@ -36,6 +36,13 @@ function inApp(file: string, args: string[]): SpawnSyncReturns<string> {
   return spawnSync(file, args, { cwd: app, env: userEnv(), encoding: 'utf8', timeout: 120_000 });
 }
 
+/** tsc over `files` in the app, strict and with skipLibCheck off, as a careful user runs it. */
+function typecheck(moduleArgs: string[], files: string[]): SpawnSyncReturns<string> {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const common = ['--noEmit', '--strict', '--types', 'node', '--skipLibCheck', 'false'];
+  return inApp(process.execPath, [tsc, ...common, ...moduleArgs, ...files]);
+}
+
 function node(script: string, type: 'commonjs' | 'module' = 'commonjs'): string {
   const run = inApp(process.execPath, ['--input-type=' + type, '-e', script]);
   if (run.status !== 0) throw new Error(`node exited ${run.status}: ${run.stderr}`);
@@ -178,30 +185,16 @@ describe('installed with --ignore-scripts into an empty project', () => {
     writeFileSync(join(app, 'check-esm.mts'), body);
     writeFileSync(join(app, 'check-cjs.cts'), body);
     writeFileSync(join(app, 'check-node10.ts'), body);
-    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    const common = ['--noEmit', '--strict', '--types', 'node', '--skipLibCheck', 'false'];
-    const modern = inApp(process.execPath, [
-      tsc,
-      ...common,
-      '--module',
-      'nodenext',
-      '--moduleResolution',
-      'nodenext',
-      'check-esm.mts',
-      'check-cjs.cts',
-    ]);
+    const modern = typecheck(
+      ['--module', 'nodenext', '--moduleResolution', 'nodenext'],
+      ['check-esm.mts', 'check-cjs.cts'],
+    );
     expect(modern.status, modern.stdout + modern.stderr).toBe(0);
     // Older setups ignore `exports`; typesVersions still maps safebind/prometheus to its types.
-    const node10 = inApp(process.execPath, [
-      tsc,
-      ...common,
-      '--module',
-      'commonjs',
-      '--moduleResolution',
-      'node10',
-      '--esModuleInterop',
-      'check-node10.ts',
-    ]);
+    const node10 = typecheck(
+      ['--module', 'commonjs', '--moduleResolution', 'node10', '--esModuleInterop'],
+      ['check-node10.ts'],
+    );
     expect(node10.status, node10.stdout + node10.stderr).toBe(0);
   }, 120_000);
 
@@ -219,14 +212,10 @@ describe('installed with --ignore-scripts into an empty project', () => {
     `;
     writeFileSync(join(app, 'agent-esm.mts'), body);
     writeFileSync(join(app, 'agent-cjs.cts'), body);
-    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    const run = inApp(process.execPath, [
-      tsc,
-      ...['--noEmit', '--strict', '--types', 'node', '--skipLibCheck', 'false'],
-      ...['--module', 'nodenext', '--moduleResolution', 'nodenext'],
-      'agent-esm.mts',
-      'agent-cjs.cts',
-    ]);
+    const run = typecheck(
+      ['--module', 'nodenext', '--moduleResolution', 'nodenext'],
+      ['agent-esm.mts', 'agent-cjs.cts'],
+    );
     expect(run.status, run.stdout + run.stderr).toBe(0);
   }, 120_000);
 
