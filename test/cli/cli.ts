@@ -39,6 +39,7 @@ export function runCli(
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 60_000,
+  wrapper: string[] = [],
 ): Promise<CliRun> {
   const base = { ...process.env };
   delete base.NO_COLOR;
@@ -46,7 +47,8 @@ export function runCli(
   delete base.CI;
   const started = performance.now();
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const [file = process.execPath, ...before] = [...wrapper, process.execPath];
+    const child = spawn(file, [...before, bin, ...args], {
       cwd: root,
       env: { ...base, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
