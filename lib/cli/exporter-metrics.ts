@@ -2,7 +2,8 @@
 // safebind/prometheus (lib/prometheus.ts), each sample with `netns` (the namespace's inode) and
 // `container` and `pod` (from its processes' cgroups; empty when unknown, never guessed).
 import type { NetnsReading, NetnsRef } from '../host/netns.js';
-import { renderLabels, type MetricFamily, type Sample } from './exposition.js';
+import { POOL_GAUGES, type SampleHeads } from './exporter-heads.js';
+import { renderLabels, type MetricFamily, type Sample, type SampleRows } from './exposition.js';
 
 export interface NamespaceResult {
   ns: NetnsRef;
@@ -12,21 +13,28 @@ export interface NamespaceResult {
   exhaustion?: Map<string, number>;
 }
 
-const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
-
 function baseLabels(ns: NetnsRef): Record<string, string> {
   return { netns: String(ns.inode), container: ns.ids.container ?? '', pod: ns.ids.pod ?? '' };
 }
 
-/** The families of one scrape, in a fixed order. */
-export function exporterFamilies(results: NamespaceResult[], scrapeSeconds: number): MetricFamily[] {
+const noRows = (): SampleRows => ({ heads: [], values: [] });
+
+/**
+ * The families of one scrape, in a fixed order. The per-destination samples' text before the value
+ * comes from `heads`, which keeps it between scrapes (the caller sweeps it after each).
+ */
+export function exporterFamilies(
+  results: NamespaceResult[],
+  scrapeSeconds: number,
+  heads: SampleHeads,
+): MetricFamily[] {
   const sockets: Sample[] = [];
   const range: Sample[] = [];
-  const inUse: Sample[] = [];
-  const ratio: Sample[] = [];
+  const inUse = noRows();
+  const ratio = noRows();
   const nonlocal: Sample[] = [];
   const up: Sample[] = [];
-  const exhaustion: Sample[] = [];
+  const exhaustion = noRows();
   for (const { ns, reading, exhaustion: seconds } of results) {
     const base = baseLabels(ns);
     const prefix = renderLabels(base);
@@ -40,13 +48,20 @@ export function exporterFamilies(results: NamespaceResult[], scrapeSeconds: numb
     if (reading.rangeSize !== undefined) range.push({ labels: base, value: reading.rangeSize });
     const p = reading.pools;
     for (let i = 0; i < p.destinations.length; i++) {
-      // Thousands per scrape: the pairs are written once for both gauges of a destination.
-      const pairs = `${prefix},${renderLabels({ destination: p.destinations[i]! })}`;
-      inUse.push({ prefix: pairs, labels: NO_LABELS, value: p.inUse[i]! });
+      // Thousands per scrape: each sample's text up to its value is kept from the last scrape.
+      const h = heads.of(prefix, p.destinations[i]!);
+      inUse.heads.push(h[0]);
+      inUse.values.push(p.inUse[i]!);
       // A pool whose range could not be read has no ratio: no sample, rather than NaN or 0.
-      if (Number.isFinite(p.usage[i])) ratio.push({ prefix: pairs, labels: NO_LABELS, value: p.usage[i]! });
+      if (Number.isFinite(p.usage[i])) {
+        ratio.heads.push(h[1]);
+        ratio.values.push(p.usage[i]!);
+      }
       const s = seconds?.get(p.destinations[i]!);
-      if (s !== undefined) exhaustion.push({ prefix: pairs, labels: NO_LABELS, value: s });
+      if (s !== undefined) {
+        exhaustion.heads.push(h[2]);
+        exhaustion.values.push(s);
+      }
     }
     for (const family of ['v4', 'v6'] as const) {
       const on = reading.nonlocalBind[family];
@@ -68,22 +83,25 @@ export function exporterFamilies(results: NamespaceResult[], scrapeSeconds: numb
       samples: range,
     },
     {
-      name: 'safebind_port_pool_in_use',
+      name: POOL_GAUGES[0],
       help: 'TCP source ports in use toward a destination (sockets in any state but LISTEN).',
       type: 'gauge',
-      samples: inUse,
+      samples: [],
+      rows: inUse,
     },
     {
-      name: 'safebind_port_pool_usage_ratio',
+      name: POOL_GAUGES[1],
       help: 'Source ports in use toward a destination over the pool (range less reserved ports); connect fails at 1.',
       type: 'gauge',
-      samples: ratio,
+      samples: [],
+      rows: ratio,
     },
     {
-      name: 'safebind_port_pool_exhaustion_seconds',
+      name: POOL_GAUGES[2],
       help: 'Seconds until the source-port pool toward a destination is full at the rate of new connections since the last scrape; +Inf when it does not fill at that rate.',
       type: 'gauge',
-      samples: exhaustion,
+      samples: [],
+      rows: exhaustion,
     },
     {
       name: 'safebind_nonlocal_bind_enabled',

@@ -13,6 +13,7 @@ import {
 } from '../host/netns.js';
 import { parseTarget } from '../sys/address.js';
 import { exhaustionSeconds, memoryOf, type ForecastMemory } from './exporter-forecast.js';
+import { SampleHeads } from './exporter-heads.js';
 import { exporterFamilies, type NamespaceResult } from './exporter-metrics.js';
 import { EXPOSITION_CONTENT_TYPE, formatExposition } from './exposition.js';
 import { UsageError } from './usage-error.js';
@@ -38,6 +39,8 @@ interface Settings {
   top: number;
   /** The previous scrape's reading of each namespace (by inode), for the exhaustion forecast. */
   memory: Map<number, ForecastMemory>;
+  /** The per-destination samples' text before the value, kept between scrapes. */
+  heads: SampleHeads;
 }
 
 function settingsOf(flags: ExporterFlags): Settings {
@@ -68,6 +71,7 @@ function settingsOf(flags: ExporterFlags): Settings {
     dests: prepareDests(dests),
     top: Number(flags.top),
     memory: new Map(),
+    heads: new SampleHeads(),
   };
 }
 
@@ -104,7 +108,9 @@ export async function scrape(s: Settings): Promise<string> {
   // A namespace gone from the list is forgotten: its inode may name a new one later.
   const listed = new Set(list.value.namespaces.map((ns) => ns.inode));
   for (const inode of s.memory.keys()) if (!listed.has(inode)) s.memory.delete(inode);
-  return formatExposition(exporterFamilies(results, (performance.now() - t0) / 1000));
+  const text = formatExposition(exporterFamilies(results, (performance.now() - t0) / 1000, s.heads));
+  s.heads.sweep();
+  return text;
 }
 
 export async function exporterAction(flags: ExporterFlags): Promise<void> {

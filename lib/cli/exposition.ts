@@ -17,11 +17,22 @@ export interface Sample {
   value: number;
 }
 
+/**
+ * Samples in columns, for a family of thousands: `heads[i]` is sample i's text before its value,
+ * `name{pairs} ` as {@link sampleHead} writes it, made once and kept by the caller between scrapes.
+ */
+export interface SampleRows {
+  heads: string[];
+  values: number[];
+}
+
 export interface MetricFamily {
   name: string;
   help: string;
   type: 'gauge' | 'counter' | 'untyped';
   samples: Sample[];
+  /** More samples, written after `samples`. */
+  rows?: SampleRows;
 }
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -61,15 +72,31 @@ export function renderLabels(labels: Record<string, string>): string {
   return pairs;
 }
 
+function checkName(name: string): void {
+  if (!NAME.test(name)) throw new TypeError(`invalid metric name ${JSON.stringify(name)}`);
+}
+
+/**
+ * A sample's text before its value: `name{pairs} `, `pairs` as {@link renderLabels} writes them. For
+ * {@link SampleRows}. Throws a TypeError for a name the format does not allow.
+ */
+export function sampleHead(name: string, pairs: string): string {
+  checkName(name);
+  return `${name}${pairs ? `{${pairs}}` : ''} `;
+}
+
 /** One family as text. Throws a TypeError for a name or label name the format does not allow. */
 export function formatFamily(f: MetricFamily): string {
-  if (!NAME.test(f.name)) throw new TypeError(`invalid metric name ${JSON.stringify(f.name)}`);
+  checkName(f.name);
   let out = `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
   for (const s of f.samples) {
     const own = renderLabels(s.labels);
     const pairs = s.prefix ? (own ? `${s.prefix},${own}` : s.prefix) : own;
     out += `${f.name}${pairs ? `{${pairs}}` : ''} ${formatValue(s.value)}\n`;
   }
+  const rows = f.rows;
+  if (rows !== undefined)
+    for (let i = 0; i < rows.heads.length; i++) out += rows.heads[i]! + formatValue(rows.values[i]!) + '\n';
   return out;
 }
 

@@ -2,7 +2,14 @@
 // what promtool itself accepts.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { escapeHelp, escapeLabelValue, formatExposition, formatValue } from '../../lib/cli/exposition.js';
+import {
+  escapeHelp,
+  escapeLabelValue,
+  formatExposition,
+  formatValue,
+  renderLabels,
+  sampleHead,
+} from '../../lib/cli/exposition.js';
 import { unmet } from '../helpers/prerequisite.js';
 
 describe('exposition format', () => {
@@ -24,6 +31,21 @@ describe('exposition format', () => {
         { name: 'ok', help: '', type: 'gauge', samples: [{ labels: { 'a-b': 'x' }, value: 1 }] },
       ]),
     ).toThrow(TypeError);
+    expect(() => sampleHead('1bad', '')).toThrow(TypeError);
+    expect(() => renderLabels({ __reserved: 'x' })).toThrow(TypeError);
+  });
+
+  it('writes rows after the samples, each head as given and its value as the format spells it', () => {
+    const text = formatExposition([
+      {
+        name: 'g',
+        help: 'h',
+        type: 'gauge',
+        samples: [{ labels: { a: '1' }, value: 1 }],
+        rows: { heads: [sampleHead('g', 'a="2"'), sampleHead('g', '')], values: [Infinity, 0.25] },
+      },
+    ]);
+    expect(text).toBe('# HELP g h\n# TYPE g gauge\ng{a="1"} 1\ng{a="2"} +Inf\ng 0.25\n');
   });
 
   it('an exposition with awkward label values passes promtool check metrics', (ctx) => {
@@ -38,6 +60,12 @@ describe('exposition format', () => {
           { labels: { destination: '[fd00::7]:443', container: 'we"ird\\na\nme' }, value: 3 },
           { labels: { destination: '10.0.0.7:5432', container: '' }, value: NaN },
         ],
+        rows: {
+          heads: [
+            sampleHead('safebind_port_pool_in_use', renderLabels({ destination: 'x"y\\z', container: '' })),
+          ],
+          values: [-Infinity],
+        },
       },
     ]);
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
