@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Issue 16's benchmark: one `safebind exporter` scrape over about 200,000 TCP sockets toward 5,000
 // destinations, against the raw dump it needs — bench/sockdiag_floor.c in `all` mode: the single
-// TCPDIAG_GETSOCK dump of every socket but LISTEN, no filter, counted in C — side by side, rounds
-// interleaved. Also portUsage() against the one-walk C floor on the same table, and the old way
-// (safebind/prometheus with `destinations`: one filtered dump per destination) on a sample of
-// destinations, extrapolated. Runs itself inside a private network namespace (host untouched).
+// TCPDIAG_GETSOCK dump of every socket but LISTEN and the ones only bound (BOUND_INACTIVE), no
+// filter, counted in C — side by side, rounds interleaved. Also portUsage() against the one-walk C
+// floor on the same table, and the old way (safebind/prometheus with `destinations`: one filtered
+// dump per destination) on a sample of destinations, extrapolated. Runs itself inside a private network namespace (host untouched).
 //   node bench/exporter-scrape.mjs [ROUNDS=9]   (needs `npx tsup` and the addon built)
 //   DESTS=5000 EACH=40 by default: DESTS × EACH TIME_WAIT sockets (tw_fill.c, one process).
 import { execFileSync, spawn } from 'node:child_process';
@@ -97,6 +97,10 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const own = (text) => Number(/^safebind_exporter_scrape_duration_seconds (\S+)$/m.exec(text)[1]) * 1000;
 const methods = {
   floorAll: () => JSON.parse(execFileSync(floorBin, ['0.0.0.0', '0', '3', 'all'], { encoding: 'utf8' })),
+  // The same dump asking for the sockets only bound too (BOUND_INACTIVE): the kernel then walks the
+  // bind hash as well. What the exporter asked for before it left them out.
+  floorAllBound: () =>
+    JSON.parse(execFileSync(floorBin, ['0.0.0.0', '0', '3', 'all', 'bound'], { encoding: 'utf8' })),
   scrape5000: () => get(withDests.url),
   scrapeTop: () => get(topOnly.url),
   // The addon's namespace read alone (thread, setns, both dumps, grouping), in this process.
@@ -157,6 +161,9 @@ const m = Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, median(v)]))
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 log(`load average ${load}; ${rounds} rounds; table ${before} → ${after} sockets over the measurement`);
 log(`C one walk, all sockets (floorAll)   ${m.floorAll.toFixed(1)} ms  counted ${seen.floorAll}`);
+log(
+  `C one walk, asking for bound-only sockets too  ${m.floorAllBound.toFixed(1)} ms  counted ${seen.floorAllBound}`,
+);
 log(
   `exporter scrape, ${DESTS} --dest + top 20  ${m.scrape5000.toFixed(1)} ms (HTTP GET to the last byte)  self-reported ${median(selfMs.scrape5000).toFixed(1)} ms  ` +
     `→ ${x(m.scrape5000, m.floorAll)} the floor (target ≤ 1.5x); ${series} pool series; in use toward ${allDests[0]} = ${inUse(allDests[0])}, toward ${allDests[DESTS - 1]} = ${inUse(allDests[DESTS - 1])}`,

@@ -12,8 +12,13 @@
 //   port):
 //        the raw dump a whole-table reading needs, the exporter's floor (IPV4 and PORT ignored).
 //
-//   sockdiag_floor IPV4 PORT RUNS [two|one|all]
-// prints one JSON line: {"inUse":N,"medianMs":X,"runs":N,"walks":1|2}
+// Every dump asks for every state but LISTEN and BOUND_INACTIVE, as safebind's walks do
+// (NO_PEER_STATES in lib/host/socket-query.ts): sockets only bound have no peer, and asking for
+// them (Linux 6.5 and later) makes the kernel walk the bind hash too. A fifth argument `bound` asks
+// for them as well, to measure that walk.
+//
+//   sockdiag_floor IPV4 PORT RUNS [two|one|all] [bound]
+// prints one JSON line: {"inUse":N,"medianMs":X,"runs":N,"walks":1|2,"bound":0|1}
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/inet_diag.h>
@@ -55,6 +60,9 @@ struct request_compat {
 
 static char buf[64 * 1024];
 
+// TCP_LISTEN is 10, TCP_BOUND_INACTIVE 13 (include/net/tcp_states.h).
+static uint32_t states_asked = ~((1u << 10) | (1u << 13));
+
 static void fill_filter(struct filter* f, uint32_t addr) {
   f->attr.nla_type = INET_DIAG_REQ_BYTECODE;
   f->attr.nla_len = NLA_HDRLEN + sizeof(f->op) + sizeof(f->cond) + sizeof(f->addr);
@@ -84,7 +92,7 @@ static int dump(int family, uint32_t addr, uint16_t port, unsigned counts[16]) {
     rc.nlh.nlmsg_type = TCPDIAG_GETSOCK;
     rc.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
     rc.nlh.nlmsg_seq = 1;
-    rc.req.idiag_states = ~(1u << 10);  // all but LISTEN
+    rc.req.idiag_states = states_asked;
     rc.req.id.idiag_dport = htons(port);
     fill_filter(&rc.f, addr);
     msg = &rc;
@@ -102,7 +110,7 @@ static int dump(int family, uint32_t addr, uint16_t port, unsigned counts[16]) {
     r.nlh.nlmsg_seq = 1;
     r.req.sdiag_family = (uint8_t)family;
     r.req.sdiag_protocol = IPPROTO_TCP;
-    r.req.idiag_states = ~(1u << 10);  // all but LISTEN
+    r.req.idiag_states = states_asked;
     r.req.id.idiag_dport = htons(port);
     fill_filter(&r.f, addr);
     msg = &r;
@@ -150,11 +158,13 @@ static int cmp(const void* a, const void* b) {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: sockdiag_floor IPV4 PORT RUNS [two|one]\n");
+    fprintf(stderr, "usage: sockdiag_floor IPV4 PORT RUNS [two|one|all] [bound]\n");
     return 2;
   }
   no_filter = argc > 4 && strcmp(argv[4], "all") == 0;
   int one_walk = no_filter || (argc > 4 && strcmp(argv[4], "one") == 0);
+  int bound = argc > 5 && strcmp(argv[5], "bound") == 0;
+  if (bound) states_asked = ~(1u << 10);
   uint32_t addr;
   if (inet_pton(AF_INET, argv[1], &addr) != 1) return 2;
   char* end = NULL;
@@ -180,7 +190,7 @@ int main(int argc, char** argv) {
     for (int s = 0; s < 16; s++) total += counts[s];
   }
   qsort(times, (size_t)runs, sizeof(double), cmp);
-  printf("{\"inUse\":%u,\"medianMs\":%.3f,\"runs\":%d,\"walks\":%d}\n", total, times[runs / 2],
-         runs, one_walk ? 1 : 2);
+  printf("{\"inUse\":%u,\"medianMs\":%.3f,\"runs\":%d,\"walks\":%d,\"bound\":%d}\n", total,
+         times[runs / 2], runs, one_walk ? 1 : 2, bound);
   return 0;
 }

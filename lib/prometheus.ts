@@ -135,7 +135,8 @@ export function registerMetrics(registry: Registry, options: MetricsOptions = {}
   const snapshot = (): Promise<Snapshot> => {
     pending ??= Promise.resolve()
       .then((): Snapshot => {
-        const counted = countSockets({ protocol: 'tcp' });
+        // As ss -tan counts: not the sockets only bound (see NO_PEER_STATES).
+        const counted = countSockets({ protocol: 'tcp', excludeStates: ['BOUND_INACTIVE'] });
         return {
           sockets: counted.ok ? { ok: true, value: counted.value.byState } : counted,
           sysctls: readNetSysctls(),

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import type { Result } from '../types.js';
 import { errnoResult } from '../sys/errors.js';
 import { hostBinding, invalidInput } from './failure.js';
-import { bareAddress, prepare } from './socket-query.js';
+import { bareAddress, NO_PEER_STATES, prepare } from './socket-query.js';
 
 /** idiag_timer of a TIME_WAIT socket. */
 const TIMER_TIME_WAIT = 3;
@@ -55,7 +55,7 @@ export function sampleConnections(q: SampleQuery): Result<ConnectionSample> {
   const protocol = q.protocol ?? 'tcp';
   const p = prepare(b, {
     protocol,
-    excludeStates: protocol === 'tcp' ? ['LISTEN'] : [],
+    excludeStates: protocol === 'tcp' ? NO_PEER_STATES : [],
     remote: { address: dst.address, port: q.port },
     ...(q.localAddress !== undefined ? { local: { address: q.localAddress } } : {}),
   });

@@ -2,7 +2,7 @@
 // `ephemeral-ports-exhausted`, and the busiest destinations for `doctor`.
 import type { PortUsage, Protocol, Result } from '../types.js';
 import { invalidInput } from './failure.js';
-import { bareAddress } from './socket-query.js';
+import { bareAddress, NO_PEER_STATES } from './socket-query.js';
 import { countSockets, listSockets, tallyByRemote } from './reader.js';
 import { readPortRange, readReservedPorts, reservedInRange } from './sysctls.js';
 
@@ -89,7 +89,7 @@ export function readPortUsage(q: PortUsageQuery): Result<PortUsage> {
   }
   const counted = countSockets({
     protocol,
-    excludeStates: protocol === 'tcp' ? ['LISTEN'] : [],
+    excludeStates: protocol === 'tcp' ? NO_PEER_STATES : [],
     remote: { address: dst.address, port: q.port },
     ...(local ? { local: { address: local } } : {}),
   });
@@ -119,7 +119,7 @@ export function topDestinations(limit = 5): Result<PortUsage[]> {
   const listeners = listSockets({ protocol: 'tcp', states: ['LISTEN'] }, 1_000_000);
   if (!listeners.ok) return listeners;
   const listeningPorts = new Set(listeners.value.sockets.map((s) => s.localPort));
-  const tally = tallyByRemote({ protocol: 'tcp', excludeStates: ['LISTEN'] }, (port) =>
+  const tally = tallyByRemote({ protocol: 'tcp', excludeStates: NO_PEER_STATES }, (port) =>
     listeningPorts.has(port),
   );
   if (!tally.ok) return tally;

@@ -11,6 +11,15 @@ import type { SocketQuery } from './types.js';
 const UDP_NAMES: Record<string, string> = { CLOSE: 'UNCONN', ESTABLISHED: 'ESTAB' };
 const UDP_ALIASES: Record<string, string> = { UNCONN: 'CLOSE', ESTAB: 'ESTABLISHED' };
 
+/**
+ * The TCP states a walk leaves out when it counts sockets toward destinations, or by state as
+ * `ss -tan` does: LISTEN, and BOUND_INACTIVE — sockets only bound, which Linux 6.5 and later dump
+ * when asked (ss does not list them). Neither has a peer. Asking for BOUND_INACTIVE also makes the
+ * kernel walk the bind hash, one locked bucket per bound port, TIME_WAIT sockets' ports included: on
+ * a table of 200,000 TIME_WAIT sockets that walk was most of the dump (docs/kernel-facts.md).
+ */
+export const NO_PEER_STATES: readonly string[] = ['LISTEN', 'BOUND_INACTIVE'];
+
 // Errors that mean "this process may not use sock_diag", not "the query is wrong".
 export const REFUSED = new Set(['EPERM', 'EACCES', 'EPROTONOSUPPORT']);
 
@@ -32,7 +41,7 @@ export type TableBinding = {
   >;
 };
 
-export type StateNames = { byNumber: string[]; mask(names: string[]): number };
+export type StateNames = { byNumber: string[]; mask(names: readonly string[]): number };
 
 export function stateNames(b: TableBinding, udp: boolean): StateNames {
   const byNumber: string[] = [];

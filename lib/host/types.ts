@@ -104,9 +104,9 @@ export interface SocketQuery {
   /** 4 or 6; both when absent. */
   family?: Family;
   /** State names to keep (ESTABLISHED, TIME_WAIT, …; UNCONN/ESTAB for UDP); all when absent. */
-  states?: string[];
+  states?: readonly string[];
   /** State names to leave out (e.g. ['LISTEN'] for the sockets that hold a 4-tuple). */
-  excludeStates?: string[];
+  excludeStates?: readonly string[];
   remote?: { address?: string; port?: number };
   local?: { address?: string; port?: number };
 }

@@ -8,6 +8,7 @@ import { countSockets, listSockets } from '../../lib/host/index.js';
 import { netnsIt } from '../helpers/netns.js';
 import { connect, listen, settle, ssCounts, timeWaits } from './tables.js';
 import { eachReader } from '../helpers/readers.js';
+import { closeSocket, openSocket } from '../../lib/sys/index.js';
 
 async function table(): Promise<void> {
   const a = await listen(7001);
@@ -105,6 +106,36 @@ eachReader('socket counts and port usage', (kind) => {
       expect(top.value[1]).toMatchObject({ destination: '127.0.0.1:7002', inUse: 5 });
       // The listeners' accepted sockets point back at the clients' source ports: not destinations.
       expect(top.value).toHaveLength(2);
+    },
+  );
+
+  netnsIt(
+    'a socket only bound is no destination, and is not counted as ss -tan does not list it',
+    async () => {
+      await table();
+      // bind(127.0.0.1, 0) and nothing more: Linux 6.5 and later dump it as BOUND_INACTIVE when asked.
+      const bound = openSocket({
+        family: 4,
+        protocol: 'tcp',
+        bind: { family: 4, address: '127.0.0.1', port: 0 },
+      });
+      if (!bound.ok) throw new Error(bound.error.message);
+      onTestFinished(() => {
+        closeSocket(bound.value);
+      });
+      if (kind === 'addon') {
+        // It is there when asked for (reported in state CLOSE), so the tests below can fail.
+        const asked = countSockets({ states: ['BOUND_INACTIVE'] });
+        if (!asked.ok) throw new Error(asked.error.message);
+        expect(asked.value.byState).toEqual({ CLOSE: 1 });
+      }
+      const top = topDestinations(5);
+      if (!top.ok) throw new Error(top.error.message);
+      expect(top.value.map((u) => u.destination)).toEqual(['127.0.0.1:7001', '127.0.0.1:7002']);
+      const all = countSockets({ excludeStates: ['BOUND_INACTIVE'] });
+      if (!all.ok) throw new Error(all.error.message);
+      expect(all.value.byState).toEqual(ssCounts(''));
+      expect(all.value.byState['CLOSE']).toBeUndefined();
     },
   );
 
