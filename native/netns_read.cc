@@ -29,6 +29,7 @@ namespace safebind {
 namespace {
 
 constexpr int kListen = 10;         // TCP_LISTEN
+constexpr int kBoundInactive = 13;  // TCP_BOUND_INACTIVE (Linux 6.5+): sockets only bound
 constexpr int kTimeWait = 6;        // TCP_TIME_WAIT
 constexpr int kTwTimer = 3;         // idiag_timer of a TIME_WAIT socket
 constexpr double kTwLenMs = 60000;  // TCP_TIMEWAIT_LEN
@@ -294,7 +295,9 @@ int walk_tcp(const NsReadQuery& q, NsReadResult* out) {
   int rc = nl_socket_visit(listen_q, on_listener, &w);
   if (rc < 0) return rc;
   NlSockQuery rest_q = listen_q;
-  rest_q.states = ~(1u << kListen);
+  // Not the sockets only bound: no peer, not in ss -tan, and asking for them makes the kernel walk
+  // the bind hash too, where every TIME_WAIT socket's port sits (docs/kernel-facts.md).
+  rest_q.states = ~((1u << kListen) | (1u << kBoundInactive));
   rc = nl_socket_visit(rest_q, on_socket, &w);
   if (rc < 0) return rc;
 
