@@ -95,12 +95,12 @@ struct Counts {
 
 using Histogram = std::array<uint32_t, kTwBuckets>;
 
-// Per destination: every socket toward it (what an asked destination reports), and the outbound
-// ones alone (local port not a listening port: what ranks the busiest). Besides one by_state, a
-// socket reads only asked and the heads of the Counts: they come first, next to the key.
+// Per destination, the one count that is reported: for an asked destination every socket toward
+// it, for the others the outbound ones alone (local port not a listening port: what ranks the
+// busiest). One Counts each keeps a socket's update to one count and an entry to two cache lines.
 struct Tally {
   bool asked = false;
-  Counts all, outbound;
+  Counts counts;
 };
 
 // Key -> Tally for the walk: every socket is one lookup, so a flat table instead of
@@ -198,9 +198,7 @@ void add(Counts* c, int state) {
   if (state < kNlStates) c->by_state[state]++;
 }
 
-// A TIME_WAIT socket's timer, kept for one Counts of its destination only (the one reported: all
-// sockets for an asked destination, the outbound ones for the others), so a socket of the walk
-// touches at most one histogram.
+// A TIME_WAIT socket's timer, in its destination's histogram.
 void add_timer(Walk* w, Counts* c, uint32_t expires_ms) {
   if (static_cast<double>(expires_ms) > w->fresh_above_ms) c->fresh++;
   if (c->timers < 0) {
@@ -221,17 +219,13 @@ void on_socket(const NlSockSeen& s, void* ctx) {
   // The server side of an inbound connection: its peer port is a client's source port, no
   // destination of ours; it counts only toward an asked destination.
   if (w->listening[s.sport]) {
-    if (e == DestTable::kNone) return;
-    Tally& t = w->by_dest.at(e).tally;
-    add(&t.all, s.state);
-    if (time_wait && t.asked) add_timer(w, &t.all, s.expires_ms);
-    return;
+    if (e == DestTable::kNone || !w->by_dest.at(e).tally.asked) return;
+  } else if (e == DestTable::kNone) {
+    e = w->by_dest.add(k, h);
   }
-  if (e == DestTable::kNone) e = w->by_dest.add(k, h);
-  Tally& t = w->by_dest.at(e).tally;
-  add(&t.all, s.state);
-  add(&t.outbound, s.state);
-  if (time_wait) add_timer(w, t.asked ? &t.all : &t.outbound, s.expires_ms);
+  Counts& c = w->by_dest.at(e).tally.counts;
+  add(&c, s.state);
+  if (time_wait) add_timer(w, &c, s.expires_ms);
 }
 
 // Fills a group in place: one is 340 bytes, most of them the histogram.
@@ -251,8 +245,8 @@ void group_of(const Walk& w, const Key& k, const Counts& c, NsGroup* g) {
 
 // Busiest first: outbound total, then family, address, port (keys are unique: a total order).
 bool busier(const DestTable::Entry& a, const DestTable::Entry& b) {
-  if (a.tally.outbound.total != b.tally.outbound.total)
-    return a.tally.outbound.total > b.tally.outbound.total;
+  if (a.tally.counts.total != b.tally.counts.total)
+    return a.tally.counts.total > b.tally.counts.total;
   if (a.key.family != b.key.family) return a.key.family < b.key.family;
   uint8_t x[16], y[16];
   memcpy(x, &a.key.lo, 8);
@@ -308,18 +302,18 @@ int walk_tcp(const NsReadQuery& q, NsReadResult* out) {
     std::vector<uint32_t> all;
     all.reserve(entries.size());
     for (size_t e = 0; e < entries.size(); e++)
-      if (!entries[e].tally.asked && entries[e].tally.outbound.total > 0)
+      if (!entries[e].tally.asked && entries[e].tally.counts.total > 0)
         all.push_back(static_cast<uint32_t>(e));
     size_t n = std::min(q.top, all.size());
     std::partial_sort(all.begin(), all.begin() + static_cast<long>(n), all.end(),
                       [&](uint32_t a, uint32_t b) { return busier(entries[a], entries[b]); });
     out->top.resize(n);
     for (size_t i = 0; i < n; i++)
-      group_of(w, entries[all[i]].key, entries[all[i]].tally.outbound, &out->top[i]);
+      group_of(w, entries[all[i]].key, entries[all[i]].tally.counts, &out->top[i]);
   }
   out->dests.resize(asked.size());
   for (size_t i = 0; i < asked.size(); i++)
-    group_of(w, entries[asked[i]].key, entries[asked[i]].tally.all, &out->dests[i]);
+    group_of(w, entries[asked[i]].key, entries[asked[i]].tally.counts, &out->dests[i]);
   return 0;
 }
 
