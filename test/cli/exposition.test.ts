@@ -48,6 +48,19 @@ describe('exposition format', () => {
     expect(text).toBe('# HELP g h\n# TYPE g gauge\ng{a="1"} 1\ng{a="2"} +Inf\ng 0.25\n');
   });
 
+  it('writes UTF-8 label values, and keeps thousands of rows whole', () => {
+    const heads = Array.from({ length: 3000 }, (_, i) =>
+      sampleHead('g', renderLabels({ pod: `café-${i}`, n: 'ü'.repeat(i % 7) })),
+    );
+    const values = heads.map((_, i) => i / 7);
+    const text = formatExposition([
+      { name: 'g', help: 'h', type: 'gauge', samples: [], rows: { heads, values } },
+    ]);
+    let want = '# HELP g h\n# TYPE g gauge\n';
+    for (let i = 0; i < 3000; i++) want += `g{pod="café-${i}",n="${'ü'.repeat(i % 7)}"} ${String(i / 7)}\n`;
+    expect(text).toBe(want);
+  });
+
   it('an exposition with awkward label values passes promtool check metrics', (ctx) => {
     if (spawnSync('sh', ['-c', 'command -v promtool']).status !== 0)
       unmet(ctx, 'promtool is not installed (.ci/run installs prometheus)');
