@@ -106,11 +106,20 @@ export class SourcePool {
   readonly #noPort: boolean;
   readonly #range: readonly [number, number] | undefined;
 
+  /** The one family of all the sources, or undefined (see family()). */
+  readonly #family: Family | undefined;
+  /** How many sources can connect to a destination of each family. */
+  readonly #candidates: Record<Family, number>;
+
   constructor(sources: ParsedHost[], bindAddressNoPort: boolean, localPortRange?: readonly [number, number]) {
     this.#sources = sources.length > 0 ? sources : [undefined];
     this.#book = new SourceBook(this.#sources.map((s) => (s === undefined ? '' : formatHost(s))));
     this.#noPort = bindAddressNoPort;
     this.#range = localPortRange;
+    const families = new Set(this.#sources.map((s) => s?.family));
+    this.#family = families.size === 1 ? ([...families][0] ?? undefined) : undefined;
+    const of = (f: Family) => this.#sources.filter((s) => s === undefined || s.family === f).length;
+    this.#candidates = { 4: of(4), 6: of(6) };
   }
 
   /** The pools of one source each, for requests that name their own (an Agent's `localAddress`). */
@@ -138,9 +147,7 @@ export class SourcePool {
 
   /** The one family of the sources, when they are all of one (for a name's lookup); else undefined. */
   family(): Family | undefined {
-    const families = new Set(this.#sources.map((s) => s?.family));
-    const only = families.size === 1 ? [...families][0] : undefined;
-    return only ?? undefined;
+    return this.#family;
   }
 
   /** The sources of a family, or undefined when there is none of it (for a clear error). */
@@ -194,7 +201,7 @@ export class SourcePool {
       const s = this.#sources[i];
       return s === undefined || s.family === remote.family;
     };
-    const candidates = this.#sources.filter((_, i) => ofFamily(i)).length;
+    const candidates = this.#candidates[remote.family];
     const tried: SourceFailure[] = [];
     const triedIndex = new Set<number>();
     let last: { error: SocketError; attempt: Attempt } | undefined;

@@ -233,8 +233,10 @@ export function setOption<K extends OptionName>(
   const n = native();
   if (!n.ok) return n;
   const rc = s.set(n.binding, fd, family, value);
-  const detail = s.detail?.(value) ?? s.constantFor?.(family) ?? s.constant;
-  return rc < 0 ? errnoResult('setsockopt', rc, { detail }) : { ok: true, value: undefined };
+  if (rc >= 0) return { ok: true, value: undefined };
+  return errnoResult('setsockopt', rc, {
+    detail: s.detail?.(value) ?? s.constantFor?.(family) ?? s.constant,
+  });
 }
 
 /** getsockopt(2) of option `name` from the table. */

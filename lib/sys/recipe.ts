@@ -19,6 +19,22 @@ export interface SocketSpec {
 }
 
 const ORDER = Object.keys(SOCKET_OPTIONS) as OptionName[];
+const RANK = new Map(ORDER.map((name, i) => [name, i]));
+
+/**
+ * The options set in `options`, in the table's order: a client's connection sets one or two, so the
+ * few keys given are ranked rather than every name of the table looked up per socket.
+ */
+function inOrder(options: SocketOptions | undefined): OptionName[] {
+  if (options === undefined) return [];
+  const names: OptionName[] = [];
+  for (const name in options) {
+    if (options[name as OptionName] !== undefined && RANK.has(name as OptionName))
+      names.push(name as OptionName);
+  }
+  if (names.length > 1) names.sort((a, b) => RANK.get(a)! - RANK.get(b)!);
+  return names;
+}
 
 /**
  * socket(2) → setsockopt(2) for each option → bind(2). Returns the descriptor, or the first
@@ -32,9 +48,8 @@ export function openSocket(spec: SocketSpec): Result<number> {
     closeSocket(fd);
     return failed as Result<number>;
   };
-  for (const name of ORDER) {
-    const value = spec.options?.[name];
-    if (value === undefined) continue;
+  for (const name of inOrder(spec.options)) {
+    const value = spec.options![name];
     const families: readonly Family[] | undefined = (SOCKET_OPTIONS[name] as { families?: readonly Family[] })
       .families;
     if (families !== undefined && !families.includes(spec.family)) continue;
