@@ -113,7 +113,8 @@ eachReader('socket counts and port usage', (kind) => {
     'a socket only bound is no destination, and is not counted as ss -tan does not list it',
     async () => {
       await table();
-      // bind(127.0.0.1, 0) and nothing more: Linux 6.5 and later dump it as BOUND_INACTIVE when asked.
+      // bind(127.0.0.1, 0) and nothing more: Linux 6.5 and later (the test machines run 6.18) dump it
+      // as BOUND_INACTIVE when asked.
       const bound = openSocket({
         family: 4,
         protocol: 'tcp',
