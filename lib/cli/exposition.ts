@@ -82,6 +82,11 @@ function checkName(name: string): void {
  */
 export function sampleHead(name: string, pairs: string): string {
   checkName(name);
+  return headOf(name, pairs);
+}
+
+/** `name{pairs} ` for a name already checked. */
+function headOf(name: string, pairs: string): string {
   return `${name}${pairs ? `{${pairs}}` : ''} `;
 }
 
@@ -92,7 +97,7 @@ export function formatFamily(f: MetricFamily): string {
   for (const s of f.samples) {
     const own = renderLabels(s.labels);
     const pairs = s.prefix ? (own ? `${s.prefix},${own}` : s.prefix) : own;
-    out += `${f.name}${pairs ? `{${pairs}}` : ''} ${formatValue(s.value)}\n`;
+    out += `${headOf(f.name, pairs)}${formatValue(s.value)}\n`;
   }
   const rows = f.rows;
   if (rows !== undefined)
