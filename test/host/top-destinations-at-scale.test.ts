@@ -59,15 +59,17 @@ async function fill(ns: Netns): Promise<number> {
   ns.sysctl('net.ipv4.tcp_tw_reuse', '0');
   ns.sysctl('net.ipv4.tcp_max_tw_buckets', '400000');
   const started = performance.now();
-  const hot = churn(HOT, 0);
-  // Four at a time besides the hot one: the machine has two cores.
+  // Four at a time: the machine has two cores.
   const queue = Array.from({ length: OTHERS }, (_, i) => i);
   await Promise.all(
     [0, 1, 2, 3].map(async (lane) => {
-      for (let i = queue.shift(); i !== undefined; i = queue.shift()) await churn(EACH, (lane + 1) % 2);
+      for (let i = queue.shift(); i !== undefined; i = queue.shift()) await churn(EACH, lane % 2);
     }),
   );
-  await hot;
+  // The hot destination last: TIME_WAIT lasts 60 s, and under load the whole fill has taken more
+  // (62 s once in CI), so the first sockets of the others can expire before doctor runs. The hot
+  // pool's, the freshest, are all still there; the others are checked against ss either side.
+  await churn(HOT, 0);
   return performance.now() - started;
 }
 
@@ -91,9 +93,14 @@ describe('busiest destinations at 201,000 sockets', () => {
           `scrape ${Math.round(scrapeMs)} ms`,
       );
 
-      // TIME_WAIT lasts 60 s: the two ss readings bound what doctor could see in between.
+      // TIME_WAIT lasts 60 s: the two ss readings bound what doctor could see in between. A slow
+      // fill may have lost some of the first destinations' sockets, never the hot one's; the table
+      // must still hold twice the 50,000 sockets the old scan stopped at.
       const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
-      expect(total(before)).toBe(TOTAL);
+      expect(
+        total(before),
+        `sockets left of ${TOTAL} after a fill of ${Math.round(fillMs)} ms`,
+      ).toBeGreaterThan(100_000);
       const hot = [...before.entries()].find(([, n]) => n === HOT)?.[0];
       expect(hot, 'the hot destination, by ss').toBeDefined();
 
