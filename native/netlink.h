@@ -18,6 +18,14 @@ using NlCallback = int (*)(const nlmsghdr* msg, void* ctx);
 // included). The socket is always closed before returning.
 int nl_request(int protocol, nlmsghdr* req, NlCallback cb, void* ctx);
 
+// nl_request for a big dump (hundreds of datagrams): a second thread receives the datagrams into a
+// small ring while the calling thread feeds them to `cb`, so the kernel fills the next one while
+// this one is parsed. Same contract and results; `cb` runs on the calling thread only. The thread
+// is joined and the socket closed before returning, on every path. Where the two threads could not
+// run side by side (one CPU allowed, no thread to be had, or the parser keeps waking on the
+// receiver's CPU because another task holds the other), the calling thread reads (the rest) alone.
+int nl_request_pipelined(int protocol, nlmsghdr* req, NlCallback cb, void* ctx);
+
 // Appends an attribute to `msg` (which has room for `capacity` bytes); -EMSGSIZE when it does not
 // fit.
 int nl_add_attr(nlmsghdr* msg, size_t capacity, unsigned short type, const void* data, size_t len);
@@ -71,6 +79,9 @@ struct NlSockQuery {
   int family = 0;       // AF_INET, AF_INET6, AF_UNSPEC = both
   uint32_t states = 0;  // 1 << state; 0 = all
   NlEndpoint dst, src;
+  // A walk of the whole table (hundreds of datagrams): received on a second thread while the
+  // caller's one parses (nl_request_pipelined).
+  bool pipelined = false;
 };
 constexpr int kNlStates = 16;
 // counts[state] += 1 for every matching socket. 0 or -errno (-EINVAL for an unparseable address).

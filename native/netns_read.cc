@@ -292,6 +292,8 @@ int walk_tcp(const NsReadQuery& q, NsReadResult* out) {
   // Not the sockets only bound: no peer, not in ss -tan, and asking for them makes the kernel walk
   // the bind hash too, where every TIME_WAIT socket's port sits (docs/kernel-facts.md).
   rest_q.states = ~((1u << kListen) | (1u << kBoundInactive));
+  // The walk of the whole table (hundreds of datagrams): received ahead while grouped.
+  rest_q.pipelined = true;
   rc = nl_socket_visit(rest_q, on_socket, &w);
   if (rc < 0) return rc;
 

@@ -90,7 +90,14 @@ struct Filter {
   ParsedAddr dst, src;
   uint32_t states;
   uint16_t sport, dport;
+  bool pipelined;
 };
+
+// A dump's request: a big one's datagrams are received on a second thread while parsed.
+int request(const Filter& f, nlmsghdr* req, NlCallback cb, void* ctx) {
+  return f.pipelined ? nl_request_pipelined(NETLINK_SOCK_DIAG, req, cb, ctx)
+                     : nl_request(NETLINK_SOCK_DIAG, req, cb, ctx);
+}
 
 void fill_id(const Filter& f, inet_diag_sockid* id) {
   id->idiag_sport = htons(f.sport);
@@ -121,7 +128,7 @@ int dump_family(const Filter& f, int protocol, int family, NlCallback cb, void* 
   fill_id(f, &req.body.id);
   int rc = add_bytecode(f, &req.header, sizeof(req));
   if (rc < 0) return rc;
-  return nl_request(NETLINK_SOCK_DIAG, &req.header, cb, ctx);
+  return request(f, &req.header, cb, ctx);
 }
 
 // Counts the messages it passes on, so a refused request is told apart from a failed walk.
@@ -150,7 +157,7 @@ int dump_tcp_both(const Filter& f, Relay* relay_ctx) {
   fill_id(f, &req.body.id);
   int rc = add_bytecode(f, &req.header, sizeof(req));
   if (rc < 0) return rc;
-  return nl_request(NETLINK_SOCK_DIAG, &req.header, relay, relay_ctx);
+  return request(f, &req.header, relay, relay_ctx);
 }
 
 // Runs the dumps the query needs (one where the kernel allows it), calling cb for each matching
@@ -166,6 +173,7 @@ int dump(const NlSockQuery& q, NlCallback cb, void* ctx) {
   f.states = q.states ? q.states : ~0u;
   f.sport = q.src.port;
   f.dport = q.dst.port;
+  f.pipelined = q.pipelined;
 
   const ParsedAddr& dst = f.dst;
   const ParsedAddr& src = f.src;

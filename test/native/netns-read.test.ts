@@ -2,12 +2,16 @@
 // a path that does not open, or is not a network namespace, comes back as data (openRc, setnsRc),
 // and no descriptor is left behind on any path; what it reads of the caller's own namespace is what
 // sock_diag counts from the main thread.
-import { readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadBinding, type NativeBinding } from '../../lib/binding.js';
 import { prepareDests } from '../../lib/host/netns.js';
-import { netnsIt } from '../helpers/netns.js';
+import { netnsIt, type Netns } from '../helpers/netns.js';
 import { unmet } from '../helpers/prerequisite.js';
 
 function addon(ctx: Parameters<typeof unmet>[0]): NativeBinding {
@@ -18,6 +22,17 @@ function addon(ctx: Parameters<typeof unmet>[0]): NativeBinding {
 
 const fds = () => readdirSync('/proc/self/fd').length;
 const none = new Uint8Array(0);
+
+/** TCP sockets (every state but LISTEN) by peer, as ss counts them. */
+function ssByPeer(ns: Netns): Map<string, number> {
+  const out = new Map<string, number>();
+  const text = ns.sh(`ss -Htan | awk '$1 != "LISTEN" { print $5 }' | sort | uniq -c`);
+  for (const line of text.trim().split('\n')) {
+    const [n, peer] = line.trim().split(/\s+/);
+    if (peer) out.set(peer, Number(n));
+  }
+  return out;
+}
 
 describe('netnsRead', () => {
   it('refuses malformed queries with TypeError', (ctx) => {
@@ -181,5 +196,53 @@ describe('netnsRead', () => {
         server.close();
       }
     },
+  );
+  netnsIt(
+    'reads a table of many datagrams (received ahead on a second thread) exactly as ss counts it, on two CPUs and on one',
+    async (ns, ctx) => {
+      const b = addon(ctx);
+      // 24,000 TIME_WAIT sockets toward 40 destinations (bench/tw_fill.c): about 70 datagrams, past
+      // the 8 read in turn before the receiver thread starts.
+      const dir = mkdtempSync(join(tmpdir(), 'safebind-tw-'));
+      try {
+        const fill = join(dir, 'tw_fill');
+        execFileSync('cc', [
+          '-O2',
+          '-o',
+          fill,
+          fileURLToPath(new URL('../../bench/tw_fill.c', import.meta.url)),
+        ]);
+        ns.sysctl('net.ipv4.ip_local_port_range', '1024 65535');
+        ns.sysctl('net.ipv4.tcp_tw_reuse', '0');
+        ns.sysctl('net.ipv4.tcp_max_tw_buckets', '100000');
+        ns.run(`${fill} 9000 40 600`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const dest = (d: number) => `127.0.${1 + Math.floor(d / 250)}.${1 + (d % 250)}`;
+      const dests = prepareDests(
+        Array.from({ length: 40 }, (_, d) => ({ host: dest(d), port: 9000, label: `${dest(d)}:9000` })),
+      );
+      const read = async () => {
+        const r = await b.netnsRead({ path: '/proc/self/ns/net', dests: dests.packed, top: 5, files: [] });
+        if (typeof r === 'number') throw new Error(`errno ${r}`);
+        return Array.from({ length: 40 }, (_, d) => r.dests[d * 78]!);
+      };
+      const truth = ssByPeer(ns);
+      const expected = Array.from({ length: 40 }, (_, d) => truth.get(`${dest(d)}:9000`) ?? 0);
+      expect(expected.reduce((a, n) => a + n, 0)).toBe(24_000);
+      expect(await read()).toEqual(expected);
+      // Every thread of this process on one CPU: the reader then reads and parses in turn.
+      const all = execFileSync('nproc', ['--all'], { encoding: 'utf8' }).trim();
+      execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+      try {
+        expect(await read()).toEqual(expected);
+      } finally {
+        execFileSync('taskset', ['-a', '-p', '-c', `0-${Number(all) - 1}`, String(process.pid)], {
+          stdio: 'ignore',
+        });
+      }
+    },
+    120_000,
   );
 });
