@@ -9,6 +9,7 @@ import { registerMetrics } from '../../lib/prometheus.js';
 import type { HostReport } from '../../lib/types.js';
 import { bin, buildBin, runCli } from '../cli/cli.js';
 import { netnsIt, type Netns } from '../helpers/netns.js';
+import { ssByPeer } from '../helpers/ss-peers.js';
 
 beforeAll(() => buildBin(), 180_000);
 
@@ -40,17 +41,6 @@ function churn(count: number, cpu: number): Promise<void> {
       code === 0 ? resolve() : reject(new Error(`churn ${count}: exit ${code} ${stderr}`)),
     );
   });
-}
-
-/** Sockets by peer (every state but LISTEN), as ss counts them: the ground truth. */
-function ssByPeer(ns: Netns): Map<string, number> {
-  const out = new Map<string, number>();
-  const text = ns.sh(`ss -Htan | awk '$1 != "LISTEN" { print $5 }' | sort | uniq -c`);
-  for (const line of text.trim().split('\n')) {
-    const [n, peer] = line.trim().split(/\s+/);
-    if (peer) out.set(peer, Number(n));
-  }
-  return out;
 }
 
 async function fill(ns: Netns): Promise<number> {

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadBinding, type NativeBinding } from '../../lib/binding.js';
 import { prepareDests } from '../../lib/host/netns.js';
-import { netnsIt, type Netns } from '../helpers/netns.js';
+import { netnsIt } from '../helpers/netns.js';
+import { ssByPeer } from '../helpers/ss-peers.js';
 import { unmet } from '../helpers/prerequisite.js';
 
 function addon(ctx: Parameters<typeof unmet>[0]): NativeBinding {
@@ -22,17 +23,6 @@ function addon(ctx: Parameters<typeof unmet>[0]): NativeBinding {
 
 const fds = () => readdirSync('/proc/self/fd').length;
 const none = new Uint8Array(0);
-
-/** TCP sockets (every state but LISTEN) by peer, as ss counts them. */
-function ssByPeer(ns: Netns): Map<string, number> {
-  const out = new Map<string, number>();
-  const text = ns.sh(`ss -Htan | awk '$1 != "LISTEN" { print $5 }' | sort | uniq -c`);
-  for (const line of text.trim().split('\n')) {
-    const [n, peer] = line.trim().split(/\s+/);
-    if (peer) out.set(peer, Number(n));
-  }
-  return out;
-}
 
 describe('netnsRead', () => {
   it('refuses malformed queries with TypeError', (ctx) => {
