@@ -220,17 +220,18 @@ describe('netnsRead', () => {
       };
       const truth = ssByPeer(ns);
       const expected = Array.from({ length: 40 }, (_, d) => truth.get(`${dest(d)}:9000`) ?? 0);
-      expect(expected.reduce((a, n) => a + n, 0)).toBe(24_000);
+      // ss is the truth compared with; the fill only has to be big (a rare reset loses a socket).
+      expect(expected.reduce((a, n) => a + n, 0)).toBeGreaterThan(20_000);
       expect(await read()).toEqual(expected);
       // Every thread of this process on one CPU: the reader then reads and parses in turn.
-      const all = execFileSync('nproc', ['--all'], { encoding: 'utf8' }).trim();
-      execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+      const pid = String(process.pid);
+      // "pid 123's current affinity list: 0,1": restored as it was.
+      const was = execFileSync('taskset', ['-c', '-p', pid], { encoding: 'utf8' }).split(':').pop()!.trim();
+      execFileSync('taskset', ['-a', '-c', '-p', '0', pid], { stdio: 'ignore' });
       try {
         expect(await read()).toEqual(expected);
       } finally {
-        execFileSync('taskset', ['-a', '-p', '-c', `0-${Number(all) - 1}`, String(process.pid)], {
-          stdio: 'ignore',
-        });
+        execFileSync('taskset', ['-a', '-c', '-p', was, pid], { stdio: 'ignore' });
       }
     },
     120_000,
