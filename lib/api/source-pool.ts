@@ -152,7 +152,7 @@ export class SourcePool {
 
   /** The sources of a family, or undefined when there is none of it (for a clear error). */
   familyProblem(family: Family): string | undefined {
-    if (this.#sources.some((s) => s === undefined || s.family === family)) return undefined;
+    if (this.#candidates[family] > 0) return undefined;
     return `no source address of IPv${family} for an IPv${family} destination (sources: ${this.sources.join(', ')})`;
   }
 

@@ -210,6 +210,21 @@ describe('safebind/agent', () => {
     },
   );
 
+  netnsIt(
+    'a destination of a family no source has fails at once with a TypeError naming the sources',
+    async () => {
+      const agent = createAgent({ sources: ['127.0.0.2', '127.0.0.3'] });
+      onTestFinished(() => agent.destroy());
+      const bad = await new Promise<unknown>((resolve) => {
+        http.get({ host: '::1', port: 9, agent }, () => resolve('answered')).on('error', resolve);
+      });
+      expect(bad).toBeInstanceOf(TypeError);
+      expect((bad as Error).message).toBe(
+        'safebind/agent: no source address of IPv6 for an IPv6 destination (sources: 127.0.0.2, 127.0.0.3)',
+      );
+    },
+  );
+
   netnsIt('a failed connect hands its place to the next waiting request, which fails in turn', async (ns) => {
     await setUp(ns);
     const agent = createAgent({ sources: SOURCES, maxSockets: 1 });
