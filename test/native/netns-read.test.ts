@@ -222,7 +222,10 @@ describe('netnsRead', () => {
       const expected = Array.from({ length: 40 }, (_, d) => truth.get(`${dest(d)}:9000`) ?? 0);
       // ss is the truth compared with; the fill only has to be big (a rare reset loses a socket).
       expect(expected.reduce((a, n) => a + n, 0)).toBeGreaterThan(20_000);
+      const before = fds();
       expect(await read()).toEqual(expected);
+      // The receiver thread joined, the netlink socket closed.
+      expect(fds()).toBe(before);
       // Every thread of this process on one CPU: the reader then reads and parses in turn.
       const pid = String(process.pid);
       // "pid 123's current affinity list: 0,1": restored as it was.
@@ -230,6 +233,7 @@ describe('netnsRead', () => {
       execFileSync('taskset', ['-a', '-c', '-p', '0', pid], { stdio: 'ignore' });
       try {
         expect(await read()).toEqual(expected);
+        expect(fds()).toBe(before);
       } finally {
         execFileSync('taskset', ['-a', '-c', '-p', was, pid], { stdio: 'ignore' });
       }
