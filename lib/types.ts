@@ -152,8 +152,18 @@ export interface HostReport {
   sysctls: Record<string, string>;
   /** TCP sockets by state, and the busiest destinations with their source-port pools. */
   sockets: {
-    /** TCP sockets by state name: ESTABLISHED, TIME_WAIT, LISTEN, … */
+    /**
+     * TCP sockets by state name: ESTABLISHED, TIME_WAIT, LISTEN, …, as `ss -tan` counts them (the
+     * sockets only bound are in `boundOnly`).
+     */
     byState: Record<string, number>;
+    /**
+     * TCP sockets only bound: bind() done, neither connect() nor listen() yet, each holding its port
+     * (a client that sets localAddress binds before it connects). `ss -tan` does not list them.
+     * Absent when they could not be counted, `notRead.boundOnly` saying why: Linux before 6.5 does
+     * not list them, /proc/net neither.
+     */
+    boundOnly?: number;
     /** The destinations with the most sockets, busiest first. */
     topDestinations: PortUsage[];
   };

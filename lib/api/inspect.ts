@@ -3,6 +3,7 @@
 // and warnings ordered by severity. What `safebind doctor` prints.
 import { release, type as osType } from 'node:os';
 import {
+  countBoundOnly,
   countSockets,
   hostReader,
   readAddresses,
@@ -205,7 +206,8 @@ export async function inspectHost(options: InspectOptions = {}): Promise<HostRep
   const sysctls = readNetSysctls();
   Object.assign(notRead, sysctls.unreadable);
   if (sysctls.disableIpv6.absent) delete notRead['net.ipv6.conf.all.disable_ipv6'];
-  const counts = countSockets({ protocol: 'tcp' });
+  // By state as `ss -tan` counts them; the sockets only bound are counted on their own.
+  const counts = countSockets({ protocol: 'tcp', excludeStates: ['BOUND_INACTIVE'] });
   if (!counts.ok) {
     notRead.sockets = counts.error.message;
     warnings.push({
@@ -214,6 +216,8 @@ export async function inspectHost(options: InspectOptions = {}): Promise<HostRep
     });
   }
   const byState = counts.ok ? counts.value.byState : {};
+  const boundOnly = counts.ok ? countBoundOnly() : undefined;
+  if (boundOnly?.ok === false) notRead.boundOnly = boundOnly.reason;
 
   const top = topDestinations(options.top ?? 5);
   if (!top.ok) {
@@ -256,7 +260,11 @@ export async function inspectHost(options: InspectOptions = {}): Promise<HostRep
     kernel,
     addresses: addresses.ok ? addresses.value : [],
     sysctls: sysctls.raw,
-    sockets: { byState, topDestinations: pools },
+    sockets: {
+      byState,
+      ...(boundOnly?.ok === true ? { boundOnly: boundOnly.value } : {}),
+      topDestinations: pools,
+    },
     warnings: warnings.map((w) => w.text),
     ...(Object.keys(notRead).length > 0 ? { notRead } : {}),
   };

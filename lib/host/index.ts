@@ -20,5 +20,6 @@ export {
 export { newConnections, sampleConnections, type ConnectionSample } from './connection-sample.js';
 export { readTimeWaitSettings } from './time-wait-settings.js';
 export { readConntrack } from './conntrack.js';
+export { countBoundOnly, kernelListsBoundOnly } from './bound-only.js';
 export { readNamespaceSysctls } from './namespace-sysctls.js';
 export { readNamedNamespaceSysctls, type NamedNamespaces } from './named-netns.js';

@@ -2,8 +2,11 @@
 // addresses in every state, sysctls, and a source-port pool filled toward one destination.
 import { once } from 'node:events';
 import net from 'node:net';
+import { release } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { kernelListsBoundOnly } from '../../lib/host/index.js';
+import { closeSocket, openSocket } from '../../lib/sys/index.js';
 import { netnsIt, type Netns, vethToPeerOwning } from '../helpers/netns.js';
 import { buildBin, ESCAPE, plain, runCli } from './cli.js';
 
@@ -122,7 +125,7 @@ const hostReport = shape({
     }),
   ),
   sysctls: recordOf(str),
-  sockets: shape({ byState: recordOf(int), topDestinations: arrayOf(portUsage) }),
+  sockets: shape({ byState: recordOf(int), 'boundOnly?': int, topDestinations: arrayOf(portUsage) }),
   warnings: arrayOf(str),
   'audits?': audits,
 });
@@ -138,6 +141,7 @@ interface Report {
   sysctls: Record<string, string>;
   sockets: {
     byState: Record<string, number>;
+    boundOnly?: number;
     topDestinations: Array<{
       destination: string;
       poolSize: number;
@@ -162,6 +166,13 @@ async function troubledHost(ns: Netns): Promise<{ dest: string }> {
   const server = net.createServer((s) => s.on('error', () => {}));
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
+  // A socket only bound (before the range shrinks, so its port is not one of the pool's).
+  const bound = openSocket({
+    family: 4,
+    protocol: 'tcp',
+    bind: { family: 4, address: '127.0.0.1', port: 0 },
+  });
+  if (!bound.ok) throw new Error(bound.error.message);
   ns.sysctl('net.ipv4.ip_local_port_range', '40000 40009');
   const port = (server.address() as net.AddressInfo).port;
   const clients: net.Socket[] = [];
@@ -172,6 +183,7 @@ async function troubledHost(ns: Netns): Promise<{ dest: string }> {
   }
   onTestFinished(() => {
     for (const c of clients) c.destroy();
+    closeSocket(bound.value);
     server.close();
   });
   return { dest: `127.0.0.1:${port}` };
@@ -195,6 +207,9 @@ describe('safebind doctor', () => {
     expect(r.sysctls['net.ipv4.ip_local_port_range']).toBe('40000 40009');
     expect(r.sockets.byState.ESTABLISHED).toBeGreaterThanOrEqual(18); // 9 clients + 9 accepted
     expect(r.sockets.byState.LISTEN).toBe(1);
+    // The socket only bound: on its own where the kernel lists it, never as a state.
+    expect(r.sockets.byState.CLOSE).toBeUndefined();
+    if (kernelListsBoundOnly(release())) expect(r.sockets.boundOnly).toBe(1);
 
     const pool = r.sockets.topDestinations.find((p) => p.destination === dest);
     expect(pool).toMatchObject({ poolSize: 10, inUse: 9, byState: { ESTABLISHED: 9 } });
@@ -220,6 +235,10 @@ describe('safebind doctor', () => {
       expect(out).toMatch(/tcp_tw_reuse\s+2/);
       expect(out).toMatch(/ESTABLISHED \d+/);
       expect(out).toMatch(/LISTEN 1/);
+      if (kernelListsBoundOnly(release()))
+        expect(out).toMatch(
+          /only bound \(bind\(\) without connect\(\) or listen\(\) yet\) 1: each holds its port/,
+        );
       const poolLine = out.split('\n').find((l) => l.trimStart().startsWith(dest));
       expect(poolLine).toMatch(/█{18}░{2} 90%\s+9\/10 source ports/);
       // Warnings come first, before the sections they summarise.

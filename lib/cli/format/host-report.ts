@@ -124,16 +124,29 @@ function portLines(c: Colours, s: Record<string, string>, notRead: Record<string
   return lines;
 }
 
-function socketLines(c: Colours, byState: Record<string, number>, notRead?: string): string[] {
-  if (notRead !== undefined) return [notReadLine(c, notRead)];
-  const states = Object.entries(byState).sort((a, b) => b[1] - a[1]);
-  if (states.length === 0) return ['  no TCP sockets'];
+function socketLines(c: Colours, sockets: HostReport['sockets'], notRead: Record<string, string>): string[] {
+  if (notRead.sockets !== undefined) return [notReadLine(c, notRead.sockets)];
+  const states = Object.entries(sockets.byState).sort((a, b) => b[1] - a[1]);
   const total = states.reduce((n, [, k]) => n + k, 0);
-  return [
-    '  ' +
-      states.map(([state, k]) => `${state === 'TIME_WAIT' ? c.bold(state) : state} ${count(k)}`).join('   ') +
-      c.dim(`   (total ${count(total)})`),
-  ];
+  const lines =
+    states.length === 0
+      ? ['  no TCP sockets']
+      : [
+          '  ' +
+            states
+              .map(([state, k]) => `${state === 'TIME_WAIT' ? c.bold(state) : state} ${count(k)}`)
+              .join('   ') +
+            c.dim(`   (total ${count(total)})`),
+        ];
+  // Not a state ss -tan lists, so a line of their own, and only when there are some (or none could be counted).
+  const only = 'only bound (bind() without connect() or listen() yet)';
+  if (sockets.boundOnly !== undefined && sockets.boundOnly > 0)
+    lines.push(
+      `  ${only} ${count(sockets.boundOnly)}${c.dim(': each holds its port; ss -tan does not list them')}`,
+    );
+  else if (notRead.boundOnly !== undefined)
+    lines.push(`  ${only}: ${c.yellow('could not be read:')} ${notRead.boundOnly}`);
+  return lines;
 }
 
 function poolLines(c: Colours, pools: PortUsage[], notRead?: string): string[] {
@@ -179,7 +192,7 @@ export function formatHostReport(c: Colours, report: HostReport): string {
   const notRead = r.notRead ?? {};
   out.push('', heading(c, 'Addresses'), ...addressLines(c, r.addresses, notRead.addresses));
   out.push('', heading(c, 'Ports and sysctls'), ...portLines(c, r.sysctls, notRead));
-  out.push('', heading(c, 'TCP sockets by state'), ...socketLines(c, r.sockets.byState, notRead.sockets));
+  out.push('', heading(c, 'TCP sockets by state'), ...socketLines(c, r.sockets, notRead));
   out.push(
     '',
     heading(c, 'Destinations (source-port pool in use)'),
