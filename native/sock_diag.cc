@@ -160,6 +160,33 @@ int dump_tcp_both(const Filter& f, Relay* relay_ctx) {
   return request(f, &req.header, relay, relay_ctx);
 }
 
+const inet_diag_msg* diag_msg(const nlmsghdr* msg) {
+  // A TCPDIAG_GETSOCK dump answers with its own type; the message is the same inet_diag_msg.
+  if ((msg->nlmsg_type != SOCK_DIAG_BY_FAMILY && msg->nlmsg_type != TCPDIAG_GETSOCK) ||
+      msg->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg)))
+    return nullptr;
+  return static_cast<const inet_diag_msg*>(NLMSG_DATA(msg));
+}
+
+// The kernel checks the id's ports in its walks of the established and listening hashes but not in
+// its walk of the bind hash (sockets only bound, BOUND_INACTIVE, Linux 6.5+), where it applies the
+// bytecode alone: a request for port P also answered every socket only bound, whatever its port.
+// The ports are checked again here, so every dump answers only what it was asked.
+struct PortCheck {
+  uint16_t sport, dport;
+  NlCallback cb;
+  void* ctx;
+};
+
+int port_checked(const nlmsghdr* msg, void* ctx) {
+  auto* p = static_cast<PortCheck*>(ctx);
+  const inet_diag_msg* r = diag_msg(msg);
+  if (r && ((p->sport != 0 && ntohs(r->id.idiag_sport) != p->sport) ||
+            (p->dport != 0 && ntohs(r->id.idiag_dport) != p->dport)))
+    return 0;
+  return p->cb(msg, p->ctx);
+}
+
 // Runs the dumps the query needs (one where the kernel allows it), calling cb for each matching
 // socket message.
 int dump(const NlSockQuery& q, NlCallback cb, void* ctx) {
@@ -174,6 +201,11 @@ int dump(const NlSockQuery& q, NlCallback cb, void* ctx) {
   f.sport = q.src.port;
   f.dport = q.dst.port;
   f.pipelined = q.pipelined;
+  PortCheck check = {f.sport, f.dport, cb, ctx};
+  if (f.sport != 0 || f.dport != 0) {
+    cb = port_checked;
+    ctx = &check;
+  }
 
   const ParsedAddr& dst = f.dst;
   const ParsedAddr& src = f.src;
@@ -199,14 +231,6 @@ int dump(const NlSockQuery& q, NlCallback cb, void* ctx) {
     if (rc < 0) return rc;
   }
   return 0;
-}
-
-const inet_diag_msg* diag_msg(const nlmsghdr* msg) {
-  // A TCPDIAG_GETSOCK dump answers with its own type; the message is the same inet_diag_msg.
-  if ((msg->nlmsg_type != SOCK_DIAG_BY_FAMILY && msg->nlmsg_type != TCPDIAG_GETSOCK) ||
-      msg->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg)))
-    return nullptr;
-  return static_cast<const inet_diag_msg*>(NLMSG_DATA(msg));
 }
 
 int count_one(const nlmsghdr* msg, void* ctx) {
