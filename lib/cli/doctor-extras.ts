@@ -64,7 +64,8 @@ export async function doctorExtras(report: HostReport): Promise<DoctorExtras> {
     }
   });
   const host = auditHost();
-  const named = readNamedNamespaceSysctls();
+  // This namespace is read below as 'this namespace': not again under its name when it has one.
+  const named = readNamedNamespaceSysctls(undefined, { exceptOwn: true });
   const here = readNamespaceSysctls('this namespace');
   const readings = [here, ...named.readings];
   const divergences = compareNamespaceSysctls(readings);

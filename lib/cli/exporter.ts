@@ -48,15 +48,23 @@ function settingsOf(flags: ExporterFlags): Settings {
   if (!listen.ok) throw new UsageError(`--listen ${listen.reason}`);
   if (listen.value.kind !== 'address')
     throw new UsageError(`--listen ${flags.listen}: give an IP address, not a name`);
-  const dests = flags.dest.map((text) => {
+  const seen = new Set<string>();
+  const dests = flags.dest.flatMap((text) => {
     const t = parseTarget(text, 'connect');
     if (!t.ok) throw new UsageError(`--dest ${t.reason}`);
-    if (t.value.kind !== 'address' || t.value.port === 0)
+    if (t.value.kind !== 'address')
       throw new UsageError(
-        `--dest ${text}: give an IP address and a port; the socket table knows only addresses`,
+        `--dest ${text}: give an IP address, not a name; the socket table knows only addresses`,
       );
+    if (t.value.port === 0)
+      throw new UsageError(`--dest ${text}: port 0 is no destination; give the port connections go to`);
     const host = t.value.address.address;
-    return { host, port: t.value.port, label: destinationLabel(host, t.value.port) };
+    const label = destinationLabel(host, t.value.port);
+    // The same destination twice would write each of its series twice, and Prometheus refuses a
+    // scrape with duplicate series.
+    if (seen.has(label)) return [];
+    seen.add(label);
+    return [{ host, port: t.value.port, label }];
   });
   if (!/^\d+$/.test(flags.top) || Number(flags.top) > 100_000)
     throw new UsageError(`--top ${flags.top}: expected a whole number from 0 to 100000`);
@@ -120,6 +128,10 @@ export async function exporterAction(flags: ExporterFlags): Promise<void> {
   if (!first.ok) throw new UsageError(`--netns: ${first.error.message}`);
   if (first.value.missing.length > 0)
     throw new UsageError(`--netns ${first.value.missing[0]}: no such namespace file`);
+  if (first.value.notNamespace.length > 0)
+    throw new UsageError(
+      `--netns ${first.value.notNamespace[0]}: not a namespace file (one is /run/netns/NAME or /proc/PID/ns/net)`,
+    );
   // Concurrent scrapes share one reading.
   let pending: Promise<string> | undefined;
   const metrics = () => {

@@ -3,7 +3,7 @@
 // process never moves. Needs the right to enter them (root); a namespace that cannot be entered is
 // named with the reason.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { parsePortRange } from '../model/pool.js';
 import type { NamespaceSysctls } from './types.js';
 
@@ -19,7 +19,23 @@ export interface NamedNamespaces {
   truncated?: number;
 }
 
-export function readNamedNamespaceSysctls(dir = RUN_NETNS): NamedNamespaces {
+const inodeOf = (path: string): number | undefined => {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * One reading per namespace: two names of one namespace (two mounts of it) are read once, under the
+ * first name; with `exceptOwn`, the namespace this process runs in is left out (a caller that reads
+ * it itself, as doctor does, would count it twice).
+ */
+export function readNamedNamespaceSysctls(
+  dir = RUN_NETNS,
+  opts: { exceptOwn?: boolean } = {},
+): NamedNamespaces {
   let names: string[];
   try {
     names = readdirSync(dir).sort();
@@ -28,7 +44,13 @@ export function readNamedNamespaceSysctls(dir = RUN_NETNS): NamedNamespaces {
   }
   const out: NamedNamespaces = { readings: [], unreadable: {} };
   if (names.length > NAMED_NETNS_LIMIT) out.truncated = names.length;
+  const seen = new Set<number>();
+  const own = opts.exceptOwn === true ? inodeOf('/proc/self/ns/net') : undefined;
+  if (own !== undefined) seen.add(own);
   for (const name of names.slice(0, NAMED_NETNS_LIMIT)) {
+    const inode = inodeOf(`${dir}/${name}`);
+    if (inode !== undefined && seen.has(inode)) continue;
+    if (inode !== undefined) seen.add(inode);
     const r = spawnSync(
       'ip',
       [

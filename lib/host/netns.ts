@@ -40,6 +40,20 @@ function inodeOf(path: string): number | undefined {
   }
 }
 
+/**
+ * The inode of a namespace file given by path; 'missing' when it cannot be stat'ed, 'not a
+ * namespace' when it is another kind of file (/etc/passwd, a directory, an unmounted /run/netns
+ * entry): every namespace file lives on the one nsfs filesystem, the device of /proc/self/ns/net.
+ */
+function namespaceInode(path: string): number | 'missing' | 'not a namespace' {
+  try {
+    const st = statSync(path);
+    return st.dev === statSync(SELF).dev ? st.ino : 'not a namespace';
+  } catch {
+    return 'missing';
+  }
+}
+
 /** The inode a /proc/PID/ns/net link names (`net:[4026531833]`): no stat structure built per process. */
 function linkedInode(path: string): number | undefined {
   try {
@@ -99,8 +113,8 @@ function ref(inode: number, paths: string[], pids: number[]): NetnsRef {
 /**
  * The namespaces to read. `specs` holds `all` (every namespace of the host) and paths of namespace
  * files; empty means this process's own namespace. Namespaces are deduplicated by inode. A path that
- * does not exist is listed in `missing`: the exporter refuses it at start, and skips a namespace
- * deleted later.
+ * does not exist is listed in `missing`, one that is no namespace file in `notNamespace`: the
+ * exporter refuses either at start, and skips a namespace deleted later.
  */
 export function listNetns(specs: string[]): Result<NetnsList> {
   if (specs.length === 0) {
@@ -121,11 +135,13 @@ export function listNetns(specs: string[]): Result<NetnsList> {
           namespaces: [{ inode: self, paths: [SELF], pids: [process.pid], ids: {} }],
           hiddenProcesses: 0,
           missing: [],
+          notNamespace: [],
         },
       };
   }
   const { byInode, unreadable } = processesByNetns();
   const missing: string[] = [];
+  const notNamespace: string[] = [];
   const found = new Map<number, NetnsRef>();
   const add = (inode: number, path: string) => {
     const known = found.get(inode);
@@ -139,12 +155,10 @@ export function listNetns(specs: string[]): Result<NetnsList> {
   const wanted = specs.length === 0 ? [SELF] : specs;
   for (const spec of wanted) {
     if (spec !== 'all') {
-      const inode = inodeOf(spec);
-      if (inode === undefined) {
-        missing.push(spec);
-        continue;
-      }
-      add(inode, spec);
+      const inode = namespaceInode(spec);
+      if (inode === 'missing') missing.push(spec);
+      else if (inode === 'not a namespace') notNamespace.push(spec);
+      else add(inode, spec);
       continue;
     }
     const self = inodeOf(SELF);
@@ -169,7 +183,10 @@ export function listNetns(specs: string[]): Result<NetnsList> {
       if (!ns.paths.includes(path)) ns.paths.push(path);
     }
   }
-  return { ok: true, value: { namespaces: [...found.values()], hiddenProcesses: unreadable, missing } };
+  return {
+    ok: true,
+    value: { namespaces: [...found.values()], hiddenProcesses: unreadable, missing, notNamespace },
+  };
 }
 
 /** Source-port pools of one namespace, column by column (index i is one destination). */
@@ -205,6 +222,8 @@ export interface NetnsList {
   hiddenProcesses: number;
   /** Namespace files asked for by path that do not exist (or cannot be stat'ed). */
   missing: string[];
+  /** Paths asked for that exist but are no namespace file (not on nsfs): left out, like `missing`. */
+  notNamespace: string[];
 }
 
 /** What one namespace holds, as the exporter's gauges need it. */

@@ -161,6 +161,15 @@ netnsIt(
     expect(out).toContain('net.ipv4.ip_local_port_range differs between network namespaces');
     expect(out).toMatch(new RegExp(`20000-29999 in [^;]*${a}`));
 
+    // Run inside `a`, doctor reads `a` as 'this namespace' and not again under its name.
+    const inside = await runCli(['doctor', '--json'], {}, 60_000, ['ip', 'netns', 'exec', a]);
+    const readings = (
+      JSON.parse(inside.stdout) as { audits: { namespaces: { readings: Array<{ netns: string }> } } }
+    ).audits.namespaces.readings.map((r) => r.netns);
+    expect(readings).toContain('this namespace');
+    expect(readings).toContain(b);
+    expect(readings).not.toContain(a);
+
     const registry = new Registry();
     registerNamespaceAuditMetrics(registry, () =>
       readNamedNamespaceSysctls().readings.filter((r) => r.netns === a || r.netns === b),

@@ -162,21 +162,26 @@ describe('safebind exporter', () => {
   );
 
   netnsIt(
-    'bad flags exit 2 with one line, and SIGTERM ends the exporter with status 0',
+    'bad flags exit 2 with one line, a destination given twice is written once, and SIGTERM ends the exporter with status 0',
     async () => {
       for (const [args, says] of [
         [['--top', 'many'], '--top many'],
         [['--listen', 'nowhere'], '--listen'],
         [['--netns', 'relative/path'], '--netns relative/path'],
         [['--netns', '/nonexistent/ns'], '--netns'],
-        [['--dest', 'db.internal:5432'], '--dest'],
+        [['--dest', 'db.internal:5432'], '--dest db.internal:5432: give an IP address, not a name'],
+        [['--dest', '[fd00::1]:0'], '--dest [fd00::1]:0: port 0'],
+        // A file that exists but is no namespace would read as a namespace that cannot be entered.
+        [['--netns', '/etc/passwd'], '--netns /etc/passwd: not a namespace file'],
+        [['--netns', '/proc'], '--netns /proc: not a namespace file'],
       ] as const) {
         const run = await runCli(['exporter', ...args]);
         expect(run.status, args.join(' ')).toBe(2);
         expect(run.stderr).toMatch(new RegExp(`^safebind: .*${says.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
         expect(run.stderr.trim().split('\n')).toHaveLength(1);
       }
-      const exporter = await startExporter([]);
+      // The same destination twice: its series once each (Prometheus refuses duplicate series).
+      const exporter = await startExporter(['--dest', '127.0.0.1:5433', '--dest', '127.0.0.1:5433']);
       const exited = new Promise<number | null>((resolve) => {
         const poll = setInterval(() => {
           try {
@@ -187,7 +192,13 @@ describe('safebind exporter', () => {
           }
         }, 20);
       });
-      expect(await exporter.metrics()).toContain('safebind_sockets');
+      const text = await exporter.metrics();
+      expect(text).toContain('safebind_sockets');
+      const series = text.split('\n').filter((l) => l.includes('destination="127.0.0.1:5433"'));
+      expect(series.map((l) => l.split('{')[0])).toEqual([
+        'safebind_port_pool_in_use',
+        'safebind_port_pool_usage_ratio',
+      ]);
       process.kill(exporter.pid, 'SIGTERM');
       expect(await exited).toBe(0);
     },
