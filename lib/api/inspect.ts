@@ -56,12 +56,15 @@ function addressWarnings(addresses: Address[]): Warning[] {
         text: `${where} failed duplicate address detection: another host on the link owns it`,
       });
     } else if (a.flags.includes('tentative')) {
-      const noCarrier = !a.flags.includes('running');
+      const running = a.flags.includes('running');
+      const down = !a.flags.includes('up') && !a.unknown?.includes('up');
       out.push({
         severity: 1,
-        text: noCarrier
-          ? `${where} is tentative and the link has no carrier: binds fail until DAD ends, which waits for carrier unless the link had it since it was brought up`
-          : `${where} is tentative (duplicate address detection running): binds fail until it ends`,
+        text: running
+          ? `${where} is tentative (duplicate address detection running): binds fail until it ends`
+          : down
+            ? `${where} is tentative and its link is down: binds fail until the link is brought up and DAD ends`
+            : `${where} is tentative and the link has no carrier: binds fail until DAD ends, which waits for carrier unless the link had it since it was brought up`,
       });
     }
     if (!a.flags.includes('up') && a.family === 4 && !a.unknown?.includes('up')) {

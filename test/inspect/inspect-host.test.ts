@@ -135,8 +135,14 @@ eachReader('inspectHost() against ip and ss', (kind) => {
     ns.sysctl('net.ipv6.conf.w0.dad_transmits', '30');
     ns.run('ip addr add fd00:9::10/64 dev v0');
     ns.run('ip addr add fd00:8::10/64 dev w0');
+    // A link set down has no carrier either, but the fix is to bring it up: said apart.
+    ns.run('ip link add x0 type veth peer name x1');
+    ns.run('ip addr add fd00:6::10/64 dev x0');
 
     const { warnings } = await inspectHost();
+    expect(warnings).toContain(
+      'fd00:6::10/64 on x0 is tentative and its link is down: binds fail until the link is brought up and DAD ends',
+    );
     expect(warnings).toContain(
       'fd00:9::10/64 on v0 is tentative and the link has no carrier: binds fail until DAD ends, which waits for carrier unless the link had it since it was brought up',
     );

@@ -14,9 +14,12 @@ const SHOWN_FLAGS = new Set(['secondary', 'deprecated', 'nodad', 'loopback', 'dy
 export function addressState(c: Colours, a: Address): string {
   if (a.flags.includes('dadfailed')) return c.red('dadfailed: another host on the link owns it');
   if (a.flags.includes('tentative')) {
-    return a.flags.includes('running')
-      ? c.yellow('tentative: duplicate address detection running')
-      : c.yellow('tentative: link has no carrier');
+    if (a.flags.includes('running')) return c.yellow('tentative: duplicate address detection running');
+    // A link set down has no carrier either; what to do differs (bring it up, or find the cable).
+    if (a.unknown?.includes('up')) return c.yellow('tentative: link down or without carrier');
+    return a.flags.includes('up')
+      ? c.yellow('tentative: link has no carrier')
+      : c.yellow('tentative: link is down');
   }
   // Without the addon a link that is not running may be down or up without carrier: not told apart.
   if (a.unknown?.includes('up') && !a.flags.includes('running'))
