@@ -17,17 +17,14 @@ export function shellQuote(value: string | number): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The placeholders safebind writes where it could not read a value; the person fills them in. */
-const PLACEHOLDERS = new Set(['<interface>', '<destination>', '<gateway>', '<another address>']);
-
 /**
- * A value as a command argument: {@link shellQuote}d, except safebind's own placeholders
- * (`<interface>`…), which are left as written for the person to replace. An interface really named
- * `<interface>` would be printed bare too: pasted, the shell reads it as a redirection and fails,
- * without running anything.
+ * A value as a command argument, {@link shellQuote}d — safebind's own placeholders for what it could
+ * not read (`<interface>`, `<gateway>`…) too: left bare, `via <gateway> dev eth0` pasted is read by
+ * the shell as redirections (`< gateway`, `> dev`), which truncate a file named `dev` when one named
+ * `gateway` exists. Quoted, the placeholder reaches the command as text, which refuses it.
  */
 export function shellArg(value: string | number): string {
-  return typeof value === 'string' && PLACEHOLDERS.has(value) ? value : shellQuote(value);
+  return shellQuote(value);
 }
 
 // C0 controls, DEL and C1 controls (ESC among them: it starts terminal escape sequences, and C1 CSI

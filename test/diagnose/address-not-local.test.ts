@@ -59,7 +59,7 @@ describe('address-not-local', () => {
 
   it('an address in no subnet with several candidate interfaces leaves the interface as a placeholder', () => {
     const diagnosis = diagnose(bindFailure('203.0.113.7', 443, 'EADDRNOTAVAIL'), snapshot());
-    expect(diagnosis.remediation[0]?.commands).toEqual(['ip addr add 203.0.113.7/32 dev <interface>']);
+    expect(diagnosis.remediation[0]?.commands).toEqual(["ip addr add 203.0.113.7/32 dev '<interface>'"]);
   });
 
   it('an absent IPv6 address gets its /64 on eth0 and the IPv6 nonlocal sysctl', () => {

@@ -137,7 +137,7 @@ describe('address-dad-failed', () => {
     expect(diagnosis.remediation[0]?.warning).toMatch(/nodad/);
     expect(diagnosis.remediation[1]?.commands).toEqual([
       'ip addr del fd00::50/64 dev eth0',
-      'ip addr add <another address>/64 dev eth0',
+      "ip addr add '<another address>'/64 dev eth0",
     ]);
   });
 

@@ -46,7 +46,7 @@ describe('ephemeral-ports-exhausted', () => {
       'sysctl -w net.ipv4.ip_local_port_range="1024 65535"',
       'Reuse connections in',
       'sysctl -w net.ipv4.tcp_tw_reuse=1',
-      'ip addr add <another address>/24 dev eth0',
+      "ip addr add '<another address>'/24 dev eth0",
       'Spread connections o',
       'socket.resetAndDestroy()',
     ]);
@@ -179,7 +179,7 @@ describe('no-route', () => {
       code: 'ENETUNREACH',
     });
     expect(diagnosis.remediation.map((remedy) => remedy.commands)).toEqual([
-      ['ip route add 203.0.113.7/32 via <gateway> dev ens3'],
+      ["ip route add 203.0.113.7/32 via '<gateway>' dev ens3"],
       ['ip route get 203.0.113.7'],
     ]);
   });

@@ -1,5 +1,8 @@
 // shellQuote makes any value one literal shell word; printable makes any text safe for a terminal.
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { printable, printableDeep, shellArg, shellQuote } from '../../lib/diagnose/shell.js';
 
@@ -36,9 +39,20 @@ describe('shellQuote', () => {
     }
   });
 
-  it("leaves safebind's own placeholders for the person to fill in", () => {
-    expect(shellArg('<interface>')).toBe('<interface>');
-    expect(shellArg('<eth0>')).toBe(`'<eth0>'`);
+  it("quotes safebind's own placeholders too: pasted, they reach the command as text, never as redirections", () => {
+    expect(shellArg('<interface>')).toBe(`'<interface>'`);
+    expect(shellArg('<gateway>')).toBe(`'<gateway>'`);
+    // Bare, `ip route add … via <gateway> dev v0` would have truncated ./dev where ./gateway exists.
+    const dir = mkdtempSync(join(tmpdir(), 'safebind-paste-'));
+    writeFileSync(join(dir, 'gateway'), '');
+    writeFileSync(join(dir, 'dev'), 'kept');
+    const out = execFileSync('sh', ['-c', `printf '%s ' via ${shellArg('<gateway>')} dev v0`], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(out).toBe('via <gateway> dev v0 ');
+    expect(readFileSync(join(dir, 'dev'), 'utf8')).toBe('kept');
+    rmSync(dir, { recursive: true });
   });
 });
 

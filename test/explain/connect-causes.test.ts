@@ -157,7 +157,10 @@ eachReader('explain() on connect causes, against the real kernel', (kind) => {
       code: 'ENETUNREACH',
     });
     expect(d.summary).toBe('Cannot connect to 10.99.0.1:80: this host has no route to 10.99.0.1');
-    expect(commands(d)).toEqual(['ip route add 10.99.0.1/32 via <gateway> dev v0', 'ip route get 10.99.0.1']);
+    expect(commands(d)).toEqual([
+      "ip route add 10.99.0.1/32 via '<gateway>' dev v0",
+      'ip route get 10.99.0.1',
+    ]);
   });
 
   netnsIt(

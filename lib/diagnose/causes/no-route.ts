@@ -116,7 +116,7 @@ export function noRoute(ctx: Context): Diagnosis {
     remediation.push({
       title: `Add a route toward ${destination} (fill in the gateway${iface === undefined ? ' and interface' : ''})`,
       commands: [
-        `ip route add ${shellArg(destination)}/${hostLength(family)} via <gateway> dev ${shellArg(iface ?? '<interface>')}`,
+        `ip route add ${shellArg(destination)}/${hostLength(family)} via ${shellArg('<gateway>')} dev ${shellArg(iface ?? '<interface>')}`,
       ],
     });
   }
