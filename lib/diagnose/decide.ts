@@ -92,7 +92,13 @@ function decideBind(ctx: Context): Verdict {
       ]);
     }
     case 'EADDRINUSE':
-      return port === 0 || port === undefined ? { cause: 'bind-ports-exhausted' } : { cause: 'port-in-use' };
+      // Without the port the error was for, neither a holder nor an exhausted range can be told.
+      if (port === undefined)
+        return unknown([
+          'The error carries no address and port (no .address, .port or .cause that has them), so the port in use and its holder cannot be looked up, nor can a bind(…, 0) that found the range full be told from a bind of a port already taken.',
+          'Explain the error the socket call itself raised: Node sets .address and .port on listen and bind errors, and safeBind() and safeListen() keep them.',
+        ]);
+      return port === 0 ? { cause: 'bind-ports-exhausted' } : { cause: 'port-in-use' };
     case 'EACCES': {
       const read = ctx.sysctls?.ipUnprivilegedPortStart;
       // Unread, the limit is unknown: EACCES at bind is then taken as the kernel's word for it.

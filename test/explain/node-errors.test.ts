@@ -32,6 +32,14 @@ eachReader('explain() on errors from http and dgram', () => {
     expect(d.evidence['holders']).toEqual([
       expect.objectContaining({ state: 'LISTEN', localPort: 7300, pid: process.pid }),
     ]);
+
+    // The same error stripped of its address and port: nothing to look up, so no cause is claimed
+    // (it used to say every port of the ephemeral range was bound, of a bind(0.0.0.0:0) never made).
+    const bare = Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE', syscall: 'listen' });
+    const unknown = await explain(bare);
+    expect(unknown.cause).toBe('unknown');
+    expect(unknown.details.join(' ')).toContain('carries no address and port');
+    expect(JSON.stringify(unknown)).not.toContain('0.0.0.0:0');
   });
 
   netnsIt('a dgram bind of a VIP that is not attached explains address-not-local', async (ns) => {
