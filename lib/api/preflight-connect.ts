@@ -177,7 +177,10 @@ async function planConnect(
   };
 }
 
-/** Route types through which a connect can leave; anything else (unreachable, prohibit…) rejects it. */
+/**
+ * Route types through which a connect can leave; anything else (unreachable, prohibit…) rejects it,
+ * and TCP's connect also refuses broadcast and multicast (tcp_v4_connect, tcp_v6_connect).
+ */
 const USABLE_ROUTES = new Set(['unicast', 'local', 'broadcast', 'multicast', 'anycast']);
 
 export async function checkConnect(
@@ -204,7 +207,9 @@ export async function checkConnect(
     plan.localAddress ? { source: plan.localAddress.address } : {},
   );
   if (!route.ok) return fail(socketError('connect', route.errno, where));
-  if (!USABLE_ROUTES.has(route.type))
+  // TCP connects to one host: toward a broadcast or multicast route the kernel refuses it.
+  const oneHost = plan.protocol === 'tcp' && (route.type === 'broadcast' || route.type === 'multicast');
+  if (!USABLE_ROUTES.has(route.type) || oneHost)
     return fail(socketError('connect', osConstants.errno.ENETUNREACH, where));
 
   const warnings: string[] = [];

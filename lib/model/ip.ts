@@ -116,6 +116,19 @@ export function isUnspecified(ip: Ip): boolean {
   return ip.bytes.every((byte) => byte === 0);
 }
 
+/**
+ * 'multicast' (224.0.0.0/4, ff00::/8, and IPv4 multicast v4-mapped) or 'broadcast'
+ * (255.255.255.255) when the address alone names a group of hosts, which TCP cannot connect to;
+ * else undefined. A subnet's broadcast address takes the routing table to tell (its route's type).
+ */
+export function groupKind(ip: Ip): 'multicast' | 'broadcast' | undefined {
+  const v4 = ip.family === 4 ? ip : mappedV4(ip);
+  if (v4 === undefined) return ip.bytes[0] === 0xff ? 'multicast' : undefined;
+  const first = v4.bytes[0] ?? 0;
+  if (first >= 224 && first <= 239) return 'multicast';
+  return v4.bytes.every((byte) => byte === 255) ? 'broadcast' : undefined;
+}
+
 /** Canonical text, as inet_ntop writes it: dotted quad, or RFC 5952 IPv6. */
 export function formatIp(ip: Ip): string {
   return formatIpBytes(ip.bytes);

@@ -2,7 +2,7 @@
 // the source-port pool toward one destination used up (with and without reserved ports), no route,
 // and connect errors that lack the destination, where the diagnosis says what it could not check.
 import { expect } from 'vitest';
-import { explain } from '../../lib/index.js';
+import { explain, preflight } from '../../lib/index.js';
 import { netnsIt } from '../helpers/netns.js';
 import { commands, connectError, connected, listener, options, vethPair } from './helpers.js';
 import { addonGap, eachReader } from '../helpers/readers.js';
@@ -162,6 +162,38 @@ eachReader('explain() on connect causes, against the real kernel', (kind) => {
       'ip route get 10.99.0.1',
     ]);
   });
+
+  netnsIt(
+    'TCP toward a broadcast or multicast address: preflight fails it and explain() says why, not a missing route',
+    async (ns) => {
+      vethPair(ns, 'v0', 'v1');
+      ns.run('ip addr add 10.9.0.1/24 dev v0');
+      // A multicast route: TCP is refused even so (and UDP, below, goes through).
+      ns.run('ip route add 224.0.0.0/4 dev v0');
+      // The kernel's own answer first, so the test fails if it ever lets such a connect through.
+      for (const [host, kind] of [
+        ['255.255.255.255', 'broadcast'],
+        ['10.9.0.255', 'broadcast'],
+        ['224.0.0.1', 'multicast'],
+      ] as const) {
+        const err = await connectError({ host, port: 80 });
+        expect(err, host).toMatchObject({ code: 'ENETUNREACH', syscall: 'connect' });
+        const d = await explain(err);
+        expect(d.cause, host).toBe('no-route');
+        expect(d.summary).toBe(`Cannot connect to ${host}:80 over TCP: ${host} is a ${kind} address`);
+        expect(d.details.join(' ')).not.toContain('missing when connect ran');
+
+        const check = (await preflight({ connect: [`${host}:80`] })).checks[0];
+        expect(check?.ok, host).toBe(false);
+        expect(check?.diagnosis?.summary).toBe(
+          `Cannot connect to ${host}:80 over TCP: ${host} is a ${kind} address`,
+        );
+      }
+      // UDP sends to them: preflight lets it through.
+      const udp = await preflight({ connect: [{ host: '224.0.0.1', port: 80, protocol: 'udp' }] });
+      expect(udp.checks[0]?.ok).toBe(true);
+    },
+  );
 
   netnsIt(
     'a connect from a source that ip_nonlocal_bind let through fails ENETUNREACH and explains no-route, the source being absent',

@@ -32,7 +32,9 @@ const lookupRoute = (destination: string, opts?: { source?: string; device?: str
 eachReader('lookupRoute', (kind) => {
   netnsIt('a veth subnet, a gateway route and a local address agree with ip -j route get', async (ns) => {
     setup(ns);
-    for (const dst of ['10.88.0.7', '10.200.3.4', '10.88.0.1', '127.0.0.1']) {
+    // 10.88.0.255: the subnet's broadcast (a UDP connect there needs SO_BROADCAST: the fallback tries
+    // again with it, rather than take EACCES for a prohibit route).
+    for (const dst of ['10.88.0.7', '10.200.3.4', '10.88.0.1', '127.0.0.1', '10.88.0.255']) {
       const want = ipRouteGet(ns, dst);
       const got = await lookupRoute(dst);
       expect(got.ok, dst).toBe(true);
@@ -64,6 +66,9 @@ eachReader('lookupRoute', (kind) => {
     const r = await lookupRoute('192.0.2.10');
     expect(r).toMatchObject({ ok: false, code: 'ENETUNREACH', destination: '192.0.2.10' });
     expect(() => ns.run('ip route get 192.0.2.10')).toThrow(/unreachable/i);
+    // A prohibit route stays EACCES (the fallback's second try with SO_BROADCAST is refused too).
+    ns.run('ip route add prohibit 10.201.0.0/16');
+    expect(await lookupRoute('10.201.0.9')).toMatchObject({ ok: false, code: 'EACCES' });
   });
 
   netnsIt('a source and a device narrow the lookup; an unknown device is ENODEV', async (ns) => {

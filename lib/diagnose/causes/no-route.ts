@@ -1,6 +1,7 @@
 // no-route: connect ENETUNREACH or EHOSTUNREACH. The route lookup says whether a route is missing,
 // rejects the destination, or exists and the next hop did not answer; or the source address is gone.
 import type { RouteLookup } from '../../host/types.js';
+import { groupKind } from '../../model/index.js';
 import type { Diagnosis, Family, Remediation } from '../../types.js';
 import type { Context } from '../context.js';
 import { guessInterface, hostLength } from '../local-address.js';
@@ -23,6 +24,33 @@ interface Finding {
   summary: string;
   details: string[];
   remediation: Remediation[];
+}
+
+/**
+ * TCP toward a group of hosts, told by the address itself (multicast, 255.255.255.255) or by the
+ * kernel's route (a subnet's broadcast address): Linux refuses the connect with ENETUNREACH before it
+ * sends anything (tcp_v4_connect, tcp_v6_connect), whatever the routes.
+ */
+function groupFinding(ctx: Context, shownDestination: string, destination: string): Finding | undefined {
+  if (ctx.failure.protocol !== 'tcp') return undefined;
+  const route = ctx.host.route;
+  const byAddress = ctx.remote?.ip !== undefined ? groupKind(ctx.remote.ip) : undefined;
+  const byRoute =
+    route?.ok === true && (route.type === 'broadcast' || route.type === 'multicast') ? route.type : undefined;
+  const kind = byAddress ?? byRoute;
+  if (kind === undefined) return undefined;
+  return {
+    summary: `Cannot connect to ${shownDestination} over TCP: ${destination} is a ${kind} address`,
+    details: [
+      byAddress !== undefined
+        ? `${destination} is a ${kind} address (${kind === 'multicast' ? 'in 224.0.0.0/4 or ff00::/8' : 'the limited broadcast'}).`
+        : `${describeRoute(route!)}: the kernel routes ${destination} as ${kind} (a subnet's broadcast address).`,
+      `TCP connects to one host: Linux refuses a TCP connect toward a ${kind} address with ENETUNREACH before it sends anything, whatever the routes. Only UDP sends to it.`,
+    ],
+    remediation: [
+      { title: `Connect to the unicast address of the host meant (a ${kind} address is for UDP)` },
+    ],
+  };
 }
 
 /** What the route lookup (or its absence) says, when the source address is not the problem. */
@@ -89,6 +117,7 @@ export function noRoute(ctx: Context): Diagnosis {
   const sourceGone = local?.lookup !== undefined && ctx.addressesKnown && local.present.length === 0;
   const routeGet = `ip route get ${shellArg(destination)}${local !== undefined ? ` from ${shellArg(local.host)}` : ''}`;
   let finding: Finding;
+  const group = groupFinding(ctx, shownDestination, destination);
 
   if (sourceGone && local !== undefined) {
     const subnet = local.subnet;
@@ -108,10 +137,11 @@ export function noRoute(ctx: Context): Diagnosis {
       ],
     };
   } else {
-    finding = routeFinding(ctx, shownDestination, destination, family);
+    finding = group ?? routeFinding(ctx, shownDestination, destination, family);
   }
   const remediation = finding.remediation;
-  if (!sourceGone && (route === undefined || !route.ok)) {
+  // No route added would make TCP reach a group of hosts.
+  if (!sourceGone && group === undefined && (route === undefined || !route.ok)) {
     const iface = guessInterface(ctx, family);
     remediation.push({
       title: `Add a route toward ${destination} (fill in the gateway${iface === undefined ? ' and interface' : ''})`,
