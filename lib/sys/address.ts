@@ -230,6 +230,23 @@ export function parsePort(input: number | string): Parsed<number> {
 }
 
 /**
+ * Why a target with several ':' and no brackets is refused, with the spelling to use: only a
+ * bracketed IPv6 address says where the address ends and the port begins.
+ */
+function colonsProblem(input: string, colon: number): string {
+  const before = input.slice(0, colon);
+  const port = input.slice(colon + 1);
+  const [address = '', zone] = input.split('%');
+  const whole = isIP(address) === 6 && !(zone ?? '').includes(':');
+  const split = isIP(before.split('%')[0] ?? '') === 6 && /^\d+$/.test(port);
+  if (split && whole)
+    return `is ambiguous: write an IPv6 address in brackets, as [${before}]:${port}, or [${input}]:PORT`;
+  if (split) return `is ambiguous: write an IPv6 address in brackets, as [${before}]:${port}`;
+  if (whole) return `is an IPv6 address without a port: write [${input}]:PORT`;
+  return 'has more than one ":" and is no IPv6 address: write HOST:PORT, or [IPV6]:PORT';
+}
+
+/**
  * Parses `10.0.0.50:8080`, `[fd00::1]:443`, `[fe80::1%eth0]:80` or `host.name:80`. IPv6 needs
  * brackets: `::1:80` is refused as ambiguous rather than guessed. A name is returned as
  * `kind: 'name'` (only connect targets may use one); a string of digits and dots that is not a
@@ -257,12 +274,9 @@ export function parseTarget(input: string, use: 'bind' | 'connect' = 'bind'): Pa
   } else {
     const colon = input.lastIndexOf(':');
     if (colon < 0) return { ok: false, reason: `${quoted} has no port: write HOST:PORT, or [IPV6]:PORT` };
-    if (input.indexOf(':') !== colon) {
-      return {
-        ok: false,
-        reason: `${quoted} is ambiguous: write an IPv6 address in brackets, as [${input.slice(0, colon)}]:${input.slice(colon + 1)}`,
-      };
-    }
+    if (input.includes(']')) return { ok: false, reason: `${quoted} has "]" without an opening "["` };
+    if (input.indexOf(':') !== colon)
+      return { ok: false, reason: `${quoted} ${colonsProblem(input, colon)}` };
     host = input.slice(0, colon);
     portText = input.slice(colon + 1);
     if (host === '') {

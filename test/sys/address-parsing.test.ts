@@ -206,8 +206,21 @@ describe('parseTarget', () => {
     ['[::1]80', '"[::1]80": expected ":PORT" after "]"'],
     ['[]:80', '"[]:80" has no address inside the brackets'],
     ['[1.2.3.4]:80', '"[1.2.3.4]:80": brackets are for IPv6 addresses; write 1.2.3.4:80'],
-    ['::1:80', '"::1:80" is ambiguous: write an IPv6 address in brackets, as [::1]:80'],
-    ['fd00::1:443', '"fd00::1:443" is ambiguous: write an IPv6 address in brackets, as [fd00::1]:443'],
+    ['::1:80', '"::1:80" is ambiguous: write an IPv6 address in brackets, as [::1]:80, or [::1:80]:PORT'],
+    [
+      'fd00::1:443',
+      '"fd00::1:443" is ambiguous: write an IPv6 address in brackets, as [fd00::1]:443, or [fd00::1:443]:PORT',
+    ],
+    ['::1', '"::1" is an IPv6 address without a port: write [::1]:PORT'],
+    [
+      'fe80::1%eth0:80',
+      '"fe80::1%eth0:80" is ambiguous: write an IPv6 address in brackets, as [fe80::1%eth0]:80',
+    ],
+    ['fd00::7]:443', '"fd00::7]:443" has "]" without an opening "["'],
+    [
+      '1.2.3.4:80:90',
+      '"1.2.3.4:80:90" has more than one ":" and is no IPv6 address: write HOST:PORT, or [IPV6]:PORT',
+    ],
     [
       '[host.name]:80',
       '"host.name" is not an IPv4 or IPv6 address (a host name cannot be bound; give an address)',
