@@ -15,10 +15,12 @@ export interface Verdict {
   /** For `unknown`: what was learnt on the way, phrased as facts. */
   reasons?: string[];
   remediation?: Remediation[];
+  /** For `unknown`: the one line, when the decision knows what happened though no cause names it. */
+  summary?: string;
 }
 
-function unknown(reasons: string[] = [], remediation: Remediation[] = []): Verdict {
-  return { cause: 'unknown', reasons, remediation };
+function unknown(reasons: string[] = [], remediation: Remediation[] = [], summary?: string): Verdict {
+  return { cause: 'unknown', reasons, remediation, ...(summary !== undefined ? { summary } : {}) };
 }
 
 /** bind EADDRNOTAVAIL, for a bind of its own or for the source-address step of a connect. */
@@ -94,10 +96,14 @@ function decideBind(ctx: Context): Verdict {
     case 'EADDRINUSE':
       // Without the port the error was for, neither a holder nor an exhausted range can be told.
       if (port === undefined)
-        return unknown([
-          'The error carries no address and port (no .address, .port or .cause that has them), so the port in use and its holder cannot be looked up, nor can a bind(…, 0) that found the range full be told from a bind of a port already taken.',
-          'Explain the error the socket call itself raised: Node sets .address and .port on listen and bind errors, and safeBind() and safeListen() keep them.',
-        ]);
+        return unknown(
+          [
+            'The error carries no address and port (no .address, .port or .cause that has them), so the port in use and its holder cannot be looked up, nor can a bind(…, 0) that found the range full be told from a bind of a port already taken.',
+            'Explain the error the socket call itself raised: Node sets .address and .port on listen and bind errors, and safeBind() and safeListen() keep them.',
+          ],
+          [],
+          `${ctx.error?.syscall || 'bind'} EADDRINUSE, without the address and port it was for: nothing to look up`,
+        );
       return port === 0 ? { cause: 'bind-ports-exhausted' } : { cause: 'port-in-use' };
     case 'EACCES': {
       const read = ctx.sysctls?.ipUnprivilegedPortStart;
@@ -188,10 +194,13 @@ export function decide(ctx: Context): Verdict {
     case 'other':
       if (ctx.error.syscall === 'setsockopt' && ctx.code === 'ENODEV') {
         const names = [...new Set(ctx.addresses.map((entry) => entry.interface))];
-        return unknown([
-          `SO_BINDTODEVICE named an interface that does not exist (${ctx.failure.options.device ?? 'device'})` +
-            (names.length > 0 ? `; this host has ${listing(names)}.` : '.'),
-        ]);
+        const device = ctx.failure.options.device;
+        const has = names.length > 0 ? `; this host has ${listing(names)}` : '';
+        return unknown(
+          [`SO_BINDTODEVICE named an interface that does not exist (${device ?? 'device'})${has}.`],
+          [{ title: 'Name an interface of this host in the device option', commands: ['ip -br link'] }],
+          `No interface named ${device ?? 'as the device option says'} (SO_BINDTODEVICE)${has}`,
+        );
       }
       return unknown();
   }

@@ -115,6 +115,11 @@ describe('safeBind', () => {
       if (!result.ok) {
         expect(result.error).toMatchObject({ syscall: 'setsockopt', code: 'ENODEV' });
         expect(result.diagnosis.details.join(' ')).toContain('nosuch0');
+        // The one line says it, naming the interfaces there are (this namespace has lo alone).
+        expect(result.diagnosis.summary).toBe(
+          'No interface named nosuch0 (SO_BINDTODEVICE); this host has lo',
+        );
+        expect(result.diagnosis.remediation[0]?.commands).toEqual(['ip -br link']);
       }
       expect(fdCount()).toBe(before);
     },

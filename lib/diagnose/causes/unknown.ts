@@ -65,7 +65,8 @@ export function unknownCause(ctx: Context, verdict: Verdict): Diagnosis {
   if (read.length > 0) details.push(`Read from the host: ${read.join(', ')}; see the evidence.`);
 
   let summary = 'The operation failed without a system call error; no known cause matched';
-  if (error !== null && !systemError) {
+  if (verdict.summary !== undefined) summary = verdict.summary;
+  else if (error !== null && !systemError) {
     summary = `Not a socket error (no errno, code or syscall): ${error.message}`;
   } else if (error !== null) {
     summary = `${call} ${error.code}${where !== undefined ? ` on ${where}` : ''}: no known cause matched; the evidence below is what was read`;
