@@ -142,16 +142,24 @@ export async function bindPlan(
   };
   let result = attempt();
   const canWait = waitableFor(plan);
+  let waitedMs: number | undefined;
   if (!result.ok && plan.waitForAddress > 0 && canWait(result.error)) {
     onWait?.();
+    const started = performance.now();
     result = await retryUntil(attempt, canWait, {
       timeout: plan.waitForAddress,
       signal: plan.signal,
     });
+    waitedMs = Math.round(performance.now() - started);
   }
   if (result.ok) return { ok: true, socket: result.value };
   // Diagnosed now, after the wait: the diagnosis describes the host as it is at the end of it.
-  return failedWith({ ...bindFailure(plan), error: result.error }, result.error, { probe });
+  const failure = {
+    ...bindFailure(plan),
+    error: result.error,
+    ...(waitedMs !== undefined ? { waitedMs } : {}),
+  };
+  return failedWith(failure, result.error, { probe });
 }
 
 /**

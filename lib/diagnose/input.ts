@@ -43,6 +43,8 @@ export interface Attempt {
   options: SocketOptions;
   /** Why the input is not a usable address or port, when it is not. */
   invalid?: string;
+  /** Milliseconds already spent waiting for the address to become bindable before this failure. */
+  waitedMs?: number;
 }
 
 export interface HostSnapshot {

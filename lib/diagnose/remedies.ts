@@ -46,11 +46,28 @@ export function freebindRemedy(what: string): Remediation {
   };
 }
 
-export function waitForAddressRemedy(what: string): Remediation {
+/**
+ * Waiting for the address, as a code option. After a wait that already ran (`waitedMs`), the remedy
+ * says how long that was and offers a longer one, rather than the wait that just failed.
+ */
+export function waitForAddressRemedy(what: string, waitedMs?: number): Remediation {
+  if (waitedMs === undefined)
+    return {
+      title: `Wait for ${what} to become bindable before giving up (retries the bind for up to 30 s)`,
+      option: 'waitForAddress: 30000',
+    };
+  const longer = Math.max(30_000, Math.ceil((waitedMs * 2) / 1000) * 1000);
   return {
-    title: `Wait for ${what} to become bindable before giving up (retries the bind for up to 30 s)`,
-    option: 'waitForAddress: 30000',
+    title: `Wait longer for ${what}: ${formatSeconds(waitedMs)} were waited already (retries the bind for up to ${formatSeconds(longer)})`,
+    option: `waitForAddress: ${longer}`,
+    warning:
+      'Only worth it when the address is known to come (a failover, a DHCP lease, DAD): otherwise a longer wait only fails later.',
   };
+}
+
+function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
 }
 
 export function networkOnlineRemedy(): Remediation {

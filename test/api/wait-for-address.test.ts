@@ -124,6 +124,15 @@ describe('waitForAddress', () => {
     expect(result.diagnosis.cause).toBe('address-not-local');
     // Evidence read at the end: the subnet that was attached during the wait is named.
     expect(JSON.stringify(result.diagnosis)).toContain('sbt0');
+    // The wait already ran: the fix says how long, and offers a longer one, not the same again.
+    const wait = result.diagnosis.remediation.find((r) => r.option?.startsWith('waitForAddress'));
+    expect(wait?.title).toMatch(/^Wait longer for 10\.52\.0\.77: 0\.[6-9] s were waited already/);
+    expect(wait?.option).toBe('waitForAddress: 30000');
+    const unwaited = await safeBind({ host: '10.52.0.77', port: 8080 });
+    if (unwaited.ok) throw new Error('bound');
+    expect(unwaited.diagnosis.remediation.find((r) => r.option?.startsWith('waitForAddress'))?.title).toMatch(
+      /^Wait for 10\.52\.0\.77 to become bindable/,
+    );
   });
 
   netnsIt('an error that waiting cannot fix is returned at once, not after the timeout', async (ns) => {

@@ -54,10 +54,18 @@ describe('safebind preflight', () => {
       expect(out).toContain('address-not-local');
       expect(out).toContain('ip addr add 10.20.0.50/24 dev ve0');
       expect(out).toContain('freebind: true');
+      // The code option of a wait comes with the flag that does it here.
+      expect(out).toMatch(
+        /Wait for 10\.20\.0\.50 to become bindable .*; here: safebind preflight --wait 30\n/,
+      );
       // The last line stands alone in the journal: every failing target with its cause.
       expect(out.trimEnd().split('\n').at(-1)).toBe(
         'preflight failed: bind 10.20.0.50:8080 address-not-local',
       );
+
+      // After a wait that ran out, the fix says how long it was and offers a longer one.
+      const waited = await runCli(['preflight', '--bind', '10.20.0.50:8080', '--wait', '1']);
+      expect(waited.stdout).toMatch(/Wait longer for 10\.20\.0\.50: [01]\.\d s were waited already/);
 
       const json = await runCli(['preflight', '--bind', '10.20.0.50:8080', '--json']);
       expect(json.status).toBe(1);

@@ -1,6 +1,6 @@
 // The human form of a PreflightReport: one ✔ or ✖ line per target, and under each failure the cause
 // in words, the evidence read from the host, and the fixes with commands ready to paste.
-import type { PreflightCheck, PreflightReport } from '../../types.js';
+import type { Diagnosis, PreflightCheck, PreflightReport } from '../../types.js';
 import { printableDeep } from '../../diagnose/shell.js';
 import type { Colours } from './colour.js';
 import { causeText, formatDiagnosis } from './diagnosis.js';
@@ -14,8 +14,21 @@ export function formatCheck(c: Colours, given: PreflightCheck): string[] {
   const d = check.diagnosis;
   const lines = [checkLine(c, check.ok, d !== undefined && !check.ok ? `${what}  ${causeText(c, d)}` : what)];
   for (const w of check.warnings ?? []) lines.push(`    ${c.yellow(`⚠ ${w}`)}`);
-  if (!check.ok && d !== undefined) lines.push(...formatDiagnosis(c, d, '    ', false));
+  if (!check.ok && d !== undefined) lines.push(...formatDiagnosis(c, withFlags(d), '    ', false));
   return lines;
+}
+
+/** A fix given as a code option that preflight also takes as a flag says the flag too. */
+function withFlags(d: Diagnosis): Diagnosis {
+  const remediation = d.remediation.map((fix) => {
+    const wait = /^waitForAddress: (\d+)$/.exec(fix.option ?? '');
+    if (wait === null) return fix;
+    return {
+      ...fix,
+      title: `${fix.title}; here: safebind preflight --wait ${Math.ceil(Number(wait[1]) / 1000)}`,
+    };
+  });
+  return { ...d, remediation };
 }
 
 /**

@@ -51,6 +51,10 @@ export function addressAppeared(ctx: Context): Diagnosis {
     summary: `${address} is${where} now${probed ? ' and binds' : ''}: bind ${shownLocal(ep)} ran before the address was ready (a start-up race)`,
     details,
     evidence,
-    remediation: [waitForAddressRemedy(address), freebindRemedy('the address exists'), networkOnlineRemedy()],
+    remediation: [
+      waitForAddressRemedy(address, ctx.failure.waitedMs),
+      freebindRemedy('the address exists'),
+      networkOnlineRemedy(),
+    ],
   };
 }

@@ -14,7 +14,7 @@ export function addressNotLocal(ctx: Context): Diagnosis {
   const { ep, family, address, subnet, details, evidence, remediation } = notLocalFacts(ctx);
   remediation.push(
     freebindRemedy('the address exists'),
-    waitForAddressRemedy(address),
+    waitForAddressRemedy(address, ctx.failure.waitedMs),
     networkOnlineRemedy(),
   );
   const nonlocalOn = family === 4 ? ctx.sysctls?.ipNonlocalBind.v4 : ctx.sysctls?.ipNonlocalBind.v6;

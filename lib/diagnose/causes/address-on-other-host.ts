@@ -71,7 +71,7 @@ export function addressOnOtherHost(ctx: Context): Diagnosis {
     evidence,
     remediation: [
       {
-        ...waitForAddressRemedy(`${address} to fail over to this host`),
+        ...waitForAddressRemedy(`${address} to fail over to this host`, ctx.failure.waitedMs),
         title: `Wait for failover: bind once ${address} moves here (keepalived attaches it when this node becomes master)`,
       },
       {

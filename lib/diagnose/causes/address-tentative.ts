@@ -37,7 +37,7 @@ export function addressTentative(ctx: Context): Diagnosis {
     remediation = [
       linkUpRemedy(iface, true),
       freebindRemedy('the address is usable'),
-      waitForAddressRemedy(address),
+      waitForAddressRemedy(address, ctx.failure.waitedMs),
       noDadRemedy(address, prefixLength, iface),
     ];
   } else if (!carrier) {
@@ -50,7 +50,7 @@ export function addressTentative(ctx: Context): Diagnosis {
     remediation = [
       linkUpRemedy(iface, false),
       freebindRemedy('the address is usable'),
-      waitForAddressRemedy(address),
+      waitForAddressRemedy(address, ctx.failure.waitedMs),
       noDadRemedy(address, prefixLength, iface),
     ];
   } else {
@@ -59,7 +59,7 @@ export function addressTentative(ctx: Context): Diagnosis {
       `${iface} is up with carrier; net.ipv6.conf.${iface}.dad_transmits is ${transmits}: DAD sends ${plural(transmits, 'neighbour solicitation')} about 1 s apart, then the address becomes usable.`,
     );
     remediation = [
-      waitForAddressRemedy('DAD to finish'),
+      waitForAddressRemedy('DAD to finish', ctx.failure.waitedMs),
       freebindRemedy('DAD finishes'),
       noDadRemedy(address, prefixLength, iface),
     ];

@@ -21,7 +21,7 @@ export function sourceNotLocal(ctx: Context): Diagnosis {
     ...freebindRemedy('the source address exists'),
     warning: `Replies from ${destination} reach this host only once ${address} is attached here or routed to it.`,
   });
-  remediation.push(waitForAddressRemedy(address));
+  remediation.push(waitForAddressRemedy(address, ctx.failure.waitedMs));
   return {
     cause: 'source-not-local',
     code: ctx.code,
