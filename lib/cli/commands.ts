@@ -153,7 +153,7 @@ export function exporterCommand(): Command {
         "the owning processes' cgroups name them, the container and the pod. Each namespace is read by a " +
         'thread that enters it; the exporter itself never moves. Reads only.',
     )
-    .option('--listen <host:port>', 'address to serve /metrics on (default 127.0.0.1:9877)', '127.0.0.1:9877')
+    .option('--listen <host:port>', 'address to serve /metrics on', '127.0.0.1:9877')
     .option(
       '--netns <all|path>',
       'namespaces to read: "all" (every one of the host: /run/netns and each /proc/PID/ns/net), or a ' +

@@ -100,6 +100,22 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Output that cannot be written ends the command without a stack trace: a reader that went away
+ * (`safebind doctor | head`: EPIPE) ends it quietly with 141, the status a shell gives a command
+ * SIGPIPE killed; any other failure (a full disk: ENOSPC) with one line on stderr and status 1.
+ */
+function guardOutput(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(141);
+    process.stderr.write(errorLine(`cannot write the output: ${e.code ?? e.message}`));
+    process.exit(1);
+  });
+  // Nowhere left to say it: end with the status the command had, or 1.
+  process.stderr.on('error', () => process.exit(typeof process.exitCode === 'number' ? process.exitCode : 1));
+}
+
+guardOutput();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -112,6 +112,19 @@ describe('safebind given bad input', () => {
     expect(bind.stderr).toContain('write 0.0.0.0:5432 or [::]:5432 for every address');
   });
 
+  netnsIt(
+    'output that cannot be written: one line and status 1 for a full disk, no stack trace when the reader left',
+    async () => {
+      // /dev/full refuses every write with ENOSPC, as a full disk does.
+      const full = await runCli(['doctor'], {}, 60_000, ['sh', '-c', 'exec "$@" > /dev/full', 'sh']);
+      expect(full.stderr).toBe('safebind: cannot write the output: ENOSPC\n');
+      expect(full.status).toBe(1);
+      // A reader that closed the pipe before the first write: EPIPE, no stack trace.
+      const gone = await runCli(['doctor'], {}, 60_000, ['sh', '-c', 'exec "$@" | true; sleep 0', 'sh']);
+      expect(gone.stderr).toBe('');
+    },
+  );
+
   netnsIt('a mistyped option gives one safebind: line with the suggestion', async () => {
     const run = await runCli(['preflight', '--wiat', '3'], { NO_COLOR: '1' });
     expect(run.status).toBe(2);
