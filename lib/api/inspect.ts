@@ -200,6 +200,12 @@ export async function inspectHost(options: InspectOptions = {}): Promise<HostRep
       severity: 1,
       text: `running without the native addon: ${reader.notRead.join(', ')} not read`,
     });
+    // Not turned off on purpose (SAFEBIND_ADDON=none): why it did not load is the first thing to fix.
+    if (reader.turnedOff !== true)
+      warnings.push({
+        severity: 1,
+        text: `the native addon did not load: ${reader.reason ?? 'no reason given'}`,
+      });
   }
   const addresses = readAddresses();
   if (!addresses.ok) {

@@ -25,6 +25,8 @@ export interface HostReader {
   readonly kind: 'addon' | 'no-addon';
   /** Why the addon is not used (the loader's reason); undefined for the addon reader. */
   readonly reason?: string;
+  /** True when the addon was turned off on purpose (SAFEBIND_ADDON=none, a test), not failed to load. */
+  readonly turnedOff?: boolean;
   /** The facts this reader cannot read, in words, to be said once; empty for the addon reader. */
   readonly notRead: readonly string[];
   readAddresses(): Result<Address[]>;
@@ -77,10 +79,11 @@ export const NOT_READ_WITHOUT_ADDON = [
   'address notifications (changes are polled)',
 ] as const;
 
-export function noAddonReader(reason: string): HostReader {
+export function noAddonReader(reason: string, turnedOff = false): HostReader {
   return {
     kind: 'no-addon',
     reason,
+    turnedOff,
     notRead: NOT_READ_WITHOUT_ADDON,
     readAddresses: readAddressesFromProc,
     countSockets: countSocketsFromTable,
@@ -102,7 +105,7 @@ export function hostReader(): HostReader {
   if (forced !== undefined) return forced;
   const load = loadBinding();
   if (load.ok) return addonReader;
-  return noAddonReader(addonTurnedOff() ? 'SAFEBIND_ADDON=none' : load.reason);
+  return addonTurnedOff() ? noAddonReader('SAFEBIND_ADDON=none', true) : noAddonReader(load.reason);
 }
 
 /**
@@ -112,7 +115,11 @@ export function hostReader(): HostReader {
  */
 export function useHostReader(kind?: 'addon' | 'no-addon'): void {
   forced =
-    kind === undefined ? undefined : kind === 'addon' ? addonReader : noAddonReader('forced by the test');
+    kind === undefined
+      ? undefined
+      : kind === 'addon'
+        ? addonReader
+        : noAddonReader('forced by the test', true);
 }
 
 // The readers lib/host exports, through the reader of this process.

@@ -101,6 +101,19 @@ describe('SAFEBIND_ADDON', () => {
     );
   });
 
+  it('doctor goes on without an addon that did not load, and its warnings say why; none for SAFEBIND_ADDON=none', async () => {
+    const failed = await runCli(['doctor', '--json'], { SAFEBIND_ADDON: 'missing.node' });
+    expect(failed.status).toBe(0);
+    const warnings = (JSON.parse(failed.stdout) as { warnings: string[] }).warnings;
+    expect(warnings).toContain(
+      `the native addon did not load: SAFEBIND_ADDON=missing.node (${join(root, 'missing.node')}) is not a loadable .node addon: not found`,
+    );
+    const off = await runCli(['doctor', '--json'], { SAFEBIND_ADDON: 'none' });
+    const offWarnings = (JSON.parse(off.stdout) as { warnings: string[] }).warnings;
+    expect(offWarnings.some((w) => w.startsWith('the native addon did not load'))).toBe(false);
+    expect(offWarnings.some((w) => w.startsWith('running without the native addon'))).toBe(true);
+  });
+
   it('the real addon loads from it', async () => {
     const run = await runCli(['doctor', '--json'], {
       SAFEBIND_ADDON: join(root, 'build', 'Release', 'safebind.node'),
