@@ -40,6 +40,9 @@ eachReader('explain() on errors from http and dgram', () => {
     expect(unknown.cause).toBe('unknown');
     expect(unknown.details.join(' ')).toContain('carries no address and port');
     expect(JSON.stringify(unknown)).not.toContain('0.0.0.0:0');
+    // A code with no syscall at all reads as the code, not 'A system call EADDRNOTAVAIL'.
+    const codeOnly = await explain(Object.assign(new Error('x'), { code: 'EADDRNOTAVAIL' }));
+    expect(codeOnly.summary).toMatch(/^EADDRNOTAVAIL: no known cause matched/);
   });
 
   netnsIt('a dgram bind of a VIP that is not attached explains address-not-local', async (ns) => {

@@ -69,7 +69,9 @@ export function unknownCause(ctx: Context, verdict: Verdict): Diagnosis {
   else if (error !== null && !systemError) {
     summary = `Not a socket error (no errno, code or syscall): ${error.message}`;
   } else if (error !== null) {
-    summary = `${call} ${error.code}${where !== undefined ? ` on ${where}` : ''}: no known cause matched; the evidence below is what was read`;
+    // No syscall named: the code alone, not 'A system call EADDRNOTAVAIL'.
+    const head = error.syscall === '' ? error.code : `${call} ${error.code}`;
+    summary = `${head}${where !== undefined ? ` on ${where}` : ''}: no known cause matched; the evidence below is what was read`;
   }
   return {
     cause: 'unknown',
