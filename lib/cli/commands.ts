@@ -12,6 +12,10 @@ import type { ExporterFlags } from './exporter.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+/** A repeatable option: each use adds one value; `none` says, in help, what giving none means. */
+const repeatable = (flags: string, description: string, none: string): Option =>
+  new Option(flags, description).argParser(collect).default([], none);
+
 export function doctorCommand(): Command {
   return new Command('doctor')
     .description(
@@ -19,11 +23,12 @@ export function doctorCommand(): Command {
         'the port range and reserved ports, ip_nonlocal_bind, tcp_tw_reuse, TCP sockets by state, the busiest ' +
         'destinations with their source-port pool usage, and warnings, most severe first. Reads only.',
     )
-    .option(
-      '--dest <host:port>',
-      'also report the source-port pool toward this destination (repeatable)',
-      collect,
-      [],
+    .addOption(
+      repeatable(
+        '--dest <host:port>',
+        'also report the source-port pool toward this destination (repeatable)',
+        'the busiest only',
+      ),
     )
     .option('--json', 'print the HostReport as one JSON document on stdout')
     .addHelpText(
@@ -48,8 +53,10 @@ export function preflightCommand(): Command {
         'and each destination it connects to has a route and free source ports. Prints ✔ or ✖ per target, ' +
         'the cause, the evidence and the commands that fix it.',
     )
-    .option('--bind <host:port>', 'an address the service will bind (repeatable)', collect, [])
-    .option('--connect <host:port>', 'a destination the service will connect to (repeatable)', collect, [])
+    .addOption(repeatable('--bind <host:port>', 'an address the service will bind (repeatable)', 'none'))
+    .addOption(
+      repeatable('--connect <host:port>', 'a destination the service will connect to (repeatable)', 'none'),
+    )
     .option('--udp', 'check UDP instead of TCP')
     .option('--freebind', 'bind with IP_FREEBIND, as a service using freebind: true does')
     .option(
@@ -100,7 +107,13 @@ export function benchCommand(): Command {
     )
     .option('--linger0', 'SO_LINGER {1,0}: close with RST, no TIME_WAIT')
     .option('--bind-no-port', 'IP_BIND_ADDRESS_NO_PORT before bind(source, 0)')
-    .option('--source <ip>', 'source address, repeatable (round robin; each adds a pool)', collect, [])
+    .addOption(
+      repeatable(
+        '--source <ip>',
+        'source address, repeatable (round robin; each adds a pool)',
+        "the route's own, unbound",
+      ),
+    )
     .option('--local-port-range <lo-hi>', 'IP_LOCAL_PORT_RANGE per socket (Linux 6.3+)')
     .option('--rehearse', 'run in a private network namespace with a small port range, to exhaustion')
     .option('--pool <n>', `ports in the rehearsal's range (default ${DEFAULT_POOL})`)
@@ -126,7 +139,7 @@ function capacityCommand(): Command {
         "destination each approach holds before the first failure: Node's localAddress, safebind/agent with " +
         '1, 2 and 4 sources, and toward two destinations at once (where localAddress shares one pool).',
     )
-    .option('--sources <ip>', 'a source address, repeatable (default 127.0.0.11-14)', collect, [])
+    .addOption(repeatable('--sources <ip>', 'a source address, repeatable', '127.0.0.11-14'))
     .option('--pool <n>', `ports in the namespace's range, 1-${MAX_CAPACITY_POOL} (default ${DEFAULT_POOL})`)
     .option('--chart <file>', 'write an HTML bar chart of the connections each approach held')
     .option('--json', 'print exactly one JSON document on stdout')
@@ -154,18 +167,20 @@ export function exporterCommand(): Command {
         'thread that enters it; the exporter itself never moves. Reads only.',
     )
     .option('--listen <host:port>', 'address to serve /metrics on', '127.0.0.1:9877')
-    .option(
-      '--netns <all|path>',
-      'namespaces to read: "all" (every one of the host: /run/netns and each /proc/PID/ns/net), or a ' +
-        "namespace file such as /run/netns/NAME (repeatable; default: the exporter's own)",
-      collect,
-      [],
+    .addOption(
+      repeatable(
+        '--netns <all|path>',
+        'namespaces to read: "all" (every one of the host: /run/netns and each /proc/PID/ns/net), or a ' +
+          'namespace file such as /run/netns/NAME (repeatable)',
+        "the exporter's own",
+      ),
     )
-    .option(
-      '--dest <host:port>',
-      'export the source-port pool toward this destination in every namespace read (repeatable)',
-      collect,
-      [],
+    .addOption(
+      repeatable(
+        '--dest <host:port>',
+        'export the source-port pool toward this destination in every namespace read (repeatable)',
+        'the top N only',
+      ),
     )
     .option('--top <n>', 'also export the n busiest destinations of each namespace (0: none)', '20')
     .addHelpText(
