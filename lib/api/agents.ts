@@ -107,9 +107,13 @@ function connectForAgent(
     pool = alone.value;
   }
   const place = holdPlace(agent, args);
+  // Handed to the Agent while still connecting, as net.createConnection's socket is: the request's
+  // timeout, destroy() and signal act on the connect itself. Only the connect(2) call's own failures
+  // (a source out of ports: EADDRNOTAVAIL) are the pool's to retry on the next source.
   connectThroughPool(pool, args.host ?? args.hostname ?? 'localhost', portOf(args, defaultPort), {
     family: familyOf(args),
     signal: place.signal,
+    handOff: 'issued',
   }).then(
     (socket) => {
       place.leave();

@@ -16,6 +16,14 @@ export interface FdConnect {
   /** Milliseconds to wait for the handshake; absent or 0 leaves the kernel's timeout. */
   timeout?: number | undefined;
   signal?: AbortLike | undefined;
+  /**
+   * 'connected' (default): resolve once the handshake is done. 'issued': resolve as soon as the
+   * connect system call has returned without an error (EINPROGRESS), the socket still connecting, as
+   * net.createConnection hands it back: a failure of the connect(2) call itself (EADDRNOTAVAIL,
+   * ENETUNREACH…) is still a failed Result; a later one (refused, timed out) is the socket's own
+   * 'error', and `timeout` is the caller's (socket.setTimeout).
+   */
+  handOff?: 'connected' | 'issued';
 }
 
 /**
@@ -63,11 +71,21 @@ export function connectFd(fd: number, to: FdConnect): Promise<Result<net.Socket>
     socket.once('connect', onConnect);
     socket.once('error', onError);
     to.signal?.addEventListener('abort', onAbort, { once: true });
-    if (to.timeout !== undefined && to.timeout > 0) {
+    const issued = to.handOff === 'issued';
+    if (!issued && to.timeout !== undefined && to.timeout > 0) {
       stopTimer = startTimer(to.timeout, () =>
         fail(socketError('connect', osConstants.errno.ETIMEDOUT, { address: to.host, port: to.port })),
       );
     }
     socket.connect({ port: to.port, host: to.host });
+    // Node makes the connect(2) call of an IP literal on the next tick (net's lookupAndConnect), and
+    // a failure of the call itself destroys the socket there and then: this tick, queued after it,
+    // sees either. Still connecting and not destroyed: the call returned EINPROGRESS.
+    if (issued)
+      process.nextTick(() => {
+        if (socket.destroyed || !socket.connecting) return;
+        cleanup();
+        resolve({ ok: true, value: socket });
+      });
   });
 }

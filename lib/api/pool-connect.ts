@@ -77,7 +77,12 @@ export async function connectThroughPool(
   pool: SourcePool,
   host: string,
   port: number,
-  how: { family?: 4 | 6 | undefined; timeout?: number | undefined; signal?: AbortLike | undefined } = {},
+  how: {
+    family?: 4 | 6 | undefined;
+    timeout?: number | undefined;
+    signal?: AbortLike | undefined;
+    handOff?: 'connected' | 'issued' | undefined;
+  } = {},
 ): Promise<net.Socket> {
   // An IP literal already parsed is not awaited: one promise less per connection.
   const remote = literals.get(host) ?? (await resolve(host, how.family ?? pool.family()));
@@ -85,7 +90,11 @@ export async function connectThroughPool(
   if (problem !== undefined) throw new TypeError(`safebind/agent: ${problem}`);
   // Aborted while the name resolved: the connect's own listener would never hear it.
   if (how.signal?.aborted) throw new AbortError(how.signal);
-  const done = await pool.connect(remote, port, { timeout: how.timeout, signal: how.signal });
+  const done = await pool.connect(remote, port, {
+    timeout: how.timeout,
+    signal: how.signal,
+    handOff: how.handOff,
+  });
   if (done.ok) return done.socket;
   const diagnosis = await diagnoseSources(pool, done);
   throw new SourceConnectError(done.error, diagnosis, done.tried);

@@ -194,7 +194,12 @@ export class SourcePool {
   async connect(
     remote: ParsedHost,
     port: number,
-    how: { timeout?: number | undefined; signal?: AbortLike | undefined } = {},
+    how: {
+      timeout?: number | undefined;
+      signal?: AbortLike | undefined;
+      /** When the socket is handed back (connectFd's `handOff`): a connecting one counts as live. */
+      handOff?: 'connected' | 'issued' | undefined;
+    } = {},
   ): Promise<SourceConnect> {
     const destination = formatTarget(formatHost(remote), port);
     const ofFamily = (i: number) => {
@@ -222,6 +227,7 @@ export class SourcePool {
               port,
               timeout: how.timeout,
               signal: how.signal,
+              ...(how.handOff !== undefined ? { handOff: how.handOff } : {}),
             })
           : opened;
       } catch (e) {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
-import type net from 'node:net';
+import net from 'node:net';
 import { onTestFinished, describe, expect } from 'vitest';
 import { request } from 'undici';
 import { createAgent, createDispatcher, createHttpsAgent, SourceConnectError } from '../../lib/agent.js';
@@ -242,9 +242,53 @@ describe('safebind/agent', () => {
       'ECONNREFUSED',
       'ECONNREFUSED',
     ]);
-    expect(Object.values(agent.sockets).flat()).toEqual([]);
+    // The refused sockets leave the Agent when they close, as Node's own do (just after the error).
+    await expect.poll(() => Object.values(agent.sockets).flat()).toEqual([]);
     expect(Object.values(agent.requests).flat()).toEqual([]);
   });
+
+  netnsIt(
+    "while the connect is in flight the request's timeout, destroy() and signal act at once, as with http.Agent",
+    async (ns) => {
+      await setUp(ns);
+      const agent = createAgent({ sources: SOURCES });
+      onTestFinished(() => agent.destroy());
+      const before = fdCount();
+      // 10.77.0.50 is on the link and nobody answers its ARP: the connect would wait seconds.
+      const attempt = (how: 'timeout' | 'destroy' | 'signal') =>
+        new Promise<{ ms: number; connecting: boolean | undefined; code?: string }>((resolve) => {
+          const t = performance.now();
+          const controller = new AbortController();
+          let connecting: boolean | undefined;
+          const req = http.get({
+            host: '10.77.0.50',
+            port: PORT,
+            agent,
+            ...(how === 'timeout' ? { timeout: 300 } : {}),
+            ...(how === 'signal' ? { signal: controller.signal } : {}),
+          });
+          req.on('socket', (socket) => {
+            connecting = socket.connecting;
+            if (how === 'destroy') setTimeout(() => req.destroy(), 300);
+            if (how === 'signal') setTimeout(() => controller.abort(), 300);
+          });
+          req.on('timeout', () => req.destroy());
+          req.on('error', (e: Error & { code?: string }) =>
+            resolve({ ms: performance.now() - t, connecting, code: e.code }),
+          );
+        });
+      for (const how of ['timeout', 'destroy', 'signal'] as const) {
+        const r = await attempt(how);
+        // The request had the socket while it was still connecting, and gave up in ~300 ms, not the
+        // kernel's seconds (EHOSTUNREACH after ARP fails).
+        expect(r.connecting, how).toBe(true);
+        expect(r.ms, how).toBeLessThan(1500);
+        expect(r.code, how).not.toBe('EHOSTUNREACH');
+      }
+      await expect.poll(() => Object.values(agent.sockets).flat().length).toBe(0);
+      await expect.poll(fdCount, { timeout: 2000 }).toBe(before);
+    },
+  );
 
   netnsIt('agent.destroy() aborts a connect in flight and closes its descriptor', async (ns) => {
     await setUp(ns);
@@ -254,13 +298,34 @@ describe('safebind/agent', () => {
     const failed = new Promise<unknown>((resolve) => {
       http.get({ host: '10.77.0.50', port: PORT, agent }, () => resolve('answered')).on('error', resolve);
     });
-    await expect.poll(() => Object.values(agent.sockets).flat().length, { timeout: 2000 }).toBe(1);
-    const t = performance.now();
+    // Before the connect(2) call is made (its place is held in agent.sockets): aborted, nothing opened.
+    expect(Object.values(agent.sockets).flat()).toHaveLength(1);
+    let t = performance.now();
     agent.destroy();
     const err = (await failed) as Error & { code?: string };
     expect(performance.now() - t).toBeLessThan(1000);
     expect(err.name).toBe('AbortError');
     expect(Object.values(agent.sockets).flat()).toEqual([]);
+    await expect.poll(fdCount, { timeout: 2000 }).toBe(before);
+
+    // After it, the socket is the request's (still connecting): destroyed as Node's Agent destroys its own.
+    const second = createAgent({ sources: SOURCES });
+    const handed = new Promise<unknown>((resolve) => {
+      const req = http.get({ host: '10.77.0.50', port: PORT, agent: second }, () => resolve('answered'));
+      req.on('error', resolve);
+    });
+    await expect
+      .poll(() =>
+        Object.values(second.sockets)
+          .flat()
+          .some((s) => s instanceof net.Socket),
+      )
+      .toBe(true);
+    t = performance.now();
+    second.destroy();
+    const err2 = (await handed) as Error & { code?: string };
+    expect(performance.now() - t).toBeLessThan(1000);
+    expect(err2.code).toBe('ECONNRESET');
     await expect.poll(fdCount, { timeout: 2000 }).toBe(before);
   });
 
