@@ -170,11 +170,33 @@ function memberFailure(err: object, given: ExplainContext | undefined): Attempt 
 }
 
 /** One socket error, as Node or safebind made it; `prefetched`: see explain(). */
+/**
+ * The diagnosis an error of safebind's already carries, made when it failed: a SourceConnectError
+ * (safebind/agent, safeConnect's pools) holds the figures of every source tried, which a second
+ * reading of the host after the fact cannot give (it would count all the sources against one pool).
+ */
+function carriedDiagnosis(err: object): Diagnosis | undefined {
+  const e = err as { name?: unknown; diagnosis?: unknown };
+  if (e.name !== 'SourceConnectError' || typeof e.diagnosis !== 'object' || e.diagnosis === null)
+    return undefined;
+  const d = e.diagnosis as Partial<Diagnosis>;
+  const whole =
+    typeof d.cause === 'string' &&
+    typeof d.summary === 'string' &&
+    Array.isArray(d.details) &&
+    Array.isArray(d.remediation) &&
+    typeof d.evidence === 'object' &&
+    d.evidence !== null;
+  return whole ? (d as Diagnosis) : undefined;
+}
+
 function explainOne(
   err: object,
   given: ExplainContext | undefined,
   prefetched?: Map<object, Prefetched | undefined>,
 ): Diagnosis {
+  const carried = carriedDiagnosis(err);
+  if (carried !== undefined) return carried;
   const error: SocketError = toSocketError(err);
   const context = memberContext(err, given);
   const fetched = prefetched?.get(err);

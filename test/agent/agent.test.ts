@@ -13,6 +13,7 @@ import { onTestFinished, describe, expect } from 'vitest';
 import { request } from 'undici';
 import { createAgent, createDispatcher, createHttpsAgent, SourceConnectError } from '../../lib/agent.js';
 import { safeConnect } from '../../lib/api/safe-connect.js';
+import { explain } from '../../lib/index.js';
 import { netnsIt, type Netns } from '../helpers/netns.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { fdCount } from '../api/helpers.js';
@@ -150,6 +151,10 @@ describe('safebind/agent', () => {
         SOURCES.map((s) => [s, POOL, POOL, POOL]),
       );
       expect(e.diagnosis.details.join('\n')).toContain('From 10.77.0.12: 10 of 10 ports in use');
+      // explain() of the error, bare or wrapped as fetch wraps it, gives the diagnosis it carries: a
+      // reading after the fact would count all three sources' sockets against one pool (300 %).
+      expect(await explain(e)).toEqual(e.diagnosis);
+      expect((await explain(new TypeError('fetch failed', { cause: e }))).summary).toBe(e.diagnosis.summary);
       agent.destroy();
     },
   );
