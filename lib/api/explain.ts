@@ -7,6 +7,7 @@ import { printable, printableDeep } from '../diagnose/shell.js';
 import type { Diagnosis, SocketError } from '../types.js';
 import { checkExplainContext, toFailure, toSocketError, type ExplainContext } from './failure.js';
 import { explainChain, isConnectBindError, isDgramBindError } from './error-chain.js';
+import { snapshotError } from './error-snapshot.js';
 import { formatEndpoint } from '../diagnose/text.js';
 import { gatherSnapshot, prefetchWithoutAddon, type Prefetched } from './gather.js';
 import { arpProbe, hostReader, probeNeighbour, readAddresses } from '../host/index.js';
@@ -119,8 +120,9 @@ function diagnoseNow(
  * @example
  * server.on('error', async (e) => console.error(await explain(e)));
  */
-export async function explain(err: unknown, context?: ExplainContext): Promise<Diagnosis> {
-  if (hostReader().kind === 'addon') return explainNow(err, context);
+export async function explain(given: unknown, context?: ExplainContext): Promise<Diagnosis> {
+  if (hostReader().kind === 'addon') return explainNow(given, context);
+  const err = snapshotError(given);
   // Without the addon, the probe bind and the route lookup are made with Node's asynchronous
   // sockets: a first pass finds the errors of the chain to explain, their facts are fetched, and
   // the second pass explains each with them.
@@ -142,7 +144,9 @@ export async function explain(err: unknown, context?: ExplainContext): Promise<D
  * moment of a process that dies of it (no turn of the event loop is left then). Same checks, same
  * TypeErrors, same Diagnosis.
  */
-export function explainNow(err: unknown, context?: ExplainContext): Diagnosis {
+export function explainNow(given: unknown, context?: ExplainContext): Diagnosis {
+  // Read once, field by field: a getter that throws is a field left out, not a rejection.
+  const err = snapshotError(given);
   toSocketError(err); // a TypeError for what is not an error object at all
   checkExplainContext(context);
   return explainChain(err as object, (error) => explainOne(error, context));

@@ -99,7 +99,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export function toSocketError(err: unknown): SocketError {
   if (!isObject(err)) {
     throw new TypeError(
-      `explain() takes an Error from net, http or dgram, or a SocketError; got ${typeof err}`,
+      `explain() takes an Error from net, http or dgram, or a SocketError; got ${err === null ? 'null' : typeof err}`,
     );
   }
   const e = err as NodeSystemErrorLike;

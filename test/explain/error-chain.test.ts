@@ -123,4 +123,28 @@ eachReader('the error chain explain() walks', () => {
       expect(CAUSE_RANK.unknown).toBe(Math.max(...Object.values(CAUSE_RANK)));
     },
   );
+
+  netnsIt('an error whose fields throw when read is explained from the rest, never a rejection', async () => {
+    const boom = () => {
+      throw new Error('boom');
+    };
+    const withGetter = (key: string) => {
+      const e = refused('127.0.0.1', 5999);
+      Object.defineProperty(e, key, { get: boom });
+      return e;
+    };
+    // A getter on each field explain() reads: the others still lead to the cause, or to unknown.
+    for (const key of ['code', 'syscall', 'message', 'address', 'errors', 'cause', 'name', 'stack']) {
+      const d = await explain(withGetter(key));
+      expect(typeof d.cause, key).toBe('string');
+    }
+    expect((await explain(withGetter('message'))).cause).toBe('connection-refused');
+    // A Proxy whose every trap throws, one revoked, and one inside fetch's wrapper.
+    const hostile = new Proxy({}, { get: boom, has: boom, ownKeys: boom, getPrototypeOf: boom });
+    const revocable = Proxy.revocable({}, {});
+    revocable.revoke();
+    for (const e of [hostile, revocable.proxy, new TypeError('fetch failed', { cause: hostile })])
+      expect((await explain(e)).cause).toBe('unknown');
+    await expect(explain(null)).rejects.toThrow(/got null$/);
+  });
 });
