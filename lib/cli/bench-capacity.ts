@@ -1,6 +1,5 @@
 // `safebind bench capacity`: parses the flags, runs benchCapacity() and formats the report — a table,
 // `--json`, `--chart FILE`. No policy here; loaded only when the command runs.
-import { writeFileSync } from 'node:fs';
 import {
   benchCapacity,
   DEFAULT_POOL,
@@ -10,6 +9,7 @@ import {
 } from '../bench/index.js';
 import { parseHost } from '../sys/address.js';
 import { coloursFor, type Colours } from './format/index.js';
+import { checkChartPath, writeChart } from './chart-file.js';
 import { UsageError } from './usage-error.js';
 
 export interface CapacityFlags {
@@ -29,11 +29,24 @@ export function capacityOptions(f: CapacityFlags): { pool: number; sources: stri
       throw new UsageError(`--pool must be between 1 and ${MAX_CAPACITY_POOL}, not ${pool}`);
   }
   const families = new Set<number>();
+  const seen = new Set<string>();
   for (const s of f.sources) {
     const parsed = parseHost(s);
     if (!parsed.ok) throw new UsageError(`--sources takes an IP address, not '${s}': ${parsed.reason}`);
     if (parsed.value.linkLocal)
       throw new UsageError(`--sources ${s}: a link-local address cannot be a source here`);
+    const address = parsed.value.address;
+    if (address === '0.0.0.0' || address === '::')
+      throw new UsageError(
+        `--sources ${s}: the wildcard is no source address; give one to add (127.0.0.11…)`,
+      );
+    // The private namespace's lo already has them: each source is added there, once.
+    if (address === '127.0.0.1' || address === '::1')
+      throw new UsageError(
+        `--sources ${s}: lo already has it in the private namespace; give another (127.0.0.11…)`,
+      );
+    if (seen.has(address)) throw new UsageError(`--sources ${s}: given twice (each source counts once)`);
+    seen.add(address);
     families.add(parsed.value.family);
   }
   if (families.size > 1) throw new UsageError('--sources must be all IPv4 or all IPv6');
@@ -62,21 +75,14 @@ export function formatCapacity(r: CapacityReport, pc: Colours = coloursFor(proce
 
 export async function capacityAction(f: CapacityFlags): Promise<void> {
   const options = capacityOptions(f);
+  if (f.chart) checkChartPath(f.chart);
   const result = await benchCapacity(options);
   if (!result.ok) {
     process.stderr.write(`safebind: bench capacity could not run: ${result.error.message}\n`);
     process.exitCode = 1;
     return;
   }
-  if (f.chart) {
-    try {
-      writeFileSync(f.chart, renderCapacityChartHtml(result.value));
-    } catch (e) {
-      process.stderr.write(`safebind: cannot write the chart to ${f.chart}: ${(e as Error).message}\n`);
-      process.exitCode = 1;
-    }
-  }
+  const written = f.chart ? writeChart(f.chart, renderCapacityChartHtml(result.value)) : undefined;
   if (f.json) process.stdout.write(JSON.stringify(result.value) + '\n');
-  else
-    process.stdout.write(formatCapacity(result.value) + (f.chart ? `  chart written to ${f.chart}\n` : ''));
+  else process.stdout.write(formatCapacity(result.value) + (written ?? ''));
 }

@@ -2,7 +2,6 @@
 // report — a live line on a terminal, a summary, `--json`, `--chart FILE`. No policy here.
 // The command's definition is in commands.ts; this module (and the benchmark with its histograms)
 // is loaded only when the command runs.
-import { writeFileSync } from 'node:fs';
 import {
   DEFAULT_POOL,
   rehearsalPlanFromEnv,
@@ -18,6 +17,7 @@ import { printableDeep } from '../diagnose/shell.js';
 import { parseHost, parseTarget as parseTargetText } from '../sys/address.js';
 import type { Result } from '../types.js';
 import { coloursFor, type Colours } from './format/index.js';
+import { checkChartPath, writeChart } from './chart-file.js';
 import { UsageError } from './usage-error.js';
 
 export interface ChurnFlags {
@@ -215,6 +215,7 @@ export async function churnAction(f: ChurnFlags): Promise<void> {
       return;
     }
     const { pool, ...options } = churnOptions(f);
+    if (f.chart) checkChartPath(f.chart);
     if (f.rehearse) {
       const { target: _target, ...rest } = options;
       result = await rehearseChurn({
@@ -235,14 +236,7 @@ export async function churnAction(f: ChurnFlags): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  if (f.chart) {
-    try {
-      writeFileSync(f.chart, renderChartHtml(result.value));
-    } catch (e) {
-      process.stderr.write(`safebind: cannot write the chart to ${f.chart}: ${(e as Error).message}\n`);
-      process.exitCode = 1;
-    }
-  }
+  const written = f.chart ? writeChart(f.chart, renderChartHtml(result.value)) : undefined;
   if (f.json) process.stdout.write(JSON.stringify(result.value) + '\n');
-  else process.stdout.write(formatReport(result.value) + (f.chart ? `  chart written to ${f.chart}\n` : ''));
+  else process.stdout.write(formatReport(result.value) + (written ?? ''));
 }

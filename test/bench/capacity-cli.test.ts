@@ -59,5 +59,21 @@ describe('safebind bench capacity', () => {
       expect(r.stderr).toMatch(/^safebind: /);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
+    // Said before the run, each with its reason (they used to fail midway, or count a source twice).
+    for (const [args, says] of [
+      [['--sources', '::1'], '--sources ::1: lo already has it'],
+      [['--sources', '0.0.0.0'], '--sources 0.0.0.0: the wildcard is no source address'],
+      [['--sources', '127.0.0.11', '--sources', '127.0.0.11'], '--sources 127.0.0.11: given twice'],
+      [['--chart', '/nonexistent/x.html'], '--chart /nonexistent/x.html: cannot create it in /nonexistent'],
+      [['--chart', '/tmp'], '--chart /tmp: is a directory'],
+    ] as const) {
+      const r = safebind(['bench', 'capacity', ...args]);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(`safebind: ${says}`);
+      expect(r.stdout).toBe('');
+    }
+    const churn = safebind(['bench', 'churn', '--count', '10', '--chart', '/nonexistent/x.html']);
+    expect(churn.status).toBe(2);
+    expect(churn.stdout).toBe('');
   });
 });
