@@ -127,6 +127,9 @@ export function toSocketError(err: unknown): SocketError {
   // A lookup error names no address, only the name it looked up: that name is what the call was made with.
   else if (typeof e.hostname === 'string') out.address = e.hostname;
   if (typeof e.port === 'number') out.port = e.port;
+  // An error a library or a user rebuilt may carry the port as text ('8080'): the same port.
+  else if (typeof e.port === 'string' && /^\d{1,5}$/.test(e.port) && Number(e.port) <= 65535)
+    out.port = Number(e.port);
   return out;
 }
 

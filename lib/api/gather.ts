@@ -215,8 +215,11 @@ export function gatherSnapshot(failure: Attempt, prefetched?: Prefetched): HostS
         port: failure.local.port,
         address: failure.local.host,
       });
-      if (holders.ok) snapshot.holders = holders.value;
-      else snapshot.unavailable.push(`the holders of port ${failure.local.port} (${holders.error.message})`);
+      if (holders.ok) {
+        snapshot.holders = holders.value;
+        snapshot.selfPid = process.pid;
+      } else
+        snapshot.unavailable.push(`the holders of port ${failure.local.port} (${holders.error.message})`);
     }
   }
 

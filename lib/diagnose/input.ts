@@ -64,6 +64,8 @@ export interface HostSnapshot {
   neighbours?: Neighbour[];
   /** Holders of the local port of a failed bind (EADDRINUSE). */
   holders?: PortHolder[];
+  /** The pid of the process that read the holders: a holder with it is this process itself. */
+  selfPid?: number;
   /**
    * Listening sockets on the destination port of a refused connect, on any address of this
    * namespace; absent when not read (the destination is not local, or the table was refused).

@@ -32,6 +32,13 @@ eachReader('explain() on errors from http and dgram', () => {
     expect(d.evidence['holders']).toEqual([
       expect.objectContaining({ state: 'LISTEN', localPort: 7300, pid: process.pid }),
     ]);
+    // The same error with its port as text, as a rebuilt error may carry it: the same diagnosis.
+    const texted = await explain({ ...err, message: err.message, port: '7300' });
+    expect(texted.cause).toBe('port-in-use');
+    // The holder is this very process: said so, and never a `kill` of itself.
+    expect(d.summary).toContain(`port 7300 is taken, this process itself (pid ${process.pid}) listens on`);
+    expect(d.remediation.flatMap((r) => r.commands ?? [])).not.toContain(`kill ${process.pid}`);
+    expect(d.remediation[0]?.title).toMatch(/^This process \(pid \d+\) already holds port 7300/);
 
     // The same error stripped of its address and port: nothing to look up, so no cause is claimed
     // (it used to say every port of the ephemeral range was bound, of a bind(0.0.0.0:0) never made).

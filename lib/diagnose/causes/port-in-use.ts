@@ -191,7 +191,14 @@ function holderRemedies(ctx: Context, port: number, h: Holders): Remediation[] {
   }
   const ssList = tcp ? `ss -ltnp 'sport = :${port}'` : `ss -lunp 'sport = :${port}'`;
   const ssAll = tcp ? `ss -tanp 'sport = :${port}'` : `ss -uanp 'sport = :${port}'`;
-  const visible = h.blocking.filter((holder) => holder.pid !== undefined);
+  const self = ctx.host.selfPid;
+  // This process among the holders: never told to kill itself.
+  if (self !== undefined && h.blocking.some((holder) => holder.pid === self)) {
+    remediation.push({
+      title: `This process (pid ${self}) already holds port ${port}: the same server listens twice, or an earlier socket on the port was not closed`,
+    });
+  }
+  const visible = h.blocking.filter((holder) => holder.pid !== undefined && holder.pid !== self);
   const pids = [...new Set(visible.map((holder) => holder.pid))];
   if (pids.length > 0) {
     const names = [...new Set(visible.map((holder) => `${holder.command ?? '?'} (pid ${holder.pid})`))];
@@ -233,7 +240,11 @@ function summaryOf(ctx: Context, port: number, shown: string, h: Holders): strin
   }
   if (first !== undefined) {
     const verb = first.state === 'LISTEN' ? 'listens on' : `holds (${first.state})`;
-    return `Cannot bind ${shown}: port ${port} is taken, ${first.command ?? 'a process'} (pid ${first.pid}) ${verb} ${formatEndpoint(first.local, port)}`;
+    const who =
+      first.pid === ctx.host.selfPid
+        ? `this process itself (pid ${first.pid})`
+        : `${first.command ?? 'a process'} (pid ${first.pid})`;
+    return `Cannot bind ${shown}: port ${port} is taken, ${who} ${verb} ${formatEndpoint(first.local, port)}`;
   }
   if (h.all.length > 0) {
     const holder = h.listening[0] ?? h.all[0];
