@@ -63,6 +63,10 @@ describe('node --import safebind/register explains real failures on stderr', () 
     const printed = blocks(run.stderr);
     expect(printed).toHaveLength(1);
     expect(printed[0]).toMatch(/^safebind: address-not-local \(EADDRNOTAVAIL\) 10\.77\.0\.50:8080: /);
+    // The first fix is printed; that there are more is said, with where to find them.
+    expect(printed[0]).toMatch(
+      /\n {2}\(\d+ more fixes: the JSON report \(SAFEBIND_EXPLAIN=json\) and explain\(err\) give them all\)/,
+    );
   });
 
   netnsIt('undici from a source VIP on no interface: source-not-local', async () => {
