@@ -3,7 +3,7 @@
 import type { Family, Remediation } from '../types.js';
 import { WIDE_PORT_RANGE, type Pool } from '../model/index.js';
 import { nonlocalBindName } from './context.js';
-import { shellArg, shellQuote } from './shell.js';
+import { shellQuote } from './shell.js';
 
 /**
  * Set now with `sysctl -w`, and persist in /etc/sysctl.d/ so a reboot does not undo it. A name can
@@ -26,7 +26,7 @@ export function ipAddrCommand(
   prefixLength: number,
   iface: string,
 ): string {
-  return `ip addr ${verb} ${shellArg(address)}/${prefixLength} dev ${shellArg(iface)}`;
+  return `ip addr ${verb} ${shellQuote(address)}/${prefixLength} dev ${shellQuote(iface)}`;
 }
 
 export function attachAddress(address: string, prefixLength: number, iface: string): Remediation {
@@ -109,11 +109,11 @@ export function linkUpRemedy(iface: string, down: boolean): Remediation {
   return down
     ? {
         title: `Bring ${iface} up`,
-        commands: [`ip link set ${shellArg(iface)} up`, `ip link show ${shellArg(iface)}`],
+        commands: [`ip link set ${shellQuote(iface)} up`, `ip link show ${shellQuote(iface)}`],
       }
     : {
         title: `Check the cable, switch port or veth peer of ${iface}: it is up but has no carrier`,
-        commands: [`ip link show ${shellArg(iface)}`, `ip link set ${shellArg(iface)} up`],
+        commands: [`ip link show ${shellQuote(iface)}`, `ip link set ${shellQuote(iface)} up`],
       };
 }
 

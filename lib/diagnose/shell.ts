@@ -9,22 +9,14 @@ const BARE = /^[A-Za-z0-9_./:@%+=,-]+$/;
 /**
  * `value` as one word of a POSIX shell command: bare when it holds only `[A-Za-z0-9_./:@%+=,-]`,
  * otherwise in single quotes, each `'` written as `'\''`. Inside single quotes nothing is expanded,
- * so `a$(id)` pastes as the literal name `'a$(id)'` and runs nothing.
+ * so `a$(id)` pastes as the literal name `'a$(id)'` and runs nothing. safebind's own placeholders
+ * (`<interface>`, `<gateway>`) go through it too: bare, `via <gateway> dev eth0` pasted is read as
+ * redirections (`< gateway`, `> dev`); quoted, the command gets the text and refuses it.
  */
 export function shellQuote(value: string | number): string {
   const text = String(value);
   if (BARE.test(text)) return text;
   return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * A value as a command argument, {@link shellQuote}d — safebind's own placeholders for what it could
- * not read (`<interface>`, `<gateway>`…) too: left bare, `via <gateway> dev eth0` pasted is read by
- * the shell as redirections (`< gateway`, `> dev`), which truncate a file named `dev` when one named
- * `gateway` exists. Quoted, the placeholder reaches the command as text, which refuses it.
- */
-export function shellArg(value: string | number): string {
-  return shellQuote(value);
 }
 
 // C0 controls, DEL and C1 controls (ESC among them: it starts terminal escape sequences, and C1 CSI

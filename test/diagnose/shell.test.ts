@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { printable, printableDeep, shellArg, shellQuote } from '../../lib/diagnose/shell.js';
+import { printable, printableDeep, shellQuote } from '../../lib/diagnose/shell.js';
 
 describe('shellQuote', () => {
   it.each([
@@ -40,13 +40,13 @@ describe('shellQuote', () => {
   });
 
   it("quotes safebind's own placeholders too: pasted, they reach the command as text, never as redirections", () => {
-    expect(shellArg('<interface>')).toBe(`'<interface>'`);
-    expect(shellArg('<gateway>')).toBe(`'<gateway>'`);
+    expect(shellQuote('<interface>')).toBe(`'<interface>'`);
+    expect(shellQuote('<gateway>')).toBe(`'<gateway>'`);
     // Bare, `ip route add … via <gateway> dev v0` would have truncated ./dev where ./gateway exists.
     const dir = mkdtempSync(join(tmpdir(), 'safebind-paste-'));
     writeFileSync(join(dir, 'gateway'), '');
     writeFileSync(join(dir, 'dev'), 'kept');
-    const out = execFileSync('sh', ['-c', `printf '%s ' via ${shellArg('<gateway>')} dev v0`], {
+    const out = execFileSync('sh', ['-c', `printf '%s ' via ${shellQuote('<gateway>')} dev v0`], {
       cwd: dir,
       encoding: 'utf8',
     });

@@ -4,7 +4,7 @@ import type { Diagnosis } from '../../types.js';
 import type { Context } from '../context.js';
 import { failedLine, presentAddressFacts, shownLocal } from '../local-address.js';
 import { ipAddrCommand } from '../remedies.js';
-import { shellArg } from '../shell.js';
+import { shellQuote } from '../shell.js';
 
 export function addressDadFailed(ctx: Context): Diagnosis {
   const { ep, address, evidence } = presentAddressFacts(ctx);
@@ -30,8 +30,8 @@ export function addressDadFailed(ctx: Context): Diagnosis {
       {
         title: `Find the other host that uses ${address} on ${iface}: its MAC address may be in the neighbour table, or ask the link with ndisc6 (if it is missing, it is in the ndisc6 package: apt-get install ndisc6 on Debian and Ubuntu)`,
         commands: [
-          `ip -6 neigh show ${shellArg(address)} dev ${shellArg(iface)}`,
-          `ndisc6 ${shellArg(address)} ${shellArg(iface)}`,
+          `ip -6 neigh show ${shellQuote(address)} dev ${shellQuote(iface)}`,
+          `ndisc6 ${shellQuote(address)} ${shellQuote(iface)}`,
         ],
         warning:
           'Do not get past this with nodad or accept_dad=0: two hosts answering for one address both lose traffic.',

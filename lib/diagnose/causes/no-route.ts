@@ -6,7 +6,7 @@ import type { Diagnosis, Family, Remediation } from '../../types.js';
 import type { Context } from '../context.js';
 import { guessInterface, hostLength } from '../local-address.js';
 import { attachAddress } from '../remedies.js';
-import { shellArg } from '../shell.js';
+import { shellQuote } from '../shell.js';
 import { formatEndpoint } from '../text.js';
 
 const REJECTING_ROUTES = new Set(['unreachable', 'blackhole', 'prohibit', 'throw']);
@@ -101,7 +101,7 @@ function routeFinding(ctx: Context, shownDestination: string, destination: strin
     remediation: [
       {
         title: `Check that ${hop} answers on ${route.interface ?? 'the link'}`,
-        commands: [`ip neigh show ${shellArg(hop)}`, `ping -c 3 ${shellArg(hop)}`],
+        commands: [`ip neigh show ${shellQuote(hop)}`, `ping -c 3 ${shellQuote(hop)}`],
       },
     ],
   };
@@ -115,7 +115,7 @@ export function noRoute(ctx: Context): Diagnosis {
   const local = ctx.local;
   const family: Family = remote?.family ?? 4;
   const sourceGone = local?.lookup !== undefined && ctx.addressesKnown && local.present.length === 0;
-  const routeGet = `ip route get ${shellArg(destination)}${local !== undefined ? ` from ${shellArg(local.host)}` : ''}`;
+  const routeGet = `ip route get ${shellQuote(destination)}${local !== undefined ? ` from ${shellQuote(local.host)}` : ''}`;
   let finding: Finding;
   const group = groupFinding(ctx, shownDestination, destination);
 
@@ -146,7 +146,7 @@ export function noRoute(ctx: Context): Diagnosis {
     remediation.push({
       title: `Add a route toward ${destination} (fill in the gateway${iface === undefined ? ' and interface' : ''})`,
       commands: [
-        `ip route add ${shellArg(destination)}/${hostLength(family)} via ${shellArg('<gateway>')} dev ${shellArg(iface ?? '<interface>')}`,
+        `ip route add ${shellQuote(destination)}/${hostLength(family)} via ${shellQuote('<gateway>')} dev ${shellQuote(iface ?? '<interface>')}`,
       ],
     });
   }
