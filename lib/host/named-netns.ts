@@ -3,8 +3,9 @@
 // process never moves. Needs the right to enter them (root); a namespace that cannot be entered is
 // named with the reason.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { parsePortRange } from '../model/pool.js';
+import { inodeOf } from './netns.js';
 import type { NamespaceSysctls } from './types.js';
 
 const RUN_NETNS = '/run/netns';
@@ -18,14 +19,6 @@ export interface NamedNamespaces {
   /** Set when there were more than NAMED_NETNS_LIMIT. */
   truncated?: number;
 }
-
-const inodeOf = (path: string): number | undefined => {
-  try {
-    return statSync(path).ino;
-  } catch {
-    return undefined;
-  }
-};
 
 /**
  * One reading per namespace: two names of one namespace (two mounts of it) are read once, under the

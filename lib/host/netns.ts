@@ -32,7 +32,8 @@ export interface NetnsRef {
 
 const SELF = '/proc/self/ns/net';
 
-function inodeOf(path: string): number | undefined {
+/** The inode of `path`, or undefined when it cannot be stat'ed. */
+export function inodeOf(path: string): number | undefined {
   try {
     return statSync(path).ino;
   } catch {

@@ -5,7 +5,7 @@
 // the route uses are not told: they are left out, and the reader says they were not read.
 import { createSocket, type Socket } from 'node:dgram';
 import { constants as osConstants } from 'node:os';
-import { isLoopback, parseIp } from '../../model/index.js';
+import { groupKind, isLoopback, parseIp } from '../../model/index.js';
 import { failedRoute } from '../route.js';
 import { bareAddress } from '../socket-query.js';
 import type { RouteLookup } from '../types.js';
@@ -83,8 +83,7 @@ export async function routeByConnect(
   }
   if (errno !== 0) return failedRoute(dst.address, errno);
   const ip = parseIp(dst.address);
-  const multicast =
-    ip !== undefined && (ip.family === 4 ? (ip.bytes[0] ?? 0) >> 4 === 14 : ip.bytes[0] === 0xff);
+  const multicast = ip !== undefined && groupKind(ip) === 'multicast';
   const local = chosen === dst.address || (ip !== undefined && isLoopback(ip));
   const out: RouteLookup = {
     ok: true,
