@@ -1,7 +1,7 @@
 // The text before the value of the exporter's per-destination samples, kept between scrapes. An
 // exporter asked for thousands of destinations writes three samples for each at every scrape, and
 // their label pairs (the namespace's, then the destination) stay the same from one scrape to the
-// next: each `name{pairs} ` is written and escaped once, and forgotten after a scrape that did not
+// next: each `name{pairs} ` is written, escaped and encoded once, and forgotten after a scrape that did not
 // use it (a destination gone from the top N, a namespace gone from the host).
 import { renderLabels, sampleHead } from './exposition.js';
 
@@ -13,7 +13,7 @@ export const POOL_GAUGES = [
 ] as const;
 
 /** The heads of the three pool gauges of one namespace and destination, in POOL_GAUGES order. */
-export type PoolHeads = readonly [inUse: string, usage: string, exhaustion: string];
+export type PoolHeads = readonly [inUse: Uint8Array, usage: Uint8Array, exhaustion: Uint8Array];
 
 interface Entry {
   heads: PoolHeads;

@@ -2,6 +2,7 @@
 // namespaces at that moment (each by a native thread that enters it; this process never moves) and
 // answers in the text exposition format written by exposition.ts, with no client library. The
 // command's definition is in commands.ts; this module is loaded only when the command runs.
+import { Buffer } from 'node:buffer';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import {
   destinationLabel,
@@ -107,8 +108,8 @@ async function readAll(namespaces: NetnsRef[], s: Settings): Promise<NamespaceRe
   return results;
 }
 
-/** One scrape's exposition text. */
-export async function scrape(s: Settings): Promise<string> {
+/** One scrape's exposition, as the bytes to send. */
+export async function scrape(s: Settings): Promise<Buffer> {
   const t0 = performance.now();
   const list = listNetns(s.netns);
   if (!list.ok) throw new Error(list.error.message);
@@ -116,9 +117,9 @@ export async function scrape(s: Settings): Promise<string> {
   // A namespace gone from the list is forgotten: its inode may name a new one later.
   const listed = new Set(list.value.namespaces.map((ns) => ns.inode));
   for (const inode of s.memory.keys()) if (!listed.has(inode)) s.memory.delete(inode);
-  const text = formatExposition(exporterFamilies(results, (performance.now() - t0) / 1000, s.heads));
+  const body = formatExposition(exporterFamilies(results, (performance.now() - t0) / 1000, s.heads));
   s.heads.sweep();
-  return text;
+  return body;
 }
 
 export async function exporterAction(flags: ExporterFlags): Promise<void> {
@@ -133,7 +134,7 @@ export async function exporterAction(flags: ExporterFlags): Promise<void> {
       `--netns ${first.value.notNamespace[0]}: not a namespace file (one is /run/netns/NAME or /proc/PID/ns/net)`,
     );
   // Concurrent scrapes share one reading.
-  let pending: Promise<string> | undefined;
+  let pending: Promise<Buffer> | undefined;
   const metrics = () => {
     pending ??= scrape(s).finally(() => {
       pending = undefined;
@@ -152,9 +153,9 @@ export async function exporterAction(flags: ExporterFlags): Promise<void> {
       return;
     }
     metrics().then(
-      (text) => {
+      (body) => {
         res.writeHead(200, { 'content-type': EXPOSITION_CONTENT_TYPE });
-        res.end(req.method === 'HEAD' ? undefined : text);
+        res.end(req.method === 'HEAD' ? undefined : body);
       },
       (e: unknown) => {
         res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });

@@ -1,6 +1,7 @@
 // The per-destination sample heads the exporter keeps between scrapes (lib/cli/exporter-heads.ts):
 // written once per namespace and destination, reused while scrapes use them, dropped after one that
 // does not.
+import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { POOL_GAUGES, SampleHeads } from '../../lib/cli/exporter-heads.js';
 import { formatExposition, renderLabels } from '../../lib/cli/exposition.js';
@@ -11,7 +12,7 @@ const podB = renderLabels({ netns: '4026532002', container: '', pod: '' });
 describe('SampleHeads', () => {
   it('writes each gauge name with the namespace pairs, then the destination, escaped once', () => {
     const heads = new SampleHeads();
-    expect(heads.of(podA, '10.0.0.7:5432')).toEqual([
+    expect(heads.of(podA, '10.0.0.7:5432').map((h) => Buffer.from(h).toString('utf8'))).toEqual([
       'safebind_port_pool_in_use{netns="4026532001",container="we\\"ird",pod="a",destination="10.0.0.7:5432"} ',
       'safebind_port_pool_usage_ratio{netns="4026532001",container="we\\"ird",pod="a",destination="10.0.0.7:5432"} ',
       'safebind_port_pool_exhaustion_seconds{netns="4026532001",container="we\\"ird",pod="a",destination="10.0.0.7:5432"} ',
@@ -49,6 +50,6 @@ describe('SampleHeads', () => {
       { name: POOL_GAUGES[0], help: 'h', type: 'gauge', samples: [{ labels, value: 3 }] },
       { name: POOL_GAUGES[1], help: 'h', type: 'gauge', samples: [{ labels, value: NaN }] },
     ]);
-    expect(rows).toBe(samples);
+    expect(rows.toString('utf8')).toBe(samples.toString('utf8'));
   });
 });

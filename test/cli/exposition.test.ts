@@ -44,8 +44,19 @@ describe('exposition format', () => {
         samples: [{ labels: { a: '1' }, value: 1 }],
         rows: { heads: [sampleHead('g', 'a="2"'), sampleHead('g', '')], values: [Infinity, 0.25] },
       },
-    ]);
+    ]).toString('utf8');
     expect(text).toBe('# HELP g h\n# TYPE g gauge\ng{a="1"} 1\ng{a="2"} +Inf\ng 0.25\n');
+  });
+
+  it('spells each row value as formatValue does, on the digit-by-digit path for counts and off it', () => {
+    const values = [0, -0, 1, 9, 10, 99, 100, 40, 65535, 1e9, 2 ** 31 - 1, 2 ** 31, 2 ** 53, -1, -40];
+    values.push(0.5, 40 / 64512, 40 / 64512, 1e-7, 1e21, NaN, Infinity, -Infinity, Number.MIN_VALUE);
+    const heads = values.map((_, i) => sampleHead('g', renderLabels({ i: String(i) })));
+    const text = formatExposition([
+      { name: 'g', help: 'h', type: 'gauge', samples: [], rows: { heads, values } },
+    ]);
+    const want = values.map((v, i) => `g{i="${i}"} ${formatValue(v)}\n`).join('');
+    expect(text.toString('utf8')).toBe(`# HELP g h\n# TYPE g gauge\n${want}`);
   });
 
   it('writes UTF-8 label values, and keeps thousands of rows whole', () => {
@@ -55,7 +66,7 @@ describe('exposition format', () => {
     const values = heads.map((_, i) => i / 7);
     const text = formatExposition([
       { name: 'g', help: 'h', type: 'gauge', samples: [], rows: { heads, values } },
-    ]);
+    ]).toString('utf8');
     let want = '# HELP g h\n# TYPE g gauge\n';
     for (let i = 0; i < 3000; i++) want += `g{pod="café-${i}",n="${'ü'.repeat(i % 7)}"} ${String(i / 7)}\n`;
     expect(text).toBe(want);
@@ -80,7 +91,7 @@ describe('exposition format', () => {
           values: [-Infinity],
         },
       },
-    ]);
+    ]).toString('utf8');
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(check.stderr + check.stdout).toBe('');
     expect(check.status).toBe(0);
