@@ -55,6 +55,23 @@ describe('ephemeral-ports-exhausted', () => {
     expect(diagnosis.remediation[5]?.warning).toMatch(/RST/);
   });
 
+  it('a pool full of open connections asks for fewer at once, and offers no TIME_WAIT fix', () => {
+    const host = snapshot({
+      portUsage: usage(28232, { ESTABLISHED: 27000, CLOSE_WAIT: 1200, TIME_WAIT: 32 }),
+    });
+    const diagnosis = diagnose(connectFailure('10.0.0.9', 5432, 'EADDRNOTAVAIL'), host);
+    expect(diagnosis.cause).toBe('ephemeral-ports-exhausted');
+    const first = diagnosis.remediation.findIndex((r) => r.title.startsWith('Open fewer connections'));
+    expect(diagnosis.remediation[first]?.title).toMatch(
+      /28,200 of the pool's sockets are open .*maxSockets.*CLOSE_WAIT/,
+    );
+    expect(diagnosis.remediation[first]?.commands).toEqual([
+      'ss -tnp state connected exclude time-wait dst 10.0.0.9:5432',
+    ]);
+    const all = JSON.stringify(diagnosis.remediation);
+    expect(all).not.toMatch(/tcp_tw_reuse|resetAndDestroy/);
+  });
+
   it('offers the other addresses of the interface that carries the traffic as more sources', () => {
     const addresses = [
       addr('eth0', '10.0.0.10', 24),

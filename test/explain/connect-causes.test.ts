@@ -63,6 +63,12 @@ eachReader('explain() on connect causes, against the real kernel', (kind) => {
       expect(d.evidence['tcpTwReuse']).toBe(0);
       expect(d.summary).toBe('Out of source ports toward 127.0.0.1:7000: 10 of 10 in use (100%)');
       expect(commands(d)).toContain('sysctl -w net.ipv4.ip_local_port_range="1024 65535"');
+      // Open connections fill it, not TIME_WAIT: the command that finds them, pasted, lists the ten;
+      // no TIME_WAIT fix is offered.
+      const ss = commands(d).find((c) => c.startsWith('ss '));
+      expect(ss).toBe('ss -tnp state connected exclude time-wait dst 127.0.0.1:7000');
+      expect(ns.run(ss!).trim().split('\n').slice(1)).toHaveLength(10);
+      expect(JSON.stringify(d.remediation)).not.toMatch(/tcp_tw_reuse|resetAndDestroy/);
 
       // The pool is per destination: the same host on another port has all 10 ports.
       const other = await connected({ host: '127.0.0.1', port: 7001 });

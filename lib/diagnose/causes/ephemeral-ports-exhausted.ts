@@ -20,6 +20,7 @@ import {
   usageLine,
   usageOf,
 } from '../source-pool.js';
+import { shellQuote } from '../shell.js';
 import { count, listing } from '../text.js';
 
 /** TIME_WAIT is said to dominate, and tcp_tw_reuse to be worth it, from this share of the pool's users. */
@@ -87,6 +88,20 @@ function twReuseRemedy(twReuse: number | undefined): Remediation {
     warning:
       'For clients (the side that opens the connections, as here), not for servers behind NAT. It relies on TCP ' +
       'timestamps (net.ipv4.tcp_timestamps=1, the default) and is per network namespace.',
+  };
+}
+
+/**
+ * When open connections, not TIME_WAIT, hold most of the pool: fewer at once, or the ones left open
+ * found. `ss -p` names the processes that hold them; CLOSE_WAIT among them is a program that never
+ * closes what the peer has closed.
+ */
+function openConnectionsRemedy(open: number, destination: string): Remediation {
+  return {
+    title:
+      `Open fewer connections toward ${destination} at once: ${count(open)} of the pool's sockets are open (not in TIME_WAIT). ` +
+      "Cap them (http.Agent maxSockets, a pool's maximum size) or find the ones left open (CLOSE_WAIT: the peer closed, this side never did)",
+    commands: [`ss -tnp state connected exclude time-wait dst ${shellQuote(destination)}`],
   };
 }
 
@@ -161,6 +176,10 @@ export function ephemeralPortsExhausted(ctx: Context): Diagnosis {
       ],
     });
   }
+  // Figures that show open connections, not TIME_WAIT, filling the pool: the TIME_WAIT fixes would
+  // free nothing.
+  const openDominate = tcp && usage !== undefined && usage.inUse > 0 && timeWaitShare < TIME_WAIT_DOMINATES;
+  if (openDominate) remediation.push(openConnectionsRemedy(usage.inUse - timeWait, destination));
   remediation.push(
     tcp
       ? {
@@ -181,7 +200,7 @@ export function ephemeralPortsExhausted(ctx: Context): Diagnosis {
     title:
       'Spread connections over more destination ports or addresses (another listener port, more backend addresses): each destination has its own pool',
   });
-  if (tcp) remediation.push(LINGER_ZERO);
+  if (tcp && !openDominate) remediation.push(LINGER_ZERO);
 
   const summary =
     usage?.notRead !== undefined
