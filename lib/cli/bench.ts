@@ -239,4 +239,16 @@ export async function churnAction(f: ChurnFlags): Promise<void> {
   const written = f.chart ? writeChart(f.chart, renderChartHtml(result.value)) : undefined;
   if (f.json) process.stdout.write(JSON.stringify(result.value) + '\n');
   else process.stdout.write(formatReport(result.value) + (written ?? ''));
+  const r = result.value;
+  // Not one connection made (a target nobody listens on, a source that is not local): the figures
+  // measure no churn, and a script running the bench must not take them for a result.
+  if (r.connects === 0 && r.attempts > 0 && !r.cancelled) {
+    const failed = Object.entries(r.errors)
+      .map(([code, n]) => `${code} ×${n}`)
+      .join(', ');
+    process.stderr.write(
+      `safebind: bench churn: no connection succeeded (${failed || `${r.attempts} attempts failed`})\n`,
+    );
+    process.exitCode = 1;
+  }
 }

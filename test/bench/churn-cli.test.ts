@@ -39,6 +39,15 @@ describe('bench churn CLI', () => {
     expect(doc).not.toHaveProperty('firstFailure');
   });
 
+  netnsIt('a churn in which no connection succeeds exits 1 and says so, after its report', () => {
+    // Port 9 of this namespace's loopback: nobody listens, every connect is refused.
+    const r = safebind(['bench', 'churn', '--target', '127.0.0.1:9', '--count', '20', '--json']);
+    expect(r.status).toBe(1);
+    const doc = JSON.parse(r.stdout) as { connects: number; errors: Record<string, number> };
+    expect(doc).toMatchObject({ connects: 0, errors: { ECONNREFUSED: 20 } });
+    expect(r.stderr).toBe('safebind: bench churn: no connection succeeded (ECONNREFUSED ×20)\n');
+  });
+
   netnsIt(
     '--target churns against a listener someone else runs, and --chart writes a self-contained page',
     async () => {
