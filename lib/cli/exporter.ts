@@ -123,6 +123,22 @@ export async function scrape(s: Settings): Promise<Buffer> {
 }
 
 export async function exporterAction(flags: ExporterFlags): Promise<void> {
+  // Handled from the start: a stop that comes while the namespaces are listed or the port is bound
+  // (systemd stopping a unit that is still starting) ends it with status 0 as well.
+  let stopRequested!: () => void;
+  const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
+  process.once('SIGTERM', stopRequested);
+  process.once('SIGINT', stopRequested);
+  try {
+    await serve(flags, stopped);
+  } finally {
+    process.off('SIGTERM', stopRequested);
+    process.off('SIGINT', stopRequested);
+  }
+  process.exitCode = 0;
+}
+
+async function serve(flags: ExporterFlags, stopped: Promise<void>): Promise<void> {
   const s = settingsOf(flags);
   // A namespace path that cannot be read is bad usage, found now rather than at the first scrape.
   const first = listNetns(s.netns);
@@ -175,15 +191,9 @@ export async function exporterAction(flags: ExporterFlags): Promise<void> {
       ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
       : flags.listen;
   process.stderr.write(`safebind exporter: listening on http://${where}/metrics\n`);
+  await stopped;
   await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      server.close(() => resolve());
-      server.closeAllConnections();
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    server.close(() => resolve());
+    server.closeAllConnections();
   });
-  process.exitCode = 0;
 }
