@@ -347,6 +347,12 @@ describe('safebind/agent', () => {
       for (let i = 0; i < 4; i++)
         one.push(await (await request(`http://${SERVER}:${PORT}/`, { dispatcher: single })).body.json());
       expect(new Set(one.map((s) => JSON.stringify(s))).size).toBe(1);
+      // Node's own fetch takes the dispatcher too (its bundled undici, not the copy the agent loads),
+      // on the same kept-alive connection; @types/node 20 has no `dispatcher` in RequestInit.
+      const viaFetch: unknown = await (
+        await fetch(`http://${SERVER}:${PORT}/`, { dispatcher: single } as RequestInit)
+      ).json();
+      expect(viaFetch).toEqual(one[0]);
       // Held requests each take a connection: they spread, and the 31st finds every pool full.
       const ac = new AbortController();
       onTestFinished(() => ac.abort());
