@@ -348,9 +348,10 @@ describe('safebind/agent', () => {
         one.push(await (await request(`http://${SERVER}:${PORT}/`, { dispatcher: single })).body.json());
       expect(new Set(one.map((s) => JSON.stringify(s))).size).toBe(1);
       // Node's own fetch takes the dispatcher too (its bundled undici, not the copy the agent loads),
-      // on the same kept-alive connection; @types/node 20 has no `dispatcher` in RequestInit.
+      // on the same kept-alive connection. Its RequestInit types `dispatcher` with @types/node's
+      // copy of undici's types, which TypeScript does not take for undici 7's (README).
       const viaFetch: unknown = await (
-        await fetch(`http://${SERVER}:${PORT}/`, { dispatcher: single } as RequestInit)
+        await fetch(`http://${SERVER}:${PORT}/`, { dispatcher: single } as unknown as RequestInit)
       ).json();
       expect(viaFetch).toEqual(one[0]);
       // Held requests each take a connection: they spread, and the 31st finds every pool full.
