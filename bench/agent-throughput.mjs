@@ -57,6 +57,7 @@ class BareAgent extends http.Agent {
       addon.close(fd);
       throw new Error(`bare hand-off: cannot bind ${source}`);
     }
+    addon.release(fd); // Node's from here on, as connect-fd.ts does
     const socket = new net.Socket({ fd, readable: true, writable: true });
     socket.setNoDelay(true);
     socket.connect({ host: options.host, port: options.port });

@@ -58,6 +58,7 @@ const variants = {
     addon.setIntOption(fd, k.SOL_SOCKET, k.SO_REUSEADDR, 1);
     if (addon.bind(fd, { family: k.AF_INET, address: HOST, port: PORT, scopeId: 0 }) < 0)
       throw new Error('bind');
+    addon.release(fd); // Node's from here on, as safeListen does
     await listening(server, () => server.listen({ fd }));
     const t = process.hrtime.bigint() - t0;
     await close(server);

@@ -219,8 +219,11 @@ export interface NativeChurnResult {
 /** Every export of the addon. Each call returns its value, or a negative errno as a number. */
 export interface NativeBinding {
   constants: NativeConstants;
+  /** A new socket: this environment's (closed at its teardown) until closed or released. */
   socket(family: number, type: number): number;
   close(fd: number): number;
+  /** The descriptor was handed over (to Node, to a caller): teardown leaves it. Whether it was held. */
+  release(fd: number): boolean;
   setIntOption(fd: number, level: number, name: number, value: number): number;
   /** The option's value (>= 0), or -errno. */
   getIntOption(fd: number, level: number, name: number): number;

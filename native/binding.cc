@@ -8,6 +8,8 @@
 #include <netinet/ip.h>
 #include <sys/socket.h>
 
+#include <unordered_set>
+
 #include "binding/address_watches.h"
 #include "binding/args.h"
 #include "binding/churn_exports.h"
@@ -20,12 +22,19 @@ namespace safebind {
 
 class SafebindAddon : public Napi::Addon<SafebindAddon> {
  public:
+  // The environment is going away (its worker terminated, or the process exiting): what it still
+  // owns is closed, and nothing it handed over is touched.
+  ~SafebindAddon() {
+    for (int fd : owned_) sys_close(fd);
+  }
+
   SafebindAddon(Napi::Env env, Napi::Object exports) {
     DefineAddon(exports,
                 {
                     InstanceValue("constants", Constants(env), napi_enumerable),
                     InstanceMethod("socket", &SafebindAddon::Socket),
                     InstanceMethod("close", &SafebindAddon::Close),
+                    InstanceMethod("release", &SafebindAddon::Release),
                     InstanceMethod("setIntOption", &SafebindAddon::SetIntOption),
                     InstanceMethod("getIntOption", &SafebindAddon::GetIntOption),
                     InstanceMethod("setLinger", &SafebindAddon::SetLinger),
@@ -107,7 +116,7 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     int family = IntArg(info, 0, &ok);
     int type = ok ? IntArg(info, 1, &ok) : 0;
     if (!ok) return info.Env().Undefined();
-    return Napi::Number::New(info.Env(), sys_socket(family, type));
+    return Napi::Number::New(info.Env(), Own(sys_socket(family, type)));
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -115,7 +124,25 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
     bool ok = true;
     int fd = IntArg(info, 0, &ok);
     if (!ok) return info.Env().Undefined();
+    owned_.erase(fd);
     return Napi::Number::New(info.Env(), sys_close(fd));
+  }
+
+  // The descriptor now belongs to someone else (Node's handle, the caller of safeBind): this
+  // environment's teardown must not close it. Returns whether it was still this addon's.
+  Napi::Value Release(const Napi::CallbackInfo& info) {
+    if (!CheckArgs(info, 1, "release(fd)")) return info.Env().Undefined();
+    bool ok = true;
+    int fd = IntArg(info, 0, &ok);
+    if (!ok) return info.Env().Undefined();
+    return Napi::Boolean::New(info.Env(), owned_.erase(fd) > 0);
+  }
+
+  // A descriptor made by socket() or arpSocket() (rc >= 0) is this environment's until it is closed
+  // or released.
+  int Own(int rc) {
+    if (rc >= 0) owned_.insert(rc);
+    return rc;
   }
 
   Napi::Value SetIntOption(const Napi::CallbackInfo& info) {
@@ -320,7 +347,11 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
   }
   Napi::Value RouteGet(const Napi::CallbackInfo& info) { return NlRouteGetExport(info); }
   Napi::Value Neighbours(const Napi::CallbackInfo& info) { return NlNeighboursExport(info); }
-  Napi::Value ArpSocket(const Napi::CallbackInfo& info) { return ArpSocketExport(info); }
+  Napi::Value ArpSocket(const Napi::CallbackInfo& info) {
+    Napi::Value fd = ArpSocketExport(info);
+    if (fd.IsNumber()) Own(fd.As<Napi::Number>().Int32Value());
+    return fd;
+  }
   Napi::Value ArpBind(const Napi::CallbackInfo& info) { return ArpBindExport(info); }
   Napi::Value ArpHardwareAddress(const Napi::CallbackInfo& info) {
     return ArpHardwareAddressExport(info);
@@ -340,6 +371,10 @@ class SafebindAddon : public Napi::Addon<SafebindAddon> {
   Napi::Value ChurnListenerClose(const Napi::CallbackInfo& info) {
     return churn_.ListenerClose(info);
   }
+  // Descriptors made here and neither closed nor handed over yet. A worker terminated while
+  // JavaScript held one across an await (a bind that waits for its address, a diagnosis being read)
+  // never runs the code that would close it; descriptors are the process's, so its teardown does.
+  std::unordered_set<int> owned_;
   // Declared last, so destroyed first: its destructor cancels and joins every churn thread.
   ChurnExports churn_;
   // --- end churn methods ---

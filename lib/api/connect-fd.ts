@@ -3,7 +3,7 @@
 // source-pool connector of safebind/agent; no diagnosis here, only the outcome as a Result.
 import net from 'node:net';
 import { constants as osConstants } from 'node:os';
-import { closeSocket, socketError } from '../sys/index.js';
+import { closeSocket, releaseSocket, socketError } from '../sys/index.js';
 import type { Result } from '../types.js';
 import { AbortError, type AbortLike } from './abort-error.js';
 import { toSocketError } from './failure.js';
@@ -40,6 +40,7 @@ export function connectFd(fd: number, to: FdConnect): Promise<Result<net.Socket>
     }
     let socket: net.Socket;
     try {
+      releaseSocket(fd);
       socket = new net.Socket({ fd, readable: true, writable: true });
     } catch (e) {
       closeSocket(fd);

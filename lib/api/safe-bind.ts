@@ -2,7 +2,7 @@
 // `server.listen({ fd })` or dgram `bind({ fd })` — or the failure with its diagnosis. Optionally
 // waits for the address to become bindable.
 import { constants as osConstants } from 'node:os';
-import { closeSocket, formatHost, localAddress, openSocket, sockAddr } from '../sys/index.js';
+import { closeSocket, formatHost, localAddress, openSocket, releaseSocket, sockAddr } from '../sys/index.js';
 import type { Family, Protocol, Result, SocketError } from '../types.js';
 import { readAddresses } from '../host/index.js';
 import { AbortError } from './abort-error.js';
@@ -152,7 +152,11 @@ export async function bindPlan(
     });
     waitedMs = Math.round(performance.now() - started);
   }
-  if (result.ok) return { ok: true, socket: result.value };
+  if (result.ok) {
+    // The caller's now (closeAtOnce closed it already).
+    if (!closeAtOnce) releaseSocket(result.value.fd);
+    return { ok: true, socket: result.value };
+  }
   // Diagnosed now, after the wait: the diagnosis describes the host as it is at the end of it.
   const failure = {
     ...bindFailure(plan),

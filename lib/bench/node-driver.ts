@@ -6,6 +6,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { constants as osConstants } from 'node:os';
 import { openSocket } from '../sys/recipe.js';
+import { releaseSocket } from '../sys/socket.js';
 import type { Driver, DriverFailure, DriverOutcome, DriverPlan } from './driver.js';
 import { newLatencyHistogram } from './histogram.js';
 
@@ -164,6 +165,7 @@ export function startNodeDriver(plan: DriverPlan): Driver {
         fail(prepared.errno, prepared.syscall, attempt, { address: source ?? unspecified, port: 0 });
         return false;
       }
+      releaseSocket(prepared.fd);
       socket = new net.Socket({ fd: prepared.fd });
       socket.connect(connectOptions);
     } else if (source !== undefined) {

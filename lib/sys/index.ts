@@ -62,6 +62,7 @@ export { openSocket, type SocketSpec } from './recipe.js';
 export {
   bind,
   closeSocket,
+  releaseSocket,
   connect,
   listen,
   localAddress,

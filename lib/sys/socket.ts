@@ -136,6 +136,18 @@ export function remoteAddress(fd: number): Result<SockAddr> {
     : { ok: true, value: fromNative(n.binding, addr) };
 }
 
+/**
+ * The descriptor is handed over — to Node (`net.Socket({ fd })`, `server.listen({ fd })`) or to the
+ * caller of a public function — so the addon no longer holds it. Until then the addon closes it when
+ * its environment is torn down: a worker terminated between socket() and the code that would close
+ * or hand over the descriptor (which can stop at any function call) leaks nothing.
+ */
+export function releaseSocket(fd: number): void {
+  requireFd(fd);
+  const n = native();
+  if (n.ok) n.binding.release(fd);
+}
+
 /** close(2). Never call it on a descriptor already handed to Node: Node closes those itself. */
 export function closeSocket(fd: number): Result<void> {
   requireFd(fd);

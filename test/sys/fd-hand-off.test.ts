@@ -11,6 +11,7 @@ import {
   bind,
   localAddress,
   newSocket,
+  releaseSocket,
   setBindAddressNoPort,
   setFreebind,
   setIpv6Only,
@@ -68,6 +69,7 @@ describe.each(cases)('hand-off of an IPv$family descriptor', ({ family, address,
     value(bind(fd, { address, port: 8080, family }));
 
     const server = http.createServer((_req, res) => res.end('served by a safebind fd'));
+    releaseSocket(fd); // Node's from here on
     server.listen({ fd });
     await once(server, 'listening');
     try {
@@ -91,6 +93,7 @@ describe.each(cases)('hand-off of an IPv$family descriptor', ({ family, address,
     const receiver = dgram.createSocket(family === 4 ? 'udp4' : 'udp6');
     // dgram emits 'listening' synchronously inside bind({ fd }): subscribe first.
     const listening = once(receiver, 'listening');
+    releaseSocket(fd);
     receiver.bind({ fd });
     await listening;
     const sender = dgram.createSocket(family === 4 ? 'udp4' : 'udp6');
@@ -126,6 +129,7 @@ describe.each(cases)('hand-off of an IPv$family descriptor', ({ family, address,
       value(setBindAddressNoPort(fd, true));
       if (family === 6) value(setIpv6Only(fd, true));
       value(bind(fd, { address: source, port: 0, family }));
+      releaseSocket(fd);
       const client = new net.Socket({ fd });
       try {
         client.connect(port, loopback);
