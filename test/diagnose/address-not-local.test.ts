@@ -176,6 +176,23 @@ describe('family-unavailable for disabled IPv6', () => {
     ]);
   });
 
+  it('offers the IPv4 counterpart of the address and nothing wider: ::1 is 127.0.0.1, never 0.0.0.0', () => {
+    const host = snapshot({
+      addresses: [addr('lo', '127.0.0.1', 8), addr('eth0', '10.0.0.10', 24)],
+      sysctls: sysctls({
+        disableIpv6: { absent: false, all: true, default: true, interfaces: { lo: true, eth0: true } },
+      }),
+    });
+    const options = (address: string) => {
+      const diagnosis = diagnose(bindFailure(address, 8080, 'EADDRNOTAVAIL'), host);
+      expect(diagnosis.cause).toBe('family-unavailable');
+      return diagnosis.remediation.map((r) => r.option);
+    };
+    expect(options('::1')).toContain("host: '127.0.0.1'");
+    expect(options('::1')).not.toContain("host: '0.0.0.0'");
+    expect(options('fd00::10')).toContain("host: '<IPv4 address>'");
+  });
+
   it('an IPv6 bind scoped to an interface with IPv6 disabled names that interface', () => {
     const host = snapshot({
       sysctls: sysctls({

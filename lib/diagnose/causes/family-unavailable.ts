@@ -1,13 +1,32 @@
 // family-unavailable: IPv6 absent from the kernel or disabled (disable_ipv6), or an IPv4-mapped
 // address asked of an IPv6-only socket.
 import type { Diagnosis, Remediation } from '../../types.js';
-import type { Context } from '../context.js';
+import { isLoopback, isUnspecified } from '../../model/index.js';
+import type { Context, Endpoint } from '../context.js';
 import { ipv6Unavailable } from '../ipv6.js';
 import { baseEvidence, failedLine, shownLocal } from '../local-address.js';
 import { sysctlCommands } from '../remedies.js';
 import { formatEndpoint } from '../text.js';
 
-const BIND_IPV4: Remediation = { title: 'Bind an IPv4 address instead', option: `host: '0.0.0.0'` };
+/**
+ * The IPv4 counterpart of the address that failed, and nothing wider: `::1` is `127.0.0.1` and `::`
+ * is `0.0.0.0`; for another address the service's own IPv4 address is the caller's to name. (A
+ * loopback-only service told to bind 0.0.0.0 would answer on every interface.)
+ */
+function bindIpv4(ep: Endpoint | undefined, title = 'Bind an IPv4 address instead'): Remediation {
+  const ip = ep?.ip;
+  if (ip !== undefined && isLoopback(ip))
+    return { title: `${title}: 127.0.0.1, loopback as ${ep?.host ?? '::1'} is`, option: `host: '127.0.0.1'` };
+  if (ip !== undefined && isUnspecified(ip))
+    return {
+      title: `${title}: 0.0.0.0, every IPv4 address as :: is every address`,
+      option: `host: '0.0.0.0'`,
+    };
+  return {
+    title: `${title}: the IPv4 address the service should answer on`,
+    option: `host: '<IPv4 address>'`,
+  };
+}
 const ENABLE_IN_KERNEL =
   'Enable IPv6 in the kernel: remove ipv6.disable=1 from the kernel command line, then reboot';
 
@@ -55,7 +74,7 @@ export function familyUnavailable(ctx: Context): Diagnosis {
       ],
       evidence,
       remediation: [
-        BIND_IPV4,
+        bindIpv4(ep),
         {
           title: ENABLE_IN_KERNEL,
           commands: ['grep -o "ipv6.disable=[0-9]" /proc/cmdline', 'grep -n ipv6.disable /etc/default/grub'],
@@ -100,7 +119,10 @@ export function familyUnavailable(ctx: Context): Diagnosis {
     evidence,
     remediation:
       why?.absent === true
-        ? [BIND_IPV4, { title: ENABLE_IN_KERNEL, commands: ['grep -o "ipv6.disable=[0-9]" /proc/cmdline'] }]
+        ? [
+            bindIpv4(ep),
+            { title: ENABLE_IN_KERNEL, commands: ['grep -o "ipv6.disable=[0-9]" /proc/cmdline'] },
+          ]
         : [
             {
               title: `Enable IPv6 again on ${scope === 'all' ? 'every interface' : scope} (find what disabled it first)`,
@@ -111,7 +133,7 @@ export function familyUnavailable(ctx: Context): Diagnosis {
               warning:
                 'Someone disabled IPv6 on purpose: addresses come back only after the interface is configured again.',
             },
-            { ...BIND_IPV4, title: 'Or bind an IPv4 address instead' },
+            bindIpv4(ep, 'Or bind an IPv4 address instead'),
           ],
   };
 }
