@@ -360,11 +360,17 @@ void* reader(void* arg) {
     return nullptr;
   }
   struct stat st;
-  if (fstat(fd, &st) == 0) {
+  const bool named = fstat(fd, &st) == 0;
+  if (named) {
     out->inode = st.st_ino;
     out->dev = st.st_dev;
   }
-  int rc = setns(fd, CLONE_NEWNET);
+  // Already there (the exporter's own namespace): no setns, which needs CAP_SYS_ADMIN, so an
+  // unprivileged exporter still reads the namespace it runs in.
+  struct stat own;
+  const bool here = named && stat("/proc/thread-self/ns/net", &own) == 0 &&
+                    own.st_ino == st.st_ino && own.st_dev == st.st_dev;
+  int rc = here ? 0 : setns(fd, CLONE_NEWNET);
   int err = errno;
   close(fd);
   if (rc < 0) {

@@ -14,9 +14,13 @@ export interface Exporter {
   metrics(): Promise<string>;
 }
 
-/** Starts `safebind exporter --listen 127.0.0.1:0 …args`, killed by pid when the test ends. */
-export function startExporter(args: string[]): Promise<Exporter> {
-  const child = spawn(process.execPath, [bin, 'exporter', '--listen', '127.0.0.1:0', ...args], {
+/**
+ * Starts `safebind exporter --listen 127.0.0.1:0 …args`, killed by pid when the test ends. `wrapper`
+ * is a command that execs the rest (`setpriv --reuid=…`): the pid is still the exporter's.
+ */
+export function startExporter(args: string[], wrapper: string[] = []): Promise<Exporter> {
+  const command = [...wrapper, process.execPath, bin, 'exporter', '--listen', '127.0.0.1:0', ...args];
+  const child = spawn(command[0]!, command.slice(1), {
     cwd: root,
     stdio: ['ignore', 'ignore', 'pipe'],
   });

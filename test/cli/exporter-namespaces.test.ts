@@ -144,6 +144,24 @@ describe('safebind exporter', () => {
   );
 
   netnsIt(
+    'run as an unprivileged user, it reads its own namespace (no setns, which needs CAP_SYS_ADMIN)',
+    async () => {
+      const exporter = await startExporter(
+        [],
+        ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'],
+      );
+      expect(readFileSync(`/proc/${exporter.pid}/status`, 'utf8')).toMatch(/^Uid:\s+65534\s/m);
+      const samples = parseExposition(await exporter.metrics());
+      expect(samples.filter((s) => s.name === 'safebind_exporter_netns_read').map((s) => s.value)).toEqual([
+        1,
+      ]);
+      // Its own listener and the test's connection to it, read from its own thread.
+      expect(find(samples, 'safebind_sockets', { state: 'LISTEN' })[0]?.value).toBeGreaterThanOrEqual(1);
+      expect(find(samples, 'safebind_port_range_size', {})[0]?.value).toBeGreaterThan(0);
+    },
+  );
+
+  netnsIt(
     'a namespace deleted after start is left out of the next scrape; the others are still read',
     async (ns) => {
       const gone = await startPod(ns, '40000 40009', 1);
