@@ -88,6 +88,7 @@ function diagnoseNow(
 ): Diagnosis {
   const snapshot = gatherSnapshot(failure, prefetched);
   if (asked !== undefined) {
+    snapshot.linkAsked = true;
     snapshot.neighbours = [...(snapshot.neighbours ?? []), ...asked.found];
     snapshot.unavailable.push(...asked.unavailable);
   }

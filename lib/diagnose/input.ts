@@ -62,6 +62,11 @@ export interface HostSnapshot {
    * the address (a VIP live on the VRRP master) makes it `address-on-other-host`.
    */
   neighbours?: Neighbour[];
+  /**
+   * Whether the link was asked who has a missing bind address (a probe: preflight --probe). Without
+   * it, an address another host holds looks exactly like one not attached yet.
+   */
+  linkAsked?: boolean;
   /** Holders of the local port of a failed bind (EADDRINUSE). */
   holders?: PortHolder[];
   /** The pid of the process that read the holders: a holder with it is this process itself. */

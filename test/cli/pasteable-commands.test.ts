@@ -101,7 +101,7 @@ describe('pasteable commands', () => {
       });
       const d = await explain(error);
       expect(d.cause).toBe('address-not-local');
-      expect(d.remediation[0]?.commands).toEqual([`ip addr add 10.70.0.50/24 dev 'a$(id)\\x1b[2J'`]);
+      expect(d.remediation[1]?.commands).toEqual([`ip addr add 10.70.0.50/24 dev 'a$(id)\\x1b[2J'`]);
       const text = [
         d.summary,
         ...d.details,

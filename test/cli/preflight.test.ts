@@ -56,8 +56,18 @@ describe('safebind preflight', () => {
       expect(out).toContain('freebind: true');
       // The code option of a wait comes with the flag that does it here.
       expect(out).toMatch(
-        /Wait for 10\.20\.0\.50 to become bindable .*; here: safebind preflight --wait 30\n/,
+        /Wait for 10\.20\.0\.50 to become bindable .*; here: add --wait 30 to this preflight command\n/,
       );
+      // The link was not asked who has 10.20.0.50: asking comes before adding it.
+      const lines = out.split('\n');
+      const ask = lines.findIndex((l) => l.includes('safebind preflight --probe --bind 10.20.0.50:8080'));
+      expect(ask).toBeGreaterThan(-1);
+      expect(ask).toBeLessThan(lines.findIndex((l) => l.includes('ip addr add 10.20.0.50/24 dev ve0')));
+      // Asked, and nobody answers for it: the add is the first fix, with no step to ask again.
+      const probed = await runCli(['preflight', '--probe', '--bind', '10.20.0.50:8080']);
+      expect(probed.stdout).toContain('address-not-local');
+      expect(probed.stdout).not.toContain('--probe --bind');
+      expect(probed.stdout).toContain('ip addr add 10.20.0.50/24 dev ve0');
       // The last line stands alone in the journal: every failing target with its cause.
       expect(out.trimEnd().split('\n').at(-1)).toBe(
         'preflight failed: bind 10.20.0.50:8080 address-not-local',

@@ -26,17 +26,30 @@ describe('address-not-local', () => {
     expect(diagnosis.details).toContain(
       "10.0.0.50 lies in eth0's subnet 10.0.0.0/24 (eth0 has 10.0.0.10/24): an address meant for that link (a VIP, secondary or DHCP address) that is not attached yet, or was removed.",
     );
-    expect(diagnosis.remediation[0]?.commands).toEqual(['ip addr add 10.0.0.50/24 dev eth0']);
+    // Nothing asked the link whether another host has it (a VIP its peer holds): asking comes first.
+    expect(diagnosis.details).toContain(
+      'Whether another host on eth0 answers for 10.0.0.50 was not asked (no probe): a VIP its peer holds looks the same from here.',
+    );
+    expect(diagnosis.remediation[0]?.commands).toEqual(['safebind preflight --probe --bind 10.0.0.50:8080']);
+    expect(diagnosis.remediation[1]?.commands).toEqual(['ip addr add 10.0.0.50/24 dev eth0']);
+    expect(diagnosis.remediation[1]?.warning).toMatch(/^Adding an address another host holds takes it over/);
     expect(diagnosis.remediation.map((remedy) => remedy.option).filter(Boolean)).toEqual([
       'freebind: true',
       'waitForAddress: 30000',
     ]);
-    expect(diagnosis.remediation[3]?.commands).toEqual([
+    expect(diagnosis.remediation[4]?.commands).toEqual([
       '[Unit]',
       'Wants=network-online.target',
       'After=network-online.target',
     ]);
-    const nonlocal = diagnosis.remediation[4];
+    // Asked, and nobody answered: the add is the first fix.
+    const asked = diagnose(bindFailure('10.0.0.50', 8080, 'EADDRNOTAVAIL'), {
+      ...snapshot(),
+      linkAsked: true,
+    });
+    expect(asked.remediation[0]?.commands).toEqual(['ip addr add 10.0.0.50/24 dev eth0']);
+    expect(JSON.stringify(asked.remediation)).not.toContain('--probe');
+    const nonlocal = diagnosis.remediation[5];
     expect(nonlocal?.commands).toEqual([
       'sysctl -w net.ipv4.ip_nonlocal_bind=1',
       "echo 'net.ipv4.ip_nonlocal_bind = 1' > /etc/sysctl.d/90-ipv4-ip-nonlocal-bind.conf",
@@ -79,7 +92,7 @@ describe('address-not-local', () => {
     expect(diagnosis.details).toContain(
       '::ffff:192.168.1.77 is the IPv4 address 192.168.1.77 mapped into IPv6; the kernel binds it as 192.168.1.77.',
     );
-    expect(diagnosis.remediation[0]?.commands).toEqual(['ip addr add 192.168.1.77/24 dev eth1']);
+    expect(diagnosis.remediation[1]?.commands).toEqual(['ip addr add 192.168.1.77/24 dev eth1']);
     expect(commandsOf(diagnosis.remediation)).toContain('sysctl -w net.ipv4.ip_nonlocal_bind=1');
   });
 
@@ -134,7 +147,7 @@ describe('address-not-local', () => {
     };
     const diagnosis = diagnose(failure, snapshot());
     expect(diagnosis.cause).toBe('address-not-local');
-    expect(diagnosis.remediation[0]?.commands).toEqual(['ip addr add 10.0.0.50/24 dev eth0']);
+    expect(diagnosis.remediation[1]?.commands).toEqual(['ip addr add 10.0.0.50/24 dev eth0']);
   });
 });
 
@@ -150,9 +163,10 @@ describe('source-not-local', () => {
       "Cannot connect to 10.0.0.9:5432 from 10.0.0.77: the source address 10.0.0.77 is not an address of this host (it is in eth0's subnet 10.0.0.0/24 but not attached)",
     );
     expect(diagnosis.evidence['destination']).toBe('10.0.0.9:5432');
-    expect(diagnosis.remediation[0]?.commands).toEqual(['ip addr add 10.0.0.77/24 dev eth0']);
-    expect(diagnosis.remediation[1]?.option).toBe("localAddress: '10.0.0.10'");
-    expect(diagnosis.remediation[2]?.option).toBe('freebind: true');
+    expect(diagnosis.remediation[0]?.commands).toEqual(['safebind preflight --probe --bind 10.0.0.77:0']);
+    expect(diagnosis.remediation[1]?.commands).toEqual(['ip addr add 10.0.0.77/24 dev eth0']);
+    expect(diagnosis.remediation[2]?.option).toBe("localAddress: '10.0.0.10'");
+    expect(diagnosis.remediation[3]?.option).toBe('freebind: true');
   });
 });
 

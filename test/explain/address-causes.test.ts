@@ -42,7 +42,7 @@ eachReader('explain() on address causes, against the real kernel', () => {
       expect(d.code).toBe('EADDRNOTAVAIL');
       expect(d.evidence['subnet']).toMatchObject({ interface: 'v0', cidr: '10.9.0.0/24', prefixLength: 24 });
       expect(d.summary).toContain("v0's subnet 10.9.0.0/24");
-      expect(d.remediation[0]?.commands).toEqual(['ip addr add 10.9.0.50/24 dev v0']);
+      expect(d.remediation[1]?.commands).toEqual(['ip addr add 10.9.0.50/24 dev v0']);
       expect(options(d)).toContain('freebind: true');
     },
   );

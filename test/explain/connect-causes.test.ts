@@ -24,7 +24,7 @@ eachReader('explain() on connect causes, against the real kernel', (kind) => {
       expect(d.evidence).toMatchObject({ address: '10.9.0.77', destination: '10.9.0.1:7000' });
       expect(d.evidence['subnet']).toMatchObject({ interface: 'v0', cidr: '10.9.0.0/24' });
       expect(d.summary).toContain('Cannot connect to 10.9.0.1:7000 from 10.9.0.77');
-      expect(d.remediation[0]?.commands).toEqual(['ip addr add 10.9.0.77/24 dev v0']);
+      expect(d.remediation[1]?.commands).toEqual(['ip addr add 10.9.0.77/24 dev v0']);
       expect(options(d)).toContain("localAddress: '10.9.0.1'");
 
       // Naming the source in the context says the same.

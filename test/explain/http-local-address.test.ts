@@ -33,7 +33,7 @@ eachReader('explain() on http.request({ localAddress }), against the real kernel
     expect(d.summary).toContain(
       'from 10.9.0.77: the source address 10.9.0.77 is not an address of this host',
     );
-    expect(d.remediation[0]?.commands).toEqual(['ip addr add 10.9.0.77/24 dev v0']);
+    expect(d.remediation[1]?.commands).toEqual(['ip addr add 10.9.0.77/24 dev v0']);
 
     // With the destination in the context the summary names it too.
     const named = await explain(err, { host: '10.9.0.1', port: 8080 });

@@ -19,7 +19,7 @@ eachReader('explain() on errors from http and dgram', () => {
 
     const d = await explain(err);
     expect(d.cause).toBe('address-not-local');
-    expect(d.remediation[0]?.commands).toEqual(['ip addr add 10.9.0.50/24 dev v0']);
+    expect(d.remediation[1]?.commands).toEqual(['ip addr add 10.9.0.50/24 dev v0']);
   });
 
   netnsIt('an http.Server listening on a port another server holds explains port-in-use', async () => {
@@ -61,7 +61,7 @@ eachReader('explain() on errors from http and dgram', () => {
     const d = await explain(err, { protocol: 'udp' });
     expect(d.cause).toBe('address-not-local');
     expect(d.evidence['subnet']).toMatchObject({ interface: 'v0', cidr: '10.9.0.0/24' });
-    expect(d.remediation[0]?.commands).toEqual(['ip addr add 10.9.0.51/24 dev v0']);
+    expect(d.remediation[1]?.commands).toEqual(['ip addr add 10.9.0.51/24 dev v0']);
   });
 
   netnsIt(

@@ -54,7 +54,7 @@ eachReader('explain() on the errors of Node’s synchronous binds', () => {
 
       const d = await explain(err);
       expect(d.cause).toBe('address-not-local');
-      expect(d.remediation[0]?.commands).toEqual(['ip addr add 10.9.0.50/24 dev v0']);
+      expect(d.remediation[1]?.commands).toEqual(['ip addr add 10.9.0.50/24 dev v0']);
     });
 
   if (BoundSocket !== undefined)
@@ -83,6 +83,6 @@ eachReader('explain() on the errors of Node’s synchronous binds', () => {
 
       const d = await explain(err, { protocol: 'udp' });
       expect(d.cause).toBe('address-not-local');
-      expect(d.remediation[0]?.commands).toEqual(['ip addr add 10.9.0.51/24 dev v0']);
+      expect(d.remediation[1]?.commands).toEqual(['ip addr add 10.9.0.51/24 dev v0']);
     });
 });

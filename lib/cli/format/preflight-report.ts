@@ -25,7 +25,8 @@ function withFlags(d: Diagnosis): Diagnosis {
     if (wait === null) return fix;
     return {
       ...fix,
-      title: `${fix.title}; here: safebind preflight --wait ${Math.ceil(Number(wait[1]) / 1000)}`,
+      // Not a command of its own: `safebind preflight --wait 30` alone has nothing to check.
+      title: `${fix.title}; here: add --wait ${Math.ceil(Number(wait[1]) / 1000)} to this preflight command`,
     };
   });
   return { ...d, remediation };

@@ -15,7 +15,8 @@ import {
   mappedLine,
 } from '../local-address.js';
 import { attachAddress } from '../remedies.js';
-import { describeAddress, listing, plural } from '../text.js';
+import { shellQuote } from '../shell.js';
+import { describeAddress, formatEndpoint, listing, plural } from '../text.js';
 
 const SHOWN_ADDRESSES = 8;
 
@@ -83,7 +84,30 @@ export function notLocalFacts(ctx: Context): NotLocalFacts {
     };
   }
   const remediation = [attachAddress(address, prefixLength, iface)];
+  if (subnet !== undefined && ctx.host.linkAsked !== true) {
+    // An address of the link's subnet may be another host's: a VIP its peer holds (keepalived
+    // MASTER), a duplicate. Nothing here asked the link, so the add comes after asking.
+    details.push(
+      `Whether another host on ${subnet.interface} answers for ${address} was not asked (no probe): a VIP its peer holds looks the same from here.`,
+    );
+    const attach = remediation[0]!;
+    remediation.splice(0, 1, askTheLinkRemedy(ep, subnet.interface), {
+      ...attach,
+      title: `${attach.title}, once nothing else on ${subnet.interface} answers for it`,
+      warning:
+        `Adding an address another host holds takes it over from that host. ${attach.warning ?? ''}`.trim(),
+    });
+  }
   return { ep, family, address, subnet, sameFamily, details, evidence, remediation };
+}
+
+/** Asks the link who has the address (ARP or neighbour solicitation), as preflight --probe does. */
+function askTheLinkRemedy(ep: Endpoint, iface: string): Remediation {
+  const target = formatEndpoint(ep.lookupText, ep.port ?? 0);
+  return {
+    title: `First ask ${iface} whether another host answers for ${ep.lookupText}: if one does, the address is that host's (fix the configuration or the failover), not this one's to add`,
+    commands: [`safebind preflight --probe --bind ${shellQuote(target)}`],
+  };
 }
 
 /** The summary's tail for an address that belongs to a link's subnet but is not attached to it. */
