@@ -120,8 +120,18 @@ export interface PortUsage {
   protocol: Protocol;
   /** 'HOST:PORT' or '[V6]:PORT' */
   destination: string;
-  /** The source address the connections use, when they bind one. */
+  /**
+   * The source address the connections use, when they bind one; when they leave from several, the
+   * one whose pool is fullest, which the figures below are for (each source has a pool of its own).
+   */
   localAddress?: string;
+  /** TCP connections from several source addresses: each one's sockets toward the destination. */
+  sources?: Array<{
+    /** The source address. */
+    address: string;
+    /** Its sockets toward the destination: the ports of its own pool in use. */
+    inUse: number;
+  }>;
   /** net.ipv4.ip_local_port_range (it governs IPv6 too). */
   range: [number, number];
   /** Ports of the range listed in net.ipv4.ip_local_reserved_ports. */

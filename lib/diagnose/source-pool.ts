@@ -98,12 +98,17 @@ export function poolLine(pool: Pool): string {
 export function usageLine(usage: PortUsage): string {
   const from = usage.localAddress !== undefined ? ` from ${usage.localAddress}` : '';
   const states = describeStates(usage.byState);
+  const several =
+    usage.sources !== undefined && usage.sources.length > 1
+      ? ` Connections toward it leave from ${usage.sources.length} source addresses, each with a pool of its own ` +
+        `(${usage.sources.map((s) => `${s.address}: ${count(s.inUse)}`).join(', ')}); these figures are the fullest one's.`
+      : '';
   return (
     `${count(usage.inUse)} sockets hold a port toward ${usage.destination}${from} ` +
     (usage.notRead !== undefined
       ? '(share of the pool unknown)'
       : `(${formatPercent(usageOf(usage))} of the pool)`) +
-    `${states !== '' ? `: ${states}` : ''}.`
+    `${states !== '' ? `: ${states}` : ''}.${several}`
   );
 }
 

@@ -1,6 +1,7 @@
 // How full the source-port pool toward one destination is: the evidence behind
 // `ephemeral-ports-exhausted`, and the busiest destinations for `doctor`.
 import type { PortUsage, Protocol, Result } from '../types.js';
+import type { SocketQuery } from './types.js';
 import { invalidInput } from './failure.js';
 import { bareAddress, NO_PEER_STATES } from './socket-query.js';
 import { countSockets, listSockets, tallyByRemote } from './reader.js';
@@ -87,22 +88,82 @@ export function readPortUsage(q: PortUsageQuery): Result<PortUsage> {
     if (!bare) return invalidInput(`address ${q.localAddress}`);
     local = bare.address;
   }
-  const counted = countSockets({
+  const query = {
     protocol,
     excludeStates: protocol === 'tcp' ? NO_PEER_STATES : [],
     remote: { address: dst.address, port: q.port },
     ...(local ? { local: { address: local } } : {}),
-  });
+  };
+  const dest = destination(dst.address, dst.family, q.port);
+  if (local === undefined) {
+    const bySource = countBySource(query);
+    if (bySource === undefined) {
+      // More sockets than listed: the sum of every source, an upper bound of the fullest one.
+    } else if (!bySource.ok) {
+      return bySource;
+    } else {
+      return { ok: true, value: fullestSource(protocol, dest, pool(), bySource.value) };
+    }
+  }
+  const counted = countSockets(query);
   if (!counted.ok) return counted;
-  const usage = portUsageOf(
-    protocol,
-    destination(dst.address, dst.family, q.port),
-    pool(),
-    counted.value.total,
-    counted.value.byState,
-  );
+  const usage = portUsageOf(protocol, dest, pool(), counted.value.total, counted.value.byState);
   if (local !== undefined) usage.localAddress = local;
   return { ok: true, value: usage };
+}
+
+/** Sockets toward a destination listed at most: a pool is at most 65,536 ports per source address. */
+const LISTED_AT_MOST = 1_000_000;
+
+interface SourceCount {
+  address: string;
+  total: number;
+  byState: Record<string, number>;
+}
+
+/**
+ * The sockets of `query` grouped by local address (a v4-mapped one as its IPv4 address: the same
+ * ports), in one walk; undefined when more matched than are listed.
+ */
+function countBySource(query: SocketQuery): Result<SourceCount[]> | undefined {
+  const listed = listSockets(query, LISTED_AT_MOST);
+  if (!listed.ok) return listed;
+  if (listed.value.truncated) return undefined;
+  const groups = new Map<string, SourceCount>();
+  for (const s of listed.value.sockets) {
+    const address = s.local.startsWith('::ffff:') && s.local.includes('.') ? s.local.slice(7) : s.local;
+    let g = groups.get(address);
+    if (g === undefined) groups.set(address, (g = { address, total: 0, byState: {} }));
+    g.total++;
+    g.byState[s.state] = (g.byState[s.state] ?? 0) + 1;
+  }
+  return { ok: true, value: [...groups.values()] };
+}
+
+/**
+ * A TCP pool is per (source address, destination): connect() picks the source from the route, then
+ * a port free for that 4-tuple, so sockets from another source take none of its ports. The usage is
+ * the fullest source's, named in `localAddress`, with every source in `sources` when there are
+ * several. (A UDP socket's port is its own whatever the destination; its sockets are summed.)
+ */
+function fullestSource(protocol: Protocol, dest: string, p: Pool, counts: SourceCount[]): PortUsage {
+  if (protocol === 'udp' || counts.length === 0) {
+    const byState: Record<string, number> = {};
+    let total = 0;
+    for (const c of counts) {
+      total += c.total;
+      for (const [state, n] of Object.entries(c.byState)) byState[state] = (byState[state] ?? 0) + n;
+    }
+    return portUsageOf(protocol, dest, p, total, byState);
+  }
+  const sorted = [...counts].sort((a, b) => b.total - a.total || a.address.localeCompare(b.address));
+  const fullest = sorted[0]!;
+  const usage = portUsageOf(protocol, dest, p, fullest.total, fullest.byState);
+  if (sorted.length > 1) {
+    usage.localAddress = fullest.address;
+    usage.sources = sorted.map((c) => ({ address: c.address, inUse: c.total }));
+  }
+  return usage;
 }
 
 /**

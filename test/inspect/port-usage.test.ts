@@ -3,7 +3,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { expect, onTestFinished } from 'vitest';
-import { portUsage, PortUsageError } from '../../lib/index.js';
+import { portUsage, PortUsageError, safeConnect } from '../../lib/index.js';
 import { netnsIt, type Netns } from '../helpers/netns.js';
 import { eachReader } from '../helpers/readers.js';
 
@@ -154,3 +154,46 @@ eachReader('portUsage() against ss on the same table', () => {
     },
   );
 });
+
+// Each source address has a pool of its own toward a destination (connect picks the source, then a
+// port free for that 4-tuple): connections from two sources are two pools, not one summed.
+netnsIt(
+  "connections from two source addresses are two pools: the figures are the fullest source's, each source listed",
+  async (ns) => {
+    ns.sysctl('net.ipv4.ip_local_port_range', '40000 40009');
+    await listen(7100, '127.0.0.1');
+    for (const [source, n] of [
+      ['127.0.0.2', 6],
+      ['127.0.0.3', 5],
+    ] as const) {
+      for (let i = 0; i < n; i++) {
+        const r = await safeConnect({
+          host: '127.0.0.1',
+          port: 7100,
+          localAddress: source,
+          bindAddressNoPort: true,
+        });
+        if (!r.ok) throw new Error(r.diagnosis.summary);
+        onTestFinished(() => {
+          r.socket.destroy();
+        });
+      }
+    }
+    // 11 connections toward a destination whose pool is 10 ports: each source holds its own.
+    expect(total(ssCounts(ns, '-tn state established dst 127.0.0.1:7100'))).toBe(11);
+    const u = await portUsage({ host: '127.0.0.1', port: 7100 });
+    expect(u).toMatchObject({
+      inUse: 6,
+      poolSize: 10,
+      usage: 0.6,
+      localAddress: '127.0.0.2',
+      sources: [
+        { address: '127.0.0.2', inUse: 6 },
+        { address: '127.0.0.3', inUse: 5 },
+      ],
+    });
+    // The default source (127.0.0.1) has all ten of its own.
+    const c = await open(7100, '127.0.0.1');
+    expect(c.localPort).toBeGreaterThanOrEqual(40000);
+  },
+);
