@@ -83,9 +83,10 @@ export async function forecast(options: ForecastOptions): Promise<Forecast> {
   if (!(sampleMs >= 50 && sampleMs <= 60_000))
     fail(`sampleMs must be between 50 and 60000, got ${sampleMs}`, 'invalid-argument');
   requireSignal(options?.signal, 'forecast()');
-  const q = await resolvePortUsageOptions(options, 'forecast');
+  const asked = await resolvePortUsageOptions(options, 'forecast');
   const failed = (e: { message: string; code: string; syscall: string; errno: number }): never =>
     fail(e.message, isUnsupported(e as never) ? 'unsupported-platform' : e.code);
+  const q = fullestPool(asked);
   const first = sampleConnections(q);
   if (!first.ok) return failed(first.error);
   try {
@@ -98,6 +99,19 @@ export async function forecast(options: ForecastOptions): Promise<Forecast> {
   const out = forecastFrom(q, first.value, second.value);
   if (!out.ok) return failed(out.error);
   return out.value;
+}
+
+/**
+ * The query of the pool that fills first: connections toward the destination from several source
+ * addresses are several pools (readPortUsage), and the fullest one's connections, alone, are
+ * sampled — as doctor and the gauge do through queryOfUsage.
+ */
+function fullestPool(q: PortUsageQuery): PortUsageQuery {
+  if (q.localAddress !== undefined) return q;
+  const usage = readPortUsage(q);
+  return usage.ok && usage.value.sources !== undefined && usage.value.localAddress !== undefined
+    ? { ...q, localAddress: usage.value.localAddress }
+    : q;
 }
 
 /**

@@ -167,8 +167,8 @@ function fullestSource(protocol: Protocol, dest: string, p: Pool, counts: Source
 }
 
 /**
- * The busiest remote address:port pairs among outbound TCP sockets, most sockets first, each as a
- * PortUsage against this namespace's pool. Sockets whose local port is a listening port are the
+ * The busiest remote address:port pairs among outbound TCP sockets, fullest pool first, each as a
+ * PortUsage of its fullest source address's pool (one pool per source, as readPortUsage). Sockets whose local port is a listening port are the
  * server side of inbound connections: their peer's port is the *client's* source port, not a
  * destination, so they are left out. Every socket of the table is counted, whatever its size
  * (tallyByRemote walks /proc/net line by line above a few thousand), so a pool's figure is never
@@ -185,13 +185,21 @@ export function topDestinations(limit = 5): Result<PortUsage[]> {
   );
   if (!tally.ok) return tally;
   const p = pool();
-  const top = tally.value.groups
-    .sort((a, b) => b.total - a.total || a.remote.localeCompare(b.remote) || a.remotePort - b.remotePort)
-    .slice(0, limit);
-  return {
-    ok: true,
-    value: top.map((g) =>
-      portUsageOf('tcp', destination(g.remote, g.family, g.remotePort), p, g.total, g.byState),
-    ),
-  };
+  // Each destination once, by its fullest source's pool (fullestSource).
+  const byDestination = new Map<string, { remote: string; port: number; counts: SourceCount[] }>();
+  for (const g of tally.value.groups) {
+    const dest = destination(g.remote, g.family, g.remotePort);
+    const count = { address: g.local, total: g.total, byState: g.byState };
+    const known = byDestination.get(dest);
+    if (known) known.counts.push(count);
+    else byDestination.set(dest, { remote: g.remote, port: g.remotePort, counts: [count] });
+  }
+  const usages = [...byDestination].map(([dest, d]) => ({
+    d,
+    usage: fullestSource('tcp', dest, p, d.counts),
+  }));
+  usages.sort(
+    (a, b) => b.usage.inUse - a.usage.inUse || a.d.remote.localeCompare(b.d.remote) || a.d.port - b.d.port,
+  );
+  return { ok: true, value: usages.slice(0, limit).map((u) => u.usage) };
 }

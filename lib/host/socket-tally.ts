@@ -1,4 +1,5 @@
-// The socket table grouped by remote address and port, with counts by state, exact at any table size.
+// The socket table grouped by local address and remote address and port — a source-port pool each —
+// with counts by state, exact at any table size.
 import type { NativeSocketEntry } from '../binding.js';
 import type { Family, Result } from '../types.js';
 import { formatIpBytes } from '../sys/ip-text.js';
@@ -13,7 +14,14 @@ import type { RemoteGroup, RemoteTally, SocketQuery, SocketSource } from './type
 /** Up to this many sockets, a sock_diag listing is grouped; above it, /proc/net is walked line by line. */
 const TALLY_LIST_LIMIT = 10_000;
 
-type Group = { family: Family; key: string; remote: string; remotePort: number; byNumber: number[] };
+type Group = {
+  family: Family;
+  key: string;
+  local: string;
+  remote: string;
+  remotePort: number;
+  byNumber: number[];
+};
 
 export function finishTally(
   p: Prepared,
@@ -30,7 +38,14 @@ export function finishTally(
       byState[nameOf(p.names, state)] = n;
       total += n;
     });
-    out.push({ family: g.family, remote: g.remote, remotePort: g.remotePort, byState, total });
+    out.push({
+      family: g.family,
+      local: g.local,
+      remote: g.remote,
+      remotePort: g.remotePort,
+      byState,
+      total,
+    });
   }
   return note !== undefined ? { groups: out, via, note } : { groups: out, via };
 }
@@ -46,9 +61,10 @@ function tallyList(entries: NativeSocketEntry[], p: Prepared, skip: (port: numbe
   for (const s of entries) {
     if (skip(s.sport)) continue;
     const { address, family } = unmapped(s.dst);
-    const key = `${address} ${s.dport}`;
+    const local = unmapped(s.src).address;
+    const key = `${local} ${address} ${s.dport}`;
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { family, key, remote: address, remotePort: s.dport, byNumber: [] }));
+    if (!g) groups.set(key, (g = { family, key, local, remote: address, remotePort: s.dport, byNumber: [] }));
     g.byNumber[s.state] = (g.byNumber[s.state] ?? 0) + 1;
   }
   return groups;
@@ -63,14 +79,17 @@ export function tallyProc(
   const byHex = new Map<string, Group>();
   const failed = walkProc(b, p, (line) => {
     if (skip(Number.parseInt(line.local.slice(line.local.indexOf(':') + 1), 16))) return true;
-    const hexKey = `${line.family}${line.remote}`;
+    const localHex = line.local.slice(0, line.local.indexOf(':'));
+    const hexKey = `${line.family}${localHex} ${line.remote}`;
     let g = byHex.get(hexKey);
     if (!g) {
       const [rh = '', rp = '0'] = line.remote.split(':');
       const { address, family } = unmapped(formatIpBytes(hexToBytes(rh)));
+      const local = unmapped(formatIpBytes(hexToBytes(localHex))).address;
       g = {
         family,
-        key: `${address} ${Number.parseInt(rp, 16)}`,
+        key: `${local} ${address} ${Number.parseInt(rp, 16)}`,
+        local,
         remote: address,
         remotePort: Number.parseInt(rp, 16),
         byNumber: [],
@@ -81,7 +100,7 @@ export function tallyProc(
     return true;
   });
   if (failed) return failed;
-  // A v4-mapped peer (tcp6) and the same IPv4 peer (tcp) are two hex keys but one destination.
+  // A v4-mapped peer (tcp6) and the same IPv4 peer (tcp) are two hex keys but one pool.
   const groups = new Map<string, Group>();
   for (const g of byHex.values()) {
     const same = groups.get(g.key);
@@ -92,7 +111,7 @@ export function tallyProc(
 }
 
 /**
- * The matching sockets grouped by remote address and port, with their count by state, exact at any
+ * The matching sockets grouped by local address and remote address and port, with their count by state, exact at any
  * table size and with no object kept per socket: a small table is listed by sock_diag and grouped;
  * a table of more than TALLY_LIST_LIMIT sockets is walked in /proc/net one line at a time (and
  * listed whole by sock_diag only when /proc/net cannot be read). Sockets whose local port

@@ -158,6 +158,8 @@ export interface SocketList {
 /** Sockets toward one remote address and port, counted by state. */
 export interface RemoteGroup {
   family: Family;
+  /** The local (source) address; a v4-mapped one as its IPv4 address. */
+  local: string;
   /** The remote address; a v4-mapped IPv6 peer is given as its IPv4 address. */
   remote: string;
   remotePort: number;
@@ -166,7 +168,7 @@ export interface RemoteGroup {
   total: number;
 }
 
-/** Every matching socket, grouped by remote end: exact, whatever the table's size. */
+/** Every matching socket, grouped by local address and remote end: exact, whatever the table's size. */
 export interface RemoteTally {
   groups: RemoteGroup[];
   via: SocketSource;

@@ -3,7 +3,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { expect, onTestFinished } from 'vitest';
-import { portUsage, PortUsageError, safeConnect } from '../../lib/index.js';
+import { forecast, inspectHost, portUsage, PortUsageError, safeConnect } from '../../lib/index.js';
 import { netnsIt, type Netns } from '../helpers/netns.js';
 import { eachReader } from '../helpers/readers.js';
 
@@ -192,6 +192,19 @@ netnsIt(
         { address: '127.0.0.3', inUse: 5 },
       ],
     });
+    // The busiest destinations of inspectHost (and doctor) read the same pools.
+    const report = await inspectHost();
+    expect(report.sockets.topDestinations.find((d) => d.destination === '127.0.0.1:7100')).toMatchObject({
+      inUse: 6,
+      localAddress: '127.0.0.2',
+      sources: [
+        { address: '127.0.0.2', inUse: 6 },
+        { address: '127.0.0.3', inUse: 5 },
+      ],
+    });
+    // forecast() samples the pool that fills first: the fullest source's connections alone.
+    const f = await forecast({ host: '127.0.0.1', port: 7100, sampleMs: 100 });
+    expect(f.usage).toMatchObject({ inUse: 6, localAddress: '127.0.0.2', usage: 0.6 });
     // The default source (127.0.0.1) has all ten of its own.
     const c = await open(7100, '127.0.0.1');
     expect(c.localPort).toBeGreaterThanOrEqual(40000);
