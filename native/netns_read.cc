@@ -8,7 +8,8 @@
 // What the walk costs: two sock_diag dumps. The LISTEN-only dump walks only the listening hash (the
 // kernel skips the established hash when no other state is asked), so it is cheap; the second is
 // the one walk of the established hash for both families (the TCPDIAG_GETSOCK request of
-// sock_diag.cc), each socket grouped by destination as it arrives: no per-socket object, no text.
+// sock_diag.cc), each socket grouped by source-port pool — destination and source address — as it
+// arrives: no per-socket object, no text. A destination is reported by its fullest pool.
 #include "netns_read.h"
 
 #include <errno.h>
@@ -37,12 +38,22 @@ constexpr size_t kMaxFile = 64 * 1024;
 
 // The address as two words, built from the socket's words in registers: a key written byte by
 // byte and read back as words would stall each lookup on store forwarding.
+// A source-port pool: the destination, and the source address its connections leave from (each
+// source has a pool of its own toward a destination). A key with a zero source names the
+// destination alone (the asked destinations, a destination's fullest pool).
 struct Key {
-  uint64_t lo, hi;  // the address bytes, in order (IPv4: the first 4, the rest 0)
+  uint64_t lo, hi;  // the destination's address bytes, in order (IPv4: the first 4, the rest 0)
+  uint64_t src_lo, src_hi;  // the source's, the same way
   uint16_t port;
   uint8_t family;
   bool operator==(const Key& o) const {
-    return lo == o.lo && hi == o.hi && port == o.port && family == o.family;
+    return lo == o.lo && hi == o.hi && src_lo == o.src_lo && src_hi == o.src_hi && port == o.port &&
+           family == o.family;
+  }
+  Key destination() const {
+    Key d = *this;
+    d.src_lo = d.src_hi = 0;
+    return d;
   }
 };
 
@@ -52,6 +63,8 @@ struct Key {
 inline uint64_t hash_of(const Key& k) {
   uint64_t h = k.lo * 0x9E3779B97F4A7C15ull;
   h ^= k.hi * 0xC2B2AE3D27D4EB4Full;
+  h ^= k.src_lo * 0xD6E8FEB86659FD93ull;
+  h ^= k.src_hi * 0xFF51AFD7ED558CCDull;
   h ^= ((static_cast<uint64_t>(k.port) << 8) | k.family) * 0x165667B19E3779F9ull;
   h ^= h >> 29;
   return h * 0x9E3779B97F4A7C15ull;
@@ -66,23 +79,30 @@ inline uint64_t v4_word(uint32_t addr) {
 #endif
 }
 
-// The destination's key; a v4-mapped IPv6 peer (::ffff:a.b.c.d) is the IPv4 destination it
-// stands for.
-inline Key key_of(int family, const uint32_t* words, uint16_t port) {
+// An address as two words; a v4-mapped IPv6 one (::ffff:a.b.c.d) as the IPv4 address it stands
+// for. Returns the family it is then.
+inline uint8_t words_of(int family, const uint32_t* words, uint64_t* lo, uint64_t* hi) {
+  *hi = 0;
+  if (family != AF_INET6) {
+    *lo = v4_word(words[0]);
+    return AF_INET;
+  }
+  if (words[0] == 0 && words[1] == 0 && words[2] == htonl(0xffff)) {
+    *lo = v4_word(words[3]);
+    return AF_INET;
+  }
+  memcpy(lo, words, 8);
+  memcpy(hi, words + 2, 8);
+  return AF_INET6;
+}
+
+// The pool's key: the destination (a v4-mapped peer is the IPv4 destination it stands for) and the
+// source.
+inline Key key_of(int family, const uint32_t* src, const uint32_t* dst, uint16_t port) {
   Key k;
   k.port = port;
-  k.hi = 0;
-  if (family != AF_INET6) {
-    k.family = AF_INET;
-    k.lo = v4_word(words[0]);
-  } else if (words[0] == 0 && words[1] == 0 && words[2] == htonl(0xffff)) {
-    k.family = AF_INET;
-    k.lo = v4_word(words[3]);
-  } else {
-    k.family = AF_INET6;
-    memcpy(&k.lo, words, 8);
-    memcpy(&k.hi, words + 2, 8);
-  }
+  k.family = words_of(family, dst, &k.lo, &k.hi);
+  words_of(family, src, &k.src_lo, &k.src_hi);
   return k;
 }
 
@@ -177,10 +197,11 @@ class DestTable {
 };
 
 struct Walk {
-  explicit Walk(size_t expected) : by_dest(expected) {}
+  Walk(size_t expected, size_t asked) : by_dest(expected), asked_dests(asked) {}
   uint32_t* states;
   std::vector<bool> listening = std::vector<bool>(65536, false);
-  DestTable by_dest;  // the asked ones pre-filled
+  DestTable by_dest;      // a pool each: (destination, source)
+  DestTable asked_dests;  // the asked destinations (keys with no source)
   // Only destinations with a TIME_WAIT socket get a histogram (240 bytes), made on the first one.
   std::vector<Histogram> timers;
   // A TIME_WAIT timer above this started after the previous walk (see NsGroup::fresh_time_wait).
@@ -209,19 +230,29 @@ void add_timer(Walk* w, Counts* c, uint32_t expires_ms) {
   w->timers[static_cast<size_t>(c->timers)][bucket]++;
 }
 
+// Whether k's destination was asked for. Once per new pool, not once per socket.
+__attribute__((noinline)) bool asked_for(const Walk& w, const Key& k) {
+  if (w.asked_dests.entries().empty()) return false;
+  const Key d = k.destination();
+  return w.asked_dests.find(d, hash_of(d)) != DestTable::kNone;
+}
+
 void on_socket(const NlSockSeen& s, void* ctx) {
   auto* w = static_cast<Walk*>(ctx);
   if (s.state < kNlStates) w->states[s.state]++;
-  const Key k = key_of(s.family, s.dst, s.dport);
+  const Key k = key_of(s.family, s.src, s.dst, s.dport);
   const uint64_t h = hash_of(k);
   uint32_t e = w->by_dest.find(k, h);
   const bool time_wait = s.state == kTimeWait && s.timer == kTwTimer;
   // The server side of an inbound connection: its peer port is a client's source port, no
   // destination of ours; it counts only toward an asked destination.
-  if (w->listening[s.sport]) {
-    if (e == DestTable::kNone || !w->by_dest.at(e).tally.asked) return;
-  } else if (e == DestTable::kNone) {
+  if (e == DestTable::kNone) {
+    const bool asked = asked_for(*w, k);
+    if (w->listening[s.sport] && !asked) return;
     e = w->by_dest.add(k, h);
+    w->by_dest.at(e).tally.asked = asked;
+  } else if (w->listening[s.sport] && !w->by_dest.at(e).tally.asked) {
+    return;
   }
   Counts& c = w->by_dest.at(e).tally.counts;
   add(&c, s.state);
@@ -255,7 +286,12 @@ bool busier(const DestTable::Entry& a, const DestTable::Entry& b) {
   memcpy(y + 8, &b.key.hi, 8);
   int c = memcmp(x, y, 16);
   if (c != 0) return c < 0;
-  return a.key.port < b.key.port;
+  if (a.key.port != b.key.port) return a.key.port < b.key.port;
+  memcpy(x, &a.key.src_lo, 8);
+  memcpy(x + 8, &a.key.src_hi, 8);
+  memcpy(y, &b.key.src_lo, 8);
+  memcpy(y + 8, &b.key.src_hi, 8);
+  return memcmp(x, y, 16) < 0;
 }
 
 Key key_of_dest(const NsDest& d) {
@@ -263,25 +299,33 @@ Key key_of_dest(const NsDest& d) {
   k.family = static_cast<uint8_t>(d.family);
   memcpy(&k.lo, d.addr, 8);
   memcpy(&k.hi, d.addr + 8, 8);
+  k.src_lo = k.src_hi = 0;
   k.port = d.port;
   return k;
 }
 
+constexpr uint32_t kNoPool = DestTable::kNone;
+
+// The fuller of two pools (entries of by_dest) of one destination: more sockets, then the lower
+// source address, so that the choice does not depend on the walk's order.
+uint32_t fuller(const std::vector<DestTable::Entry>& entries, uint32_t a, uint32_t b) {
+  if (a == kNoPool) return b;
+  return busier(entries[b], entries[a]) ? b : a;
+}
+
 int walk_tcp(const NsReadQuery& q, NsReadResult* out) {
-  Walk w(q.dests.size() + 1024);
+  Walk w(q.dests.size() + 1024, q.dests.size());
   w.states = out->states;
   timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
   out->walk_ms = static_cast<double>(now.tv_sec) * 1000 + static_cast<double>(now.tv_nsec) / 1e6;
   // Without a previous walk every TIME_WAIT socket counts (the caller makes no rate of it).
   if (q.since_ms > 0) w.fresh_above_ms = kTwLenMs - (out->walk_ms - q.since_ms);
-  // Each asked destination's entry, kept for the answer below (a repeated one shares its entry).
+  // Each asked destination's entry in asked_dests, kept for the answer below (a repeated one shares
+  // its entry).
   std::vector<uint32_t> asked;
   asked.reserve(q.dests.size());
-  for (const NsDest& d : q.dests) {
-    asked.push_back(w.by_dest.find_or_add(key_of_dest(d)));
-    w.by_dest.at(asked.back()).tally.asked = true;
-  }
+  for (const NsDest& d : q.dests) asked.push_back(w.asked_dests.find_or_add(key_of_dest(d)));
   NlSockQuery listen_q;
   listen_q.protocol = IPPROTO_TCP;
   listen_q.family = AF_UNSPEC;
@@ -297,25 +341,45 @@ int walk_tcp(const NsReadQuery& q, NsReadResult* out) {
   rc = nl_socket_visit(rest_q, on_socket, &w);
   if (rc < 0) return rc;
 
+  // Each destination is reported by its fullest pool: the one whose connect fails first.
   const std::vector<DestTable::Entry>& entries = w.by_dest.entries();
+  std::vector<uint32_t> fullest_asked(w.asked_dests.entries().size(), kNoPool);
+  DestTable others(q.top > 0 ? entries.size() : 0);
+  std::vector<uint32_t> fullest_other;
+  for (size_t e = 0; e < entries.size(); e++) {
+    const auto index = static_cast<uint32_t>(e);
+    const Key d = entries[e].key.destination();
+    if (entries[e].tally.asked) {
+      const uint32_t a = w.asked_dests.find(d, hash_of(d));
+      fullest_asked[a] = fuller(entries, fullest_asked[a], index);
+    } else if (q.top > 0 && entries[e].tally.counts.total > 0) {
+      const uint32_t o = others.find_or_add(d);
+      if (o == fullest_other.size()) fullest_other.push_back(kNoPool);
+      fullest_other[o] = fuller(entries, fullest_other[o], index);
+    }
+  }
   if (q.top > 0) {
     // The busiest *other* destinations (the asked ones are reported on their own), ranked as
     // indices so that only the n kept become groups.
-    std::vector<uint32_t> all;
-    all.reserve(entries.size());
-    for (size_t e = 0; e < entries.size(); e++)
-      if (!entries[e].tally.asked && entries[e].tally.counts.total > 0)
-        all.push_back(static_cast<uint32_t>(e));
-    size_t n = std::min(q.top, all.size());
-    std::partial_sort(all.begin(), all.begin() + static_cast<long>(n), all.end(),
+    size_t n = std::min(q.top, fullest_other.size());
+    std::partial_sort(fullest_other.begin(), fullest_other.begin() + static_cast<long>(n),
+                      fullest_other.end(),
                       [&](uint32_t a, uint32_t b) { return busier(entries[a], entries[b]); });
     out->top.resize(n);
-    for (size_t i = 0; i < n; i++)
-      group_of(w, entries[all[i]].key, entries[all[i]].tally.counts, &out->top[i]);
+    for (size_t i = 0; i < n; i++) {
+      const DestTable::Entry& pool = entries[fullest_other[i]];
+      group_of(w, pool.key, pool.tally.counts, &out->top[i]);
+    }
   }
   out->dests.resize(asked.size());
-  for (size_t i = 0; i < asked.size(); i++)
-    group_of(w, entries[asked[i]].key, entries[asked[i]].tally.counts, &out->dests[i]);
+  const Counts none;
+  for (size_t i = 0; i < asked.size(); i++) {
+    const uint32_t pool = fullest_asked[asked[i]];
+    if (pool == kNoPool)
+      group_of(w, w.asked_dests.entries()[asked[i]].key, none, &out->dests[i]);
+    else
+      group_of(w, entries[pool].key, entries[pool].tally.counts, &out->dests[i]);
+  }
   return 0;
 }
 

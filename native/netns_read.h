@@ -58,6 +58,8 @@ struct NsReadResult {
   double walk_ms = 0;  // CLOCK_MONOTONIC (ms) at the start of the walk
   int diag_rc = 0;     // -errno of the sock_diag walk (then the counts below are not read)
   uint32_t states[kNlStates] = {0};
+  // Each destination's figures are its fullest pool's: connections toward it from several source
+  // addresses are several pools (one source each), and the fullest fails first.
   std::vector<NsGroup> top;    // busiest first (total, then family, address, port), not in dests
   std::vector<NsGroup> dests;  // one per query dest, in order
   std::vector<NsFile> files;   // one per query file, in order

@@ -190,7 +190,10 @@ export function listNetns(specs: string[]): Result<NetnsList> {
   };
 }
 
-/** Source-port pools of one namespace, column by column (index i is one destination). */
+/**
+ * Source-port pools of one namespace, column by column (index i is one destination). A destination
+ * reached from several source addresses has a pool per source; its figures are the fullest one's.
+ */
 export interface NetnsPools {
   /** `IP:PORT` or `[IPV6]:PORT`, as PortUsage.destination. */
   destinations: string[];

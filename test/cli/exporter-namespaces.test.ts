@@ -4,7 +4,9 @@
 // opened from that thread, so each pod's range is its own (docs/kernel-facts.md).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
+import { safeConnect } from '../../lib/index.js';
 import { beforeAll, describe, expect, onTestFinished } from 'vitest';
 import { buildBin, runCli } from './cli.js';
 import { parseExposition, startExporter, startPod, type ParsedSample } from './exporter-helpers.js';
@@ -141,6 +143,44 @@ describe('safebind exporter', () => {
       expect(unlabelled.map((s) => [s.labels.container, s.labels.pod, s.value])).toEqual([['', '', 1]]);
     },
     30_000,
+  );
+
+  netnsIt(
+    "connections from two source addresses are two pools: a destination's figures are its fullest source's",
+    async (ns) => {
+      ns.sysctl('net.ipv4.ip_local_port_range', '40000 40009');
+      const server = net.createServer((s) => s.on('error', () => {}));
+      await new Promise<void>((ok) => server.listen(7200, '127.0.0.1', ok));
+      onTestFinished(() => {
+        server.close();
+      });
+      for (const [source, n] of [
+        ['127.0.0.2', 6],
+        ['127.0.0.3', 5],
+      ] as const) {
+        for (let i = 0; i < n; i++) {
+          const r = await safeConnect({
+            host: '127.0.0.1',
+            port: 7200,
+            localAddress: source,
+            bindAddressNoPort: true,
+          });
+          if (!r.ok) throw new Error(r.diagnosis.summary);
+          onTestFinished(() => {
+            r.socket.destroy();
+          });
+        }
+      }
+      for (const args of [['--dest', '127.0.0.1:7200'], []]) {
+        const exporter = await startExporter(args);
+        const samples = parseExposition(await exporter.metrics());
+        const of = (name: string) =>
+          find(samples, name, { destination: '127.0.0.1:7200' }).map((s) => s.value);
+        // 11 connections toward a pool of 10 ports: 6 of the fullest source's own 10, not 110 %.
+        expect(of('safebind_port_pool_in_use')).toEqual([6]);
+        expect(of('safebind_port_pool_usage_ratio')).toEqual([0.6]);
+      }
+    },
   );
 
   netnsIt(
