@@ -167,6 +167,11 @@ describe('source-not-local', () => {
     expect(diagnosis.remediation[1]?.commands).toEqual(['ip addr add 10.0.0.77/24 dev eth0']);
     expect(diagnosis.remediation[2]?.option).toBe("localAddress: '10.0.0.10'");
     expect(diagnosis.remediation[3]?.option).toBe('freebind: true');
+    // waitForAddress is a bind's option: neither safeConnect nor net.connect takes it.
+    expect(diagnosis.remediation.map((r) => r.option)).not.toContain('waitForAddress: 30000');
+    expect(diagnosis.remediation[4]?.title).toMatch(
+      /^If 10\.0\.0\.77 is still coming up .*retry with a backoff/,
+    );
   });
 });
 

@@ -2,7 +2,7 @@
 import type { Diagnosis } from '../../types.js';
 import type { Context } from '../context.js';
 import { isUsable, shownRemote } from '../local-address.js';
-import { freebindRemedy, waitForAddressRemedy } from '../remedies.js';
+import { freebindRemedy } from '../remedies.js';
 import { listing } from '../text.js';
 import { notLocalFacts, unattachedNote } from './not-local.js';
 
@@ -21,7 +21,10 @@ export function sourceNotLocal(ctx: Context): Diagnosis {
     ...freebindRemedy('the source address exists'),
     warning: `Replies from ${destination} reach this host only once ${address} is attached here or routed to it.`,
   });
-  remediation.push(waitForAddressRemedy(address, ctx.failure.waitedMs));
+  // Not waitForAddress: a bind's option; safeConnect and net.connect have none.
+  remediation.push({
+    title: `If ${address} is still coming up (a VIP, a DHCP address), connect once it is attached: retry with a backoff, or start the client after the network is configured`,
+  });
   return {
     cause: 'source-not-local',
     code: ctx.code,
