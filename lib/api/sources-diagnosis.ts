@@ -56,7 +56,10 @@ export function diagnoseSources(pool: SourcePool, failure: Failure): Promise<Dia
 
 /** Reads each source's pool toward the destination and adds it to the diagnosis of the last failure. */
 async function diagnoseNow(pool: SourcePool, failure: Failure): Promise<Diagnosis> {
-  const d = await diagnoseFailure(failure.attempt);
+  const tried = failure.tried.map((t) => t.source).filter((s) => s !== '');
+  const d = await diagnoseFailure(
+    failure.exhausted ? { ...failure.attempt, triedSources: tried } : failure.attempt,
+  );
   if (!failure.exhausted) return d;
   const remote = failure.attempt.remote;
   if (remote?.ip === undefined) return d;

@@ -45,6 +45,11 @@ export interface Attempt {
   invalid?: string;
   /** Milliseconds already spent waiting for the address to become bindable before this failure. */
   waitedMs?: number;
+  /**
+   * Source addresses a pool of sources (safebind/agent, safeConnect({ sources })) already tried
+   * toward the destination, each full: never offered again as "more sources".
+   */
+  triedSources?: string[];
 }
 
 export interface HostSnapshot {

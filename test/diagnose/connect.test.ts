@@ -86,6 +86,41 @@ describe('ephemeral-ports-exhausted', () => {
     expect(sources?.warning).toMatch(/Without bindAddressNoPort/);
   });
 
+  it('never offers as more sources the ones a pool of sources tried, or that are full already', () => {
+    const addresses = [
+      addr('eth0', '10.0.0.10', 24),
+      addr('eth0', '10.0.0.11', 24, ['secondary']),
+      addr('eth0', '10.0.0.12', 24, ['secondary']),
+    ];
+    const tried = {
+      ...connectFailure('10.0.0.9', 5432, 'EADDRNOTAVAIL'),
+      triedSources: ['10.0.0.11', '10.0.0.12'],
+    };
+    const full = diagnose(tried, snapshot({ addresses, portUsage: usage(28232, { ESTABLISHED: 28232 }) }));
+    const sources = full.remediation.find((remedy) => remedy.option?.includes('bindAddressNoPort'));
+    expect(sources?.option).toBe("localAddress: '<another address>', bindAddressNoPort: true");
+    // Read full among the sources the connections leave from: the same.
+    const read = usage(
+      28232,
+      { ESTABLISHED: 28232 },
+      {
+        localAddress: '10.0.0.11',
+        sources: [
+          { address: '10.0.0.11', inUse: 28232 },
+          { address: '10.0.0.12', inUse: 28000 },
+          { address: '10.0.0.10', inUse: 3 },
+        ],
+      },
+    );
+    const some = diagnose(
+      connectFailure('10.0.0.9', 5432, 'EADDRNOTAVAIL'),
+      snapshot({ addresses, portUsage: read }),
+    );
+    const offered = some.remediation.find((remedy) => remedy.option?.includes('bindAddressNoPort'));
+    expect(offered?.option).toBe("localAddress: '10.0.0.10', bindAddressNoPort: true");
+    expect(offered?.title).toMatch(/\(eth0 also has 10\.0\.0\.10\)$/);
+  });
+
   it('reserved ports shrink the pool figures shown and add a remedy to reserve fewer', () => {
     const host = snapshot({
       portUsage: usage(18000, { ESTABLISHED: 18000 }, { reserved: 10000, poolSize: 18232 }),

@@ -54,9 +54,24 @@ function moreSourcesRemedy(
     (remoteIp === undefined ? undefined : containingSubnet(remoteIp, ctx.hostIps)?.address.address);
   const currentEntry = ctx.addresses.find((entry) => entry.address === current);
   const iface = (route?.ok === true ? route.interface : undefined) ?? currentEntry?.interface;
+  // Sources whose pool toward the destination is full already: tried by a pool of sources, or read
+  // as full among the sources its connections leave from.
+  const usage = ctx.host.portUsage;
+  const full = new Set([
+    ...(ctx.failure.triedSources ?? []),
+    ...(usage?.sources ?? [])
+      .filter(
+        (s) => usage !== undefined && usage.poolSize > 0 && s.inUse / usage.poolSize >= EXHAUSTION_THRESHOLD,
+      )
+      .map((s) => s.address),
+  ]);
   const others = ctx.addresses.filter(
     (entry) =>
-      entry.family === family && entry.interface === iface && entry.address !== current && isUsable(entry),
+      entry.family === family &&
+      entry.interface === iface &&
+      entry.address !== current &&
+      !full.has(entry.address) &&
+      isUsable(entry),
   );
   const each = pool.notRead !== undefined ? 'its own pool' : `its own pool of ${count(pool.poolSize)} ports`;
   const title = `Spread connections over more source addresses, each with ${each} toward ${destination}`;
