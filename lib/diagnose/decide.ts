@@ -150,6 +150,10 @@ function decideConnect(ctx: Context): Verdict {
   switch (ctx.code) {
     case 'ENETUNREACH':
     case 'EHOSTUNREACH':
+      // An IPv6 destination with IPv6 off: no route because no IPv6 at all, and a route added by
+      // hand would not help.
+      if (ctx.remote?.family === 6 && ipv6Unavailable(ctx) !== undefined)
+        return { cause: 'family-unavailable' };
       return { cause: 'no-route' };
     case 'EADDRINUSE': {
       // An explicit source port whose 4-tuple toward this destination is already taken.

@@ -214,6 +214,20 @@ describe('ephemeral-ports-exhausted', () => {
 });
 
 describe('no-route', () => {
+  it('toward an IPv6 destination with IPv6 disabled is family-unavailable, with no route to add', () => {
+    const host = snapshot({
+      addresses: [addr('lo', '127.0.0.1', 8), addr('ens3', '10.0.0.10', 24)],
+      route: { ok: false, destination: '::1', errno: 101, code: 'ENETUNREACH' },
+      sysctls: sysctls({
+        disableIpv6: { absent: false, all: true, default: true, interfaces: { lo: true, ens3: true } },
+      }),
+    });
+    const diagnosis = diagnose(connectFailure('::1', 80, 'ENETUNREACH'), host);
+    expect(diagnosis.cause).toBe('family-unavailable');
+    expect(diagnosis.remediation[0]?.option).toBe('family: 4');
+    expect(JSON.stringify(diagnosis.remediation)).not.toContain('ip route add');
+  });
+
   it('no route at all gives ip route add with placeholders only for the unknown gateway', () => {
     const host = snapshot({
       addresses: [addr('lo', '127.0.0.1', 8), addr('ens3', '10.0.0.10', 24)],
