@@ -35,6 +35,32 @@ function processName(pid: string): string {
   }
 }
 
+/** The parent pid of `pid` (/proc/PID/stat, readable by every user), or undefined. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number.isInteger(ppid) && ppid > 1 ? ppid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The parent of a holder when its descriptors could not be read: it may hold the socket too. */
+function hiddenParentOf(pid: number): { pid: number; command?: string } | undefined {
+  const ppid = parentOf(pid);
+  if (ppid === undefined) return undefined;
+  try {
+    readdirSync(`/proc/${ppid}/fd`);
+    return undefined; // readable: had it held the socket, the scan would have found it first
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EACCES') return undefined;
+  }
+  const command = processName(String(ppid));
+  return command ? { pid: ppid, command } : { pid: ppid };
+}
+
 /** inode → owner, for the inodes asked; stops scanning as soon as all are found. */
 function owners(inodes: Set<number>): Map<number, { pid: number; command?: string }> {
   const found = new Map<number, { pid: number; command?: string }>();
@@ -114,6 +140,8 @@ export function findPortHolders(q: {
       if (owner) {
         holder.pid = owner.pid;
         if (owner.command !== undefined) holder.command = owner.command;
+        const parent = hiddenParentOf(owner.pid);
+        if (parent !== undefined) holder.hiddenParent = parent;
       }
       return holder;
     }),

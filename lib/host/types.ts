@@ -51,6 +51,12 @@ export interface PortHolder {
   device?: string;
   pid?: number;
   command?: string;
+  /**
+   * The holder's parent, when this process could not read the parent's descriptors (another user's,
+   * without privilege): a server's master that started the holder usually holds the same socket,
+   * and stopping the holder alone leaves it to start another.
+   */
+  hiddenParent?: { pid: number; command?: string };
 }
 
 /** A neighbour entry's state, as `ip neigh` names the kernel's NUD_* states. */

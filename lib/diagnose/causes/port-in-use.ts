@@ -160,6 +160,13 @@ function holderDetails(ctx: Context, port: number, h: Holders): string[] {
         'block only a bind without SO_REUSEADDR, when they set it too (connections accepted by a Node server do).',
     );
   }
+  const parents = hiddenParents(h.owners);
+  if (parents.length > 0) {
+    details.push(
+      `${listing(parents)} started a holder, and its descriptors could not be read (another user's): it likely holds the same socket ` +
+        '(a server master whose workers inherit the listening socket), and would start a new holder if one were stopped.',
+    );
+  }
   if (h.hidden.length > 0) {
     const uids = [...new Set(h.hidden.map((holder) => holder.uid))];
     details.push(
@@ -168,6 +175,17 @@ function holderDetails(ctx: Context, port: number, h: Holders): string[] {
     );
   }
   return details;
+}
+
+/** `nginx (pid 7100)` for each distinct parent of these holders whose descriptors were hidden. */
+function hiddenParents(holders: PortHolder[]): string[] {
+  return [
+    ...new Set(
+      holders.flatMap((holder) =>
+        holder.hiddenParent ? [`${holder.hiddenParent.command ?? '?'} (pid ${holder.hiddenParent.pid})`] : [],
+      ),
+    ),
+  ];
 }
 
 function holderRemedies(ctx: Context, port: number, h: Holders): Remediation[] {
@@ -200,7 +218,17 @@ function holderRemedies(ctx: Context, port: number, h: Holders): Remediation[] {
   }
   const visible = h.blocking.filter((holder) => holder.pid !== undefined && holder.pid !== self);
   const pids = [...new Set(visible.map((holder) => holder.pid))];
-  if (pids.length > 0) {
+  const parents = hiddenParents(visible);
+  if (pids.length > 0 && parents.length > 0) {
+    // A worker seen, its master not: killing the worker frees nothing, the master starts another.
+    const names = [...new Set(visible.map((holder) => `${holder.command ?? '?'} (pid ${holder.pid})`))];
+    remediation.push({
+      title:
+        `Stop the service that holds port ${port}: ${listing(names)} as far as this user can see, started by ${listing(parents)}, ` +
+        'which likely holds the port too; see every holder as root before stopping anything',
+      commands: [`sudo ${ssList}`],
+    });
+  } else if (pids.length > 0) {
     const names = [...new Set(visible.map((holder) => `${holder.command ?? '?'} (pid ${holder.pid})`))];
     remediation.push({
       title: `Stop ${listing(names)}, which holds port ${port}, or find out why it runs (another copy of this service?)`,
