@@ -65,9 +65,18 @@ export interface PreflightSpec {
  * concurrently after them. Throws a TypeError for arguments of the wrong type; rejects with an
  * AbortError when `signal` aborts.
  */
+const SPEC_KEYS = new Set(['bind', 'connect', 'wait', 'probe', 'signal']);
+
 export async function preflight(spec: PreflightSpec): Promise<PreflightReport> {
   if (typeof spec !== 'object' || spec === null)
     throw new TypeError('preflight() takes { bind?, connect?, wait? }');
+  // A misspelt key (`binds`) would leave its targets unchecked and the report ok: the check that
+  // guards a service's start must not pass for a typo.
+  for (const key of Object.keys(spec))
+    if (!SPEC_KEYS.has(key))
+      throw new TypeError(
+        `preflight(): unknown option ${JSON.stringify(key)} (it takes ${[...SPEC_KEYS].join(', ')})`,
+      );
   if (spec.bind !== undefined && !Array.isArray(spec.bind))
     throw new TypeError('preflight(): bind must be an array');
   if (spec.connect !== undefined && !Array.isArray(spec.connect))
@@ -76,6 +85,8 @@ export async function preflight(spec: PreflightSpec): Promise<PreflightReport> {
   if (spec.probe !== undefined && typeof spec.probe !== 'boolean')
     throw new TypeError('preflight(): probe must be a boolean');
   requireSignal(spec.signal, 'preflight()');
+  if ((spec.bind ?? []).length === 0 && (spec.connect ?? []).length === 0)
+    throw new TypeError('preflight(): nothing to check: give bind or connect targets');
   // Every target's types first: a TypeError is thrown before any target was bound or connected.
   for (const target of spec.bind ?? []) requireBindTarget(target);
   for (const target of spec.connect ?? []) requireConnectTarget(target);

@@ -162,4 +162,14 @@ eachReader('preflight', (kind) => {
     await expect(preflight({ wait: -5 })).rejects.toThrow(TypeError);
     await expect(preflight({ connect: [{ host: 1, port: 80 } as never] })).rejects.toThrow(TypeError);
   });
+
+  it('a misspelt option or nothing to check throws, rather than passing with no check made', async () => {
+    await expect(preflight({ binds: ['10.0.0.5:80'] } as never)).rejects.toThrow(
+      'preflight(): unknown option "binds" (it takes bind, connect, wait, probe, signal)',
+    );
+    await expect(preflight({})).rejects.toThrow(
+      'preflight(): nothing to check: give bind or connect targets',
+    );
+    await expect(preflight({ bind: [], connect: [] })).rejects.toThrow(TypeError);
+  });
 });
