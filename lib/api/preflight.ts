@@ -45,6 +45,9 @@ export interface PreflightSpec {
   signal?: AbortSignal;
 }
 
+/** The keys of a PreflightSpec: any other is a misspelling. */
+const SPEC_KEYS = new Set(['bind', 'connect', 'wait', 'probe', 'signal']);
+
 /**
  * Checks what a service needs before it starts: each bind target is bound for real (with its
  * options) and closed again, waiting up to `wait` ms in all for addresses that are not bindable yet;
@@ -65,8 +68,6 @@ export interface PreflightSpec {
  * concurrently after them. Throws a TypeError for arguments of the wrong type; rejects with an
  * AbortError when `signal` aborts.
  */
-const SPEC_KEYS = new Set(['bind', 'connect', 'wait', 'probe', 'signal']);
-
 export async function preflight(spec: PreflightSpec): Promise<PreflightReport> {
   if (typeof spec !== 'object' || spec === null)
     throw new TypeError('preflight() takes { bind?, connect?, wait? }');
