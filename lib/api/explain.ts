@@ -24,7 +24,9 @@ export type { ExplainContext } from './failure.js';
  * loopback): the answers are returned, as the kernel keeps no entry for them. Costs up to a second
  * when nobody answers. Link-local IPv6 is not asked (the probe would need its zone).
  */
-async function askTheLink(failure: Attempt): Promise<{ found: Neighbour[]; unavailable: string[] }> {
+async function askTheLink(
+  failure: Attempt,
+): Promise<{ found: Neighbour[]; unavailable: string[]; asked?: true }> {
   const none = { found: [], unavailable: [] };
   if (failure.operation === 'connect' || failure.error?.code !== 'EADDRNOTAVAIL') return none;
   const host = failure.local?.host;
@@ -39,7 +41,8 @@ async function askTheLink(failure: Attempt): Promise<{ found: Neighbour[]; unava
   if (listed.value.some((a) => a.address === address)) return none;
   if (findContainingSubnet(address, listed.value) !== undefined) {
     await probeNeighbour(address);
-    return none;
+    // The answer, if any, is in the neighbour table the snapshot reads.
+    return { ...none, asked: true };
   }
   if (target.family !== 4) return none;
   const links = [
@@ -56,7 +59,8 @@ async function askTheLink(failure: Attempt): Promise<{ found: Neighbour[]; unava
     if (!answer.ok) unavailable.push(`an ARP probe on ${links[i]} (${answer.error.message})`);
     else if (answer.value !== undefined) found.push(answer.value);
   });
-  return { found, unavailable };
+  // Asked only where a probe went out.
+  return answers.some((answer) => answer.ok) ? { found, unavailable, asked: true } : { found, unavailable };
 }
 
 /**
@@ -88,7 +92,7 @@ function diagnoseNow(
 ): Diagnosis {
   const snapshot = gatherSnapshot(failure, prefetched);
   if (asked !== undefined) {
-    snapshot.linkAsked = true;
+    if (asked.asked === true) snapshot.linkAsked = true;
     snapshot.neighbours = [...(snapshot.neighbours ?? []), ...asked.found];
     snapshot.unavailable.push(...asked.unavailable);
   }
