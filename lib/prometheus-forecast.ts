@@ -4,7 +4,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { auditHost, type HostAudits } from './api/audits.js';
 import { forecastFrom, queryOfUsage } from './api/forecast.js';
-import { compareNamespaceSysctls } from './diagnose/netns-sysctls-audit.js';
+import { distinctSysctlValues } from './diagnose/netns-sysctls-audit.js';
 import { sampleConnections, type ConnectionSample } from './host/index.js';
 import type { NamespaceSysctls } from './host/types.js';
 import type { PortUsage, Result } from './types.js';
@@ -160,14 +160,7 @@ export function registerNamespaceAuditMetrics(
       async collect() {
         const readings = await read();
         this.reset();
-        const differ = new Map(compareNamespaceSysctls(readings).map((d) => [d.sysctl, d.values.length]));
-        for (const [sysctl, has] of [
-          ['net.ipv4.ip_local_port_range', (r: NamespaceSysctls) => r.ipLocalPortRange !== undefined],
-          ['net.ipv4.tcp_tw_reuse', (r: NamespaceSysctls) => r.tcpTwReuse !== undefined],
-        ] as const) {
-          if (!readings.some(has)) continue;
-          this.set({ sysctl }, differ.get(sysctl) ?? 1);
-        }
+        for (const { sysctl, values } of distinctSysctlValues(readings)) this.set({ sysctl }, values);
       },
     }),
   );

@@ -1,6 +1,7 @@
 // The exporter's gauges from its namespace readings: the names, help and labels of
 // safebind/prometheus (lib/prometheus.ts), each sample with `netns` (the namespace's inode) and
 // `container` and `pod` (from its processes' cgroups; empty when unknown, never guessed).
+import { distinctSysctlValues, type NamespaceSysctls } from '../diagnose/netns-sysctls-audit.js';
 import type { NetnsReading, NetnsRef } from '../host/netns.js';
 import { POOL_GAUGES, type SampleHeads } from './exporter-heads.js';
 import { renderLabels, type MetricFamily, type Sample, type SampleRows } from './exposition.js';
@@ -18,6 +19,25 @@ function baseLabels(ns: NetnsRef): Record<string, string> {
 }
 
 const noRows = (): SampleRows => ({ heads: [], values: [] });
+
+/**
+ * `safebind_netns_sysctl_distinct_values`, as registerNamespaceAuditMetrics writes it: per sysctl,
+ * how many distinct values the namespaces read have (1: they agree), where any was read.
+ */
+function distinctValues(results: NamespaceResult[]): Sample[] {
+  const readings: NamespaceSysctls[] = results.flatMap(({ ns, reading }) =>
+    'error' in reading
+      ? []
+      : [
+          {
+            netns: String(ns.inode),
+            ...(reading.range !== undefined ? { ipLocalPortRange: reading.range } : {}),
+            ...(reading.timeWait.twReuse !== undefined ? { tcpTwReuse: reading.timeWait.twReuse } : {}),
+          },
+        ],
+  );
+  return distinctSysctlValues(readings).map(({ sysctl, values }) => ({ labels: { sysctl }, value: values }));
+}
 
 /**
  * The families of one scrape, in a fixed order. The per-destination samples' text before the value
@@ -114,6 +134,12 @@ export function exporterFamilies(
       help: '1 when the namespace was entered and its socket table read at this scrape, else 0.',
       type: 'gauge',
       samples: up,
+    },
+    {
+      name: 'safebind_netns_sysctl_distinct_values',
+      help: 'Distinct values of a per-namespace sysctl across the network namespaces read; above 1 they differ.',
+      type: 'gauge',
+      samples: distinctValues(results),
     },
     {
       name: 'safebind_exporter_scrape_duration_seconds',

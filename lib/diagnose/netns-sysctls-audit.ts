@@ -38,6 +38,24 @@ export function compareNamespaceSysctls(readings: NamespaceSysctls[]): SysctlDiv
   return out;
 }
 
+/**
+ * Per sysctl, how many distinct values the namespaces that read it have (1: they agree); a sysctl no
+ * namespace read is left out. What `safebind_netns_sysctl_distinct_values` reports.
+ */
+export function distinctSysctlValues(
+  readings: NamespaceSysctls[],
+): Array<{ sysctl: SysctlDivergence['sysctl']; values: number }> {
+  const differ = new Map(compareNamespaceSysctls(readings).map((d) => [d.sysctl, d.values.length]));
+  const out: Array<{ sysctl: SysctlDivergence['sysctl']; values: number }> = [];
+  for (const [sysctl, has] of [
+    ['net.ipv4.ip_local_port_range', (r: NamespaceSysctls) => r.ipLocalPortRange !== undefined],
+    ['net.ipv4.tcp_tw_reuse', (r: NamespaceSysctls) => r.tcpTwReuse !== undefined],
+  ] as const) {
+    if (readings.some(has)) out.push({ sysctl, values: differ.get(sysctl) ?? 1 });
+  }
+  return out;
+}
+
 /** One doctor line per divergence. */
 export function divergenceWarning(d: SysctlDivergence): string {
   const parts = d.values.map((v) => `${v.value} in ${v.namespaces.join(', ')}`);

@@ -237,6 +237,8 @@ export interface NetnsReading {
   sockets?: Record<string, number>;
   /** The ports of ip_local_port_range, or undefined when it could not be read. */
   rangeSize?: number;
+  /** ip_local_port_range itself, when it could be read. */
+  range?: [number, number];
   nonlocalBind: { v4?: boolean; v6?: boolean };
   /**
    * The requested destinations, then the busiest ones not among them: columns rather than one
@@ -335,7 +337,10 @@ export async function readNetns(
     };
     const range = text['net.ipv4.ip_local_port_range'];
     const parsedRange = range === undefined ? undefined : parsePortRange(range);
-    if (parsedRange) reading.rangeSize = Math.max(0, parsedRange[1] - parsedRange[0] + 1);
+    if (parsedRange) {
+      reading.range = parsedRange;
+      reading.rangeSize = Math.max(0, parsedRange[1] - parsedRange[0] + 1);
+    }
     for (const [key, name] of [
       ['v4', 'net.ipv4.ip_nonlocal_bind'],
       ['v6', 'net.ipv6.ip_nonlocal_bind'],

@@ -54,6 +54,11 @@ describe('safebind exporter', () => {
       }
       expect(find(samples, 'safebind_port_range_size', { netns: String(near.inode) })[0]?.value).toBe(10);
       expect(find(samples, 'safebind_port_range_size', { netns: String(calm.inode) })[0]?.value).toBe(1000);
+      // The audit across namespaces: two ranges, one tcp_tw_reuse (both pods at the kernel's default).
+      const distinct = (sysctl: string) =>
+        find(samples, 'safebind_netns_sysctl_distinct_values', { sysctl }).map((s) => s.value);
+      expect(distinct('net.ipv4.ip_local_port_range')).toEqual([2]);
+      expect(distinct('net.ipv4.tcp_tw_reuse')).toEqual([1]);
       // The pods' own processes: a listener and both ends of each connection.
       expect(
         find(samples, 'safebind_sockets', { netns: String(near.inode), state: 'ESTABLISHED' })[0]?.value,
@@ -148,7 +153,11 @@ describe('safebind exporter', () => {
   netnsIt(
     "connections from two source addresses are two pools: a destination's figures are its fullest source's",
     async (ns) => {
-      ns.sysctl('net.ipv4.ip_local_port_range', '40000 40009');
+      // The exporters first, their listeners on ports of the default range: a client socket whose
+      // port is a listening port reads as the server side of a connection, so the small range below
+      // must not hold one.
+      const exporters = [await startExporter(['--dest', '127.0.0.1:7200']), await startExporter([])];
+      ns.sysctl('net.ipv4.ip_local_port_range', '61000 61009');
       const server = net.createServer((s) => s.on('error', () => {}));
       await new Promise<void>((ok) => server.listen(7200, '127.0.0.1', ok));
       onTestFinished(() => {
@@ -171,8 +180,8 @@ describe('safebind exporter', () => {
           });
         }
       }
-      for (const args of [['--dest', '127.0.0.1:7200'], []]) {
-        const exporter = await startExporter(args);
+      // Asked for, then found among the busiest.
+      for (const exporter of exporters) {
         const samples = parseExposition(await exporter.metrics());
         const of = (name: string) =>
           find(samples, name, { destination: '127.0.0.1:7200' }).map((s) => s.value);
