@@ -95,15 +95,12 @@ export function readPortUsage(q: PortUsageQuery): Result<PortUsage> {
     ...(local ? { local: { address: local } } : {}),
   };
   const dest = destination(dst.address, dst.family, q.port);
-  if (local === undefined) {
-    const bySource = countBySource(query);
-    if (bySource === undefined) {
-      // More sockets than listed: the sum of every source, an upper bound of the fullest one.
-    } else if (!bySource.ok) {
-      return bySource;
-    } else {
-      return { ok: true, value: fullestSource(protocol, dest, pool(), bySource.value) };
-    }
+  // Without a source given, grouped by source; when more sockets matched than are listed, counted
+  // below: the sum of every source, an upper bound of the fullest one.
+  const bySource = local === undefined ? countBySource(query) : undefined;
+  if (bySource !== undefined) {
+    if (!bySource.ok) return bySource;
+    return { ok: true, value: fullestSource(protocol, dest, pool(), bySource.value) };
   }
   const counted = countSockets(query);
   if (!counted.ok) return counted;
@@ -168,8 +165,8 @@ function fullestSource(protocol: Protocol, dest: string, p: Pool, counts: Source
 
 /**
  * The busiest remote address:port pairs among outbound TCP sockets, fullest pool first, each as a
- * PortUsage of its fullest source address's pool (one pool per source, as readPortUsage). Sockets whose local port is a listening port are the
- * server side of inbound connections: their peer's port is the *client's* source port, not a
+ * PortUsage of its fullest source address's pool (one pool per source, as readPortUsage). Sockets
+ * whose local port is a listening port are the server side of inbound connections: their peer's port is the *client's* source port, not a
  * destination, so they are left out. Every socket of the table is counted, whatever its size
  * (tallyByRemote walks /proc/net line by line above a few thousand), so a pool's figure is never
  * drawn from a sample.

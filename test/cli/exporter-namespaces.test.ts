@@ -6,10 +6,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { safeConnect } from '../../lib/index.js';
 import { beforeAll, describe, expect, onTestFinished } from 'vitest';
 import { buildBin, runCli } from './cli.js';
 import { parseExposition, startExporter, startPod, type ParsedSample } from './exporter-helpers.js';
+import { connectFromSources } from '../helpers/sources.js';
 import { netnsIt } from '../helpers/netns.js';
 import { unmet } from '../helpers/prerequisite.js';
 
@@ -163,23 +163,10 @@ describe('safebind exporter', () => {
       onTestFinished(() => {
         server.close();
       });
-      for (const [source, n] of [
+      await connectFromSources(7200, [
         ['127.0.0.2', 6],
         ['127.0.0.3', 5],
-      ] as const) {
-        for (let i = 0; i < n; i++) {
-          const r = await safeConnect({
-            host: '127.0.0.1',
-            port: 7200,
-            localAddress: source,
-            bindAddressNoPort: true,
-          });
-          if (!r.ok) throw new Error(r.diagnosis.summary);
-          onTestFinished(() => {
-            r.socket.destroy();
-          });
-        }
-      }
+      ]);
       // Asked for, then found among the busiest.
       for (const exporter of exporters) {
         const samples = parseExposition(await exporter.metrics());

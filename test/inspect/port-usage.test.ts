@@ -3,7 +3,8 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { expect, onTestFinished } from 'vitest';
-import { forecast, inspectHost, portUsage, PortUsageError, safeConnect } from '../../lib/index.js';
+import { forecast, inspectHost, portUsage, PortUsageError } from '../../lib/index.js';
+import { connectFromSources } from '../helpers/sources.js';
 import { netnsIt, type Netns } from '../helpers/netns.js';
 import { eachReader } from '../helpers/readers.js';
 
@@ -162,23 +163,10 @@ netnsIt(
   async (ns) => {
     ns.sysctl('net.ipv4.ip_local_port_range', '40000 40009');
     await listen(7100, '127.0.0.1');
-    for (const [source, n] of [
+    await connectFromSources(7100, [
       ['127.0.0.2', 6],
       ['127.0.0.3', 5],
-    ] as const) {
-      for (let i = 0; i < n; i++) {
-        const r = await safeConnect({
-          host: '127.0.0.1',
-          port: 7100,
-          localAddress: source,
-          bindAddressNoPort: true,
-        });
-        if (!r.ok) throw new Error(r.diagnosis.summary);
-        onTestFinished(() => {
-          r.socket.destroy();
-        });
-      }
-    }
+    ]);
     // 11 connections toward a destination whose pool is 10 ports: each source holds its own.
     expect(total(ssCounts(ns, '-tn state established dst 127.0.0.1:7100'))).toBe(11);
     const u = await portUsage({ host: '127.0.0.1', port: 7100 });

@@ -38,6 +38,23 @@ function addonDescriptors(kinds: Record<string, number>): Record<string, number>
   return Object.fromEntries(Object.entries(kinds).filter(([kind]) => !/\.(c|m)?js$/.test(kind)));
 }
 
+/**
+ * Runs the driver and checks what every run must show: the process alive (exit 0, no abort), no
+ * worker error but the termination, and no descriptor of the addon's left behind. Returns the report.
+ */
+async function terminated(args: string[]): Promise<Report> {
+  const run = await runDriver(args);
+  expect({ code: run.code, signal: run.signal }, run.stderr.slice(0, 2000)).toEqual({
+    code: 0,
+    signal: null,
+  });
+  expect(run.stderr).not.toMatch(/FATAL ERROR|Segmentation|Aborted/);
+  const report = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as Report;
+  expect(report.unexpected).toEqual([]);
+  expect(addonDescriptors(report.after)).toEqual(addonDescriptors(report.before));
+  return report;
+}
+
 describe('worker teardown', () => {
   netnsIt(
     'workers terminated at random instants inside addon calls, api calls, address watches and native churn runs leave the process alive and no descriptor behind',
@@ -45,17 +62,9 @@ describe('worker teardown', () => {
       // The 'api' workers run the built package: `npm test` builds it first (npm run build:ts).
       expect(existsSync(dist), `${dist} is missing: run npm run build:ts`).toBe(true);
       // 320 terminations, 4 workers at a time, each 0-30 ms after the worker started its loop.
-      const run = await runDriver(['320', '4', '30', 'calls,api,churn,watch']);
-      expect({ code: run.code, signal: run.signal }, run.stderr.slice(0, 2000)).toEqual({
-        code: 0,
-        signal: null,
-      });
-      expect(run.stderr).not.toMatch(/FATAL ERROR|Segmentation|Aborted/);
-      const report = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as Report;
+      const report = await terminated(['320', '4', '30', 'calls,api,churn,watch']);
       expect(report.terminations).toBe(320);
       expect(report.byMode).toEqual({ calls: 80, api: 80, churn: 80, watch: 80 });
-      expect(report.unexpected).toEqual([]);
-      expect(addonDescriptors(report.after)).toEqual(addonDescriptors(report.before));
     },
     90_000,
   );
@@ -64,15 +73,8 @@ describe('worker teardown', () => {
     'a worker terminated between socket() and close() of its own leaves no descriptor behind: the addon closes what was never handed over',
     async () => {
       // Raw exports only, no built package: this one runs under qemu for the arm64 prebuild too.
-      const run = await runDriver(['60', '4', '20', 'sockets']);
-      expect({ code: run.code, signal: run.signal }, run.stderr.slice(0, 2000)).toEqual({
-        code: 0,
-        signal: null,
-      });
-      const report = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as Report;
+      const report = await terminated(['60', '4', '20', 'sockets']);
       expect(report.byMode).toEqual({ sockets: 60 });
-      expect(report.unexpected).toEqual([]);
-      expect(addonDescriptors(report.after)).toEqual(addonDescriptors(report.before));
     },
     90_000,
   );
@@ -81,15 +83,8 @@ describe('worker teardown', () => {
     'a worker terminated inside safeBind and its diagnosis leaves no descriptor behind',
     async () => {
       expect(existsSync(dist), `${dist} is missing: run npm run build:ts`).toBe(true);
-      const run = await runDriver(['120', '4', '20', 'bind']);
-      expect({ code: run.code, signal: run.signal }, run.stderr.slice(0, 2000)).toEqual({
-        code: 0,
-        signal: null,
-      });
-      const report = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as Report;
+      const report = await terminated(['120', '4', '20', 'bind']);
       expect(report.byMode).toEqual({ bind: 120 });
-      expect(report.unexpected).toEqual([]);
-      expect(addonDescriptors(report.after)).toEqual(addonDescriptors(report.before));
     },
     90_000,
   );
